@@ -1,0 +1,1 @@
+//! JD Edwards AIS Server simulator.
