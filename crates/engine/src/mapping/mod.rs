@@ -1,0 +1,28 @@
+//! Field mapping between the two systems, one file per document type. This is the one place to
+//! read when a field lands wrong; `docs/mapping.md` documents each field.
+pub mod voucher;
+
+/// A record could not be mapped: the field at fault and why. Goes to quarantine with the
+/// record's original payload.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {reason}")]
+pub struct MappingError {
+    /// The field, as a reader of the source record would name it (`line 2.Account`).
+    pub field: String,
+    /// What is wrong.
+    pub reason: String,
+    /// Stable reason word for the quarantine (`mapping` unless more specific).
+    pub kind: &'static str,
+}
+
+impl MappingError {
+    /// A mapping error on `field`.
+    pub fn new(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self { field: field.into(), reason: reason.into(), kind: "mapping" }
+    }
+    /// With a more specific reason word.
+    pub fn kind(mut self, kind: &'static str) -> Self {
+        self.kind = kind;
+        self
+    }
+}

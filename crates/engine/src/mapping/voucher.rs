@@ -1,0 +1,300 @@
+//! JAGGAER invoice → JDE voucher (interface section 7; field by field in `docs/mapping.md`).
+//!
+//! Pure: everything it needs (the invoice, the supplier's AN8, reference data, settings) is passed
+//! in, and it returns either a complete voucher whose distribution lines sum to its gross in the
+//! currency's decimals, or a [`MappingError`] naming the field at fault.
+use std::str::FromStr;
+
+use jiff::civil::Date;
+use mlc_core::Decimal;
+use mlc_core::ids::{AccountNumber, AddressNumber, OrderKey};
+use mlc_core::model::{Invoice, InvoiceKind};
+use mlc_core::money::{round, round_to_total};
+
+use super::MappingError;
+use crate::refdata::RefData;
+use crate::settings::{AccountFormat, ClosedPeriodRule, TaxMode, TenantSettings};
+
+/// Currency mode of a voucher.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CurrencyMode {
+    /// Domestic: amounts in the company's currency (`AA`).
+    Domestic,
+    /// Foreign: amounts in the invoice currency (`ACR`), rate from JDE.
+    Foreign,
+}
+
+/// One distribution line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VoucherLine {
+    /// `EDLN`, 1-based.
+    pub line: u32,
+    /// `ANI`.
+    pub account: AccountNumber,
+    /// `MCU`.
+    pub business_unit: String,
+    /// `AA` (domestic) or `ACR` (foreign), per the voucher's mode.
+    pub amount: Decimal,
+    /// `EXA`.
+    pub explanation: String,
+}
+
+/// A voucher ready to be sent (batch number and user are added by the caller).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VoucherPlan {
+    /// `EDTN`: our stable voucher id.
+    pub edtn: String,
+    /// `AN8`.
+    pub an8: AddressNumber,
+    /// `VINV` before any `-CM` suffix.
+    pub vinv: String,
+    /// `DIVJ`: invoice date in the JDE server's time zone.
+    pub invoice_date: Date,
+    /// `DGJ`: G/L date (moved to the first open period when the rule says so).
+    pub gl_date: Date,
+    /// `KCO`.
+    pub company: String,
+    /// `CRCD`.
+    pub currency: String,
+    /// `CRRM`.
+    pub mode: CurrencyMode,
+    /// `AG` (domestic) or `ACR` (foreign) gross, negative for a credit memo.
+    pub gross: Decimal,
+    /// `STAM`/`CTAM` when `tax = "jde"`.
+    pub tax_amount: Option<Decimal>,
+    /// `TXA1`.
+    pub tax_area: Option<String>,
+    /// `EXR1`.
+    pub tax_explanation: Option<String>,
+    /// Referenced PO.
+    pub po: Option<OrderKey>,
+    /// `RMK`: the JAGGAER invoice id.
+    pub remark: String,
+    /// Distribution.
+    pub lines: Vec<VoucherLine>,
+    /// True for a credit memo.
+    pub credit_memo: bool,
+    /// Set when the G/L date was moved out of a closed period (for the audit trail).
+    pub gl_date_moved_from: Option<Date>,
+}
+
+/// The voucher transaction number for a JAGGAER invoice id: `JG` + id, at most 22 characters
+/// (longer ids are shortened to a stable hash).
+pub fn edtn_for(invoice_id: &str) -> String {
+    let id: String = invoice_id.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
+    if id.len() + 2 <= 22 {
+        format!("JG{id}")
+    } else {
+        format!("JH{}", &mlc_core::fingerprint::fingerprint(invoice_id)[..20])
+    }
+}
+
+/// Parses a coding pair into an account and a business unit, per the account format.
+pub fn parse_coding(
+    account: Option<&str>,
+    cost_center: Option<&str>,
+    format: AccountFormat,
+    field_prefix: &str,
+    account_field: &str,
+    cc_field: &str,
+) -> Result<(AccountNumber, String), MappingError> {
+    let acct_raw = account.map(str::trim).filter(|s| !s.is_empty()).ok_or_else(|| {
+        MappingError::new(format!("{field_prefix}.{account_field}"), "missing: the invoice has no GL account coding")
+    })?;
+    let cc = cost_center.map(str::trim).filter(|s| !s.is_empty());
+    match format {
+        AccountFormat::Full => {
+            let acct = AccountNumber::from_str(acct_raw)
+                .map_err(|e| MappingError::new(format!("{field_prefix}.{account_field}"), e.to_string()))?;
+            // With full accounts the business unit is the account's; a cost center that says
+            // otherwise is a coding mistake AP must see, not something to guess about.
+            if let Some(cc) = cc
+                && cc != acct.bu
+            {
+                return Err(MappingError::new(
+                    format!("{field_prefix}.{cc_field}"),
+                    format!("{cc:?} does not match the business unit {:?} of account {acct}", acct.bu),
+                ));
+            }
+            let bu = acct.bu.clone();
+            Ok((acct, bu))
+        }
+        AccountFormat::Object => {
+            let bu = cc.ok_or_else(|| {
+                MappingError::new(format!("{field_prefix}.{cc_field}"), "missing: with account_format = \"object\" the business unit comes from the cost center")
+            })?;
+            let mut parts = acct_raw.split('.');
+            let obj = parts.next().unwrap_or_default();
+            let sub = parts.next().unwrap_or_default();
+            if obj.is_empty() || parts.next().is_some() {
+                return Err(MappingError::new(format!("{field_prefix}.{account_field}"), format!("{acct_raw:?} is not OBJ or OBJ.SUB")));
+            }
+            Ok((AccountNumber::new(bu, obj, sub), bu.to_owned()))
+        }
+    }
+}
+
+/// Builds the voucher for an invoice. `an8` is the supplier resolved through the cross reference.
+pub fn plan_voucher(inv: &Invoice, an8: AddressNumber, settings: &TenantSettings, refdata: &RefData) -> Result<VoucherPlan, MappingError> {
+    let m = &settings.mapping;
+    let sign = if inv.kind == InvoiceKind::CreditMemo { Decimal::NEGATIVE_ONE } else { Decimal::ONE };
+    // JAGGAER sends a credit memo's amounts as positive numbers; a negative one is taken as is.
+    let signed = |d: Decimal| if inv.kind == InvoiceKind::CreditMemo { -d.abs() } else { d };
+
+    // 1. Item distribution from lines and splits.
+    let mut raw_lines: Vec<(AccountNumber, String, Decimal, String)> = Vec::new();
+    for line in &inv.lines {
+        let prefix = format!("line {}", line.line_number);
+        if line.splits.is_empty() {
+            let (acct, bu) = parse_coding(line.account.as_deref(), line.cost_center.as_deref(), m.account_format, &prefix, &m.gl_account_field, &m.cost_center_field)?;
+            raw_lines.push((acct, bu, signed(line.amount), line.description.clone()));
+        } else {
+            for (i, s) in line.splits.iter().enumerate() {
+                let sp = format!("{prefix} split {}", i + 1);
+                let (acct, bu) = parse_coding(s.account.as_deref(), s.cost_center.as_deref(), m.account_format, &sp, &m.gl_account_field, &m.cost_center_field)?;
+                raw_lines.push((acct, bu, signed(s.amount), line.description.clone()));
+            }
+        }
+    }
+    if raw_lines.is_empty() {
+        return Err(MappingError::new("lineList", "the invoice has no lines to distribute"));
+    }
+
+    // 2. Company from the first line's business unit.
+    let first_bu = &raw_lines[0].1;
+    let company = refdata
+        .business_units
+        .get(first_bu)
+        .map(|b| b.company.clone())
+        .filter(|c| !c.trim().is_empty())
+        .unwrap_or_else(|| settings.company.clone());
+
+    // 3. Charges and tax.
+    let charges = m.charges_for(&company);
+    let c = &inv.charges;
+    for (amount, acct, what) in [
+        (c.freight, &charges.freight, "Freight"),
+        (c.handling, &charges.handling, "Handling"),
+        (c.misc, &charges.misc, "Miscellaneous fees"),
+        (c.discount, &charges.discount, "Discount"),
+    ] {
+        if !amount.is_zero() {
+            let amt = if what == "Discount" { -amount.abs() } else { amount };
+            raw_lines.push((acct.clone(), acct.bu.clone(), amt * sign, what.to_owned()));
+        }
+    }
+    let tax = inv.tax * sign;
+    let mut tax_amount = None;
+    match m.tax {
+        TaxMode::Line => {
+            if !tax.is_zero() {
+                raw_lines.push((charges.tax.clone(), charges.tax.bu.clone(), tax, "Tax".to_owned()));
+            }
+        }
+        TaxMode::Jde => {
+            if !tax.is_zero() {
+                tax_amount = Some(tax);
+            }
+        }
+    }
+
+    // 4. Validate accounts and business units against JDE's master data.
+    for (i, (acct, bu, _, _)) in raw_lines.iter().enumerate() {
+        let field = format!("distribution line {} account {}", i + 1, acct);
+        match refdata.accounts.get(&acct.to_string()) {
+            None => return Err(MappingError::new(field, "unknown in JDE (F0901)")),
+            Some(a) if !a.postable => return Err(MappingError::new(field, "not postable in JDE (F0901 posting edit code)")),
+            Some(_) => {}
+        }
+        match refdata.business_units.get(bu) {
+            None => return Err(MappingError::new(format!("distribution line {} business unit {bu}", i + 1), "unknown in JDE (F0006)")),
+            Some(b) if b.company != company => {
+                return Err(MappingError::new(
+                    format!("distribution line {} business unit {bu}", i + 1),
+                    format!("belongs to company {}, the voucher's company is {company}", b.company),
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+
+    // 5. Currency and rounding: lines sum exactly to the gross (less JDE-distributed tax).
+    let currency = inv.currency.trim().to_uppercase();
+    let decimals = refdata.decimals(&currency);
+    let gross = round(signed(inv.gross), decimals);
+    let target = gross - tax_amount.map(|t| round(t, decimals)).unwrap_or_default();
+    let unrounded_sum: Decimal = raw_lines.iter().map(|l| l.2).sum();
+    let tolerance = Decimal::new(raw_lines.len() as i64 + 1, decimals) / Decimal::TWO;
+    if (unrounded_sum - target).abs() > tolerance {
+        return Err(MappingError::new(
+            "header.total",
+            format!("does not tie: lines, charges and tax add up to {} {currency} but the invoice total is {} {currency}", round(unrounded_sum, decimals) + tax_amount.unwrap_or_default(), gross),
+        ));
+    }
+    let amounts: Vec<Decimal> = raw_lines.iter().map(|l| l.2).collect();
+    let rounded = round_to_total(&amounts, target, decimals);
+    let lines = raw_lines
+        .into_iter()
+        .zip(rounded)
+        .enumerate()
+        .map(|(i, ((account, business_unit, _, explanation), amount))| VoucherLine {
+            line: i as u32 + 1,
+            account,
+            business_unit,
+            amount,
+            explanation: explanation.chars().take(30).collect(),
+        })
+        .collect();
+
+    let company_info = refdata.companies.get(&company);
+    let mode = match company_info {
+        Some(ci) if !ci.currency.is_empty() && ci.currency != currency => CurrencyMode::Foreign,
+        _ => CurrencyMode::Domestic,
+    };
+
+    // 6. Dates in the JDE server's time zone; the closed-period rule.
+    let invoice_date = inv.invoice_date.to_zoned(settings.jde_timezone.clone()).date();
+    let mut gl_date = invoice_date;
+    let mut moved = None;
+    if let Some(open_from) = company_info.and_then(|c| c.open_from())
+        && gl_date < open_from
+    {
+        match settings.closed_period {
+            ClosedPeriodRule::NextOpen => {
+                moved = Some(gl_date);
+                gl_date = open_from;
+            }
+            ClosedPeriodRule::Quarantine => {
+                return Err(MappingError::new(
+                    "header.invoiceDate",
+                    format!("G/L date {invoice_date} is in a closed period of company {company} (open from {open_from})"),
+                )
+                .kind("closed-period"));
+            }
+        }
+    }
+
+    let po = inv.po_number.as_deref().and_then(|p| OrderKey::from_str(p).ok());
+    Ok(VoucherPlan {
+        edtn: edtn_for(&inv.id.0),
+        an8,
+        vinv: inv.number.trim().to_owned(),
+        invoice_date,
+        gl_date,
+        company,
+        currency,
+        mode,
+        gross,
+        tax_amount: tax_amount.map(|t| round(t, decimals)),
+        tax_area: if tax_amount.is_some() { inv.tax_area.clone() } else { None },
+        tax_explanation: if tax_amount.is_some() { Some("V".to_owned()) } else { None },
+        po,
+        remark: inv.id.0.clone(),
+        lines,
+        credit_memo: inv.kind == InvoiceKind::CreditMemo,
+        gl_date_moved_from: moved,
+    })
+}
+
+#[cfg(test)]
+mod tests;
