@@ -1,0 +1,209 @@
+//! Simulator configuration: what is fixed at start (seed, size, address) and the knobs that can
+//! be changed while it runs ([`JdeKnobs`], through `JdeSimState::set_knobs`).
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// How much data to generate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SimSize {
+    /// About 20 suppliers and 50 purchase orders.
+    Small,
+    /// About 200 suppliers and 1,000 purchase orders.
+    Medium,
+    /// 2,000 suppliers and 10,000 purchase orders (≈100,000 lines).
+    Large,
+    /// Exactly this many suppliers and purchase orders.
+    Custom {
+        /// Number of suppliers (F0101 AT1 `V` + F0401).
+        suppliers: usize,
+        /// Number of purchase order headers (F4301), each with 1–20 lines.
+        pos: usize,
+    },
+}
+
+impl SimSize {
+    /// (suppliers, purchase orders).
+    pub fn counts(self) -> (usize, usize) {
+        match self {
+            SimSize::Small => (20, 50),
+            SimSize::Medium => (200, 1_000),
+            SimSize::Large => (2_000, 10_000),
+            SimSize::Custom { suppliers, pos } => (suppliers.max(1), pos),
+        }
+    }
+}
+
+/// An E1 user known to the simulator.
+#[derive(Clone)]
+pub struct SimUser {
+    /// E1 user id (upper case, as JDE shows it).
+    pub username: String,
+    /// Password. Kept out of `Debug`.
+    pub password: String,
+    /// The user's date preference as AIS reports it in `userInfo.simpleDateFormat`, e.g.
+    /// `MM/dd/yyyy` or `dd/MM/yyyy`; date literals in query conditions must use it.
+    pub simple_date_format: String,
+    /// Tables this user may not read (row/table security): the data service answers 403.
+    pub denied_tables: Vec<String>,
+}
+
+impl SimUser {
+    /// A user with no table restrictions.
+    pub fn new(username: &str, password: &str, simple_date_format: &str) -> Self {
+        SimUser {
+            username: username.to_owned(),
+            password: password.to_owned(),
+            simple_date_format: simple_date_format.to_owned(),
+            denied_tables: Vec::new(),
+        }
+    }
+}
+
+impl fmt::Debug for SimUser {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SimUser")
+            .field("username", &self.username)
+            .field("password", &"[redacted]")
+            .field("simple_date_format", &self.simple_date_format)
+            .field("denied_tables", &self.denied_tables)
+            .finish()
+    }
+}
+
+/// How a failed voucher orchestration answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorShape {
+    /// HTTP 500 with a `ServiceErrorResponse` body (the documented default).
+    Http500,
+    /// HTTP 200 with `jde__status: "ERROR"`, `message` and form-style `errors[]`.
+    Status200,
+}
+
+/// When the batch voucher processor (R04110ZA) runs by itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AutoProcess {
+    /// Only when `process_vouchers()` is called.
+    Off,
+    /// Right after every voucher orchestration call.
+    AfterEachCall,
+    /// On a fixed interval, like a scheduled UBE.
+    Every(Duration),
+}
+
+/// Fault injection.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Faults {
+    /// Share of requests (0.0–1.0) answered 500 with an AIS error body.
+    pub error_rate: f64,
+    /// Share of requests whose connection is dropped without any response.
+    pub reset_rate: f64,
+    /// Share of requests delayed by `slow_by`.
+    pub slow_rate: f64,
+    /// Delay of a slow response.
+    pub slow_by: Duration,
+}
+
+impl Default for Faults {
+    fn default() -> Self {
+        Faults {
+            error_rate: 0.0,
+            reset_rate: 0.0,
+            slow_rate: 0.0,
+            slow_by: Duration::from_secs(2),
+        }
+    }
+}
+
+/// Knobs that may change while the simulator runs.
+#[derive(Debug, Clone)]
+pub struct JdeKnobs {
+    /// E1 users. Default: `JDEUSER` / `JDEPASS` with `MM/dd/yyyy`.
+    pub users: Vec<SimUser>,
+    /// IANA time zone of the JDE server; UPMJ/TDAY stamps use its wall-clock time.
+    pub timezone: String,
+    /// Fixed "now" (server wall-clock) instead of the real clock, for reproducible data.
+    pub frozen_now: Option<jiff::civil::DateTime>,
+    /// When true, every change made by one mutation call shares one UPMJ/TDAY stamp even if the
+    /// call takes more than a second (as a mass update in JDE would).
+    pub shared_timestamp: bool,
+    /// Added to every request before it is handled.
+    pub latency: Duration,
+    /// Server ceiling on rows per page (applies to `maxPageSize` and `"No Max"`).
+    pub page_cap: Option<usize>,
+    /// A token dies after this many uses (the request that exceeds it gets 444).
+    pub token_max_requests: Option<u64>,
+    /// A token dies after this much idle time (validate with `touch` refreshes it).
+    pub token_idle: Duration,
+    /// An open next-page result set expires after this much time without a `next` call.
+    pub result_set_expiry: Duration,
+    /// Requests in flight above this number get 503 (an overloaded AIS behind a proxy).
+    pub max_concurrent: usize,
+    /// Fault injection.
+    pub faults: Faults,
+    /// Name of the voucher orchestration.
+    pub voucher_orchestration: String,
+    /// How a failed voucher orchestration answers.
+    pub error_shape: ErrorShape,
+    /// When the batch voucher processor runs by itself.
+    pub auto_process: AutoProcess,
+    /// Right-pad string columns to their declared length on the wire (JDE fixed-width style).
+    pub pad_trailing: bool,
+    /// Request log capacity (oldest entries are dropped).
+    pub log_capacity: usize,
+}
+
+impl Default for JdeKnobs {
+    fn default() -> Self {
+        JdeKnobs {
+            users: vec![SimUser::new("JDEUSER", "JDEPASS", "MM/dd/yyyy")],
+            timezone: "America/Chicago".into(),
+            frozen_now: None,
+            shared_timestamp: false,
+            latency: Duration::ZERO,
+            page_cap: None,
+            token_max_requests: None,
+            token_idle: Duration::from_secs(30 * 60),
+            result_set_expiry: Duration::from_secs(60),
+            max_concurrent: 64,
+            faults: Faults::default(),
+            voucher_orchestration: "ML_AddVoucherBatch".into(),
+            error_shape: ErrorShape::Http500,
+            auto_process: AutoProcess::Off,
+            pad_trailing: false,
+            log_capacity: 10_000,
+        }
+    }
+}
+
+/// Simulator configuration.
+#[derive(Debug, Clone)]
+pub struct JdeSimConfig {
+    /// Address to bind; `None` binds 127.0.0.1 on a free port.
+    pub addr: Option<SocketAddr>,
+    /// Seed of the data generator and the fault dice: same seed, same data.
+    pub seed: u64,
+    /// Amount of generated data.
+    pub size: SimSize,
+    /// How many periods before the current month are still open for posting (F0010 PNC is the
+    /// first open period; G/L dates before it are in a closed period).
+    pub open_prior_periods: u32,
+    /// Tools release reported by `defaultconfig`.
+    pub tools_release: String,
+    /// Runtime knobs (initial values).
+    pub knobs: JdeKnobs,
+}
+
+impl Default for JdeSimConfig {
+    fn default() -> Self {
+        JdeSimConfig {
+            addr: None,
+            seed: 42,
+            size: SimSize::Small,
+            open_prior_periods: 1,
+            tools_release: "9.2.8.3".into(),
+            knobs: JdeKnobs::default(),
+        }
+    }
+}
