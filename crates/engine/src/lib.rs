@@ -1,13 +1,23 @@
 //! The sync engine: moves records between JD Edwards and JAGGAER.
 //!
 //! # Layout
-//! - [`settings`]: validated per-tenant settings the engine runs with.
-//! - [`window`]: `(UPMJ, TDAY)` cursor windows (inclusive lookback, exclusive safety lag).
+//! - [`engine`]: one tenant's engine; [`Engine::run_cycle`] runs the flows in dependency order.
+//! - `flows/`: suppliers, accounts, purchase orders, invoices (one file each) and the shared
+//!   delivery loop (compare with the ledger, write, commit ledger + audit + cursor at once).
+//! - [`ports`]: what the flows need from each system, in domain terms.
+//! - [`connectors`]: the adapters implementing the ports over the AIS and J1P clients.
 //! - [`mapping`]: field mapping between the systems, one file per document type.
+//! - [`window`]: `(UPMJ, TDAY)` cursor windows (inclusive lookback, exclusive safety lag).
 //! - [`refdata`]: JDE master data vouchers are checked against.
-//! - [`summary`]: the `sync --json` summary.
+//! - [`settings`], [`summary`]: validated tenant settings and the `sync --json` summary.
+pub mod engine;
+mod flows;
 pub mod mapping;
+pub mod ports;
+pub mod reconcile;
 pub mod refdata;
 pub mod settings;
 pub mod summary;
 pub mod window;
+
+pub use engine::{Engine, ProgressFn, SyncError};

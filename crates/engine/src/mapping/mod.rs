@@ -1,5 +1,7 @@
 //! Field mapping between the two systems, one file per document type. This is the one place to
 //! read when a field lands wrong; `docs/mapping.md` documents each field.
+pub mod purchase_order;
+pub mod supplier;
 pub mod voucher;
 
 /// A record could not be mapped: the field at fault and why. Goes to quarantine with the

@@ -1,0 +1,133 @@
+//! Accounts: postable GL accounts (F0901) and business units (F0006) → JAGGAER's `Account` and
+//! `CostCenter` value lists (field names from the mapping settings), then JAGGAER's lists read
+//! back: a value JDE does not hold (or no longer allows posting to) is deactivated there, so both
+//! sides hold the same valid dimensions.
+use std::collections::HashSet;
+
+use futures::StreamExt;
+use mlc_core::fingerprint::fingerprint;
+use mlc_core::jdetime::JdeStamp;
+use mlc_core::record::{Entity, RecordKey, RecordKind};
+use mlc_store::{Commit, LedgerStatus, actions};
+
+use super::common::{finish, jde_window, ledger_row};
+use crate::engine::{Run, SyncError};
+use crate::ports::ValueOut;
+use crate::window::advance;
+
+pub(crate) async fn run(run: &Run<'_>) -> Result<(), SyncError> {
+    let m = &run.e.settings.mapping;
+    // GL accounts.
+    let (cursor, window) = jde_window(run, "accounts/F0901").await?;
+    let mut pages = run.e.jde.accounts_changed(&window);
+    let mut max: Option<JdeStamp> = None;
+    while let Some(page) = pages.next().await {
+        let mut values = Vec::new();
+        for (a, stamp) in page? {
+            if !window.contains(stamp) {
+                continue;
+            }
+            max = max.max(Some(stamp));
+            values.push((
+                RecordKey::new(RecordKind::Account, run.tenant(), a.account.to_string()),
+                stamp,
+                ValueOut { value: a.account.to_string(), description: a.description.trim().to_owned(), active: a.postable },
+            ));
+        }
+        push_values(run, &m.gl_account_field, values, advance(cursor, max, &window).map(|c| ("accounts/F0901".to_owned(), c.to_cursor()))).await?;
+    }
+    // Business units.
+    let (cursor, window) = jde_window(run, "accounts/F0006").await?;
+    let mut pages = run.e.jde.business_units_changed(&window);
+    let mut max: Option<JdeStamp> = None;
+    while let Some(page) = pages.next().await {
+        let mut values = Vec::new();
+        for (b, stamp) in page? {
+            if !window.contains(stamp) {
+                continue;
+            }
+            max = max.max(Some(stamp));
+            values.push((
+                RecordKey::new(RecordKind::CostCenter, run.tenant(), b.code.to_string()),
+                stamp,
+                ValueOut { value: b.code.to_string(), description: b.description.trim().to_owned(), active: true },
+            ));
+        }
+        push_values(run, &m.cost_center_field, values, advance(cursor, max, &window).map(|c| ("accounts/F0006".to_owned(), c.to_cursor()))).await?;
+    }
+    // Read back JAGGAER's lists.
+    read_back(run, &m.gl_account_field, RecordKind::Account).await?;
+    read_back(run, &m.cost_center_field, RecordKind::CostCenter).await?;
+    Ok(())
+}
+
+/// Upserts the changed values of one page in one batch request and commits them.
+async fn push_values(run: &Run<'_>, field: &str, values: Vec<(RecordKey, JdeStamp, ValueOut)>, cursor: Option<(String, String)>) -> Result<(), SyncError> {
+    let mut commit = Commit::default();
+    if values.is_empty() {
+        return finish(run, commit, None, cursor).await;
+    }
+    let kind = values[0].0.kind;
+    let keys: Vec<String> = values.iter().map(|v| v.0.key.clone()).collect();
+    let ledger = run.e.store.ledger_many(run.tenant(), kind, &keys).await?;
+    let mut changed = Vec::new();
+    for (record, stamp, v) in values {
+        run.count(Entity::Accounts, |c| c.read += 1);
+        let hash = fingerprint(&v);
+        match ledger.get(&record.key) {
+            Some(p) if p.content_hash == hash => run.count(Entity::Accounts, |c| c.unchanged += 1),
+            prior => changed.push((record, stamp, v, hash, prior.is_none())),
+        }
+    }
+    if changed.is_empty() {
+        return finish(run, commit, None, cursor).await;
+    }
+    let batch: Vec<ValueOut> = changed.iter().map(|c| c.2.clone()).collect();
+    match run.e.jag.upsert_values(field, &batch).await {
+        Ok(_) => {
+            for (record, stamp, v, hash, created) in changed {
+                let action = if created { actions::CREATED } else { actions::UPDATED };
+                commit.audit.push(run.audit(&record, action, format!("{action} {field} value {}", v.value), serde_json::json!({"active": v.active})));
+                let status = if v.active { LedgerStatus::Synced } else { LedgerStatus::Inactive };
+                commit.ledger.push(ledger_row(&record, &hash, &stamp.to_cursor(), Some(v.value.clone()), status));
+                run.count(Entity::Accounts, |c| if created { c.created += 1 } else { c.updated += 1 });
+            }
+            finish(run, commit, None, cursor).await
+        }
+        Err(e) if e.is_record_rejection() => {
+            // A batch rejected as a whole: quarantine each value with the remote's reason.
+            for (record, _, v, _, _) in changed {
+                let err = crate::mapping::MappingError::new(field.to_owned(), e.message.clone()).kind("rejected");
+                run.quarantine(&mut commit, &record, &err, serde_json::to_value(&v).unwrap_or_default());
+            }
+            finish(run, commit, None, cursor).await
+        }
+        Err(e) => finish(run, commit, Some(e), cursor).await,
+    }
+}
+
+/// Deactivates JAGGAER values that JDE does not hold.
+async fn read_back(run: &Run<'_>, field: &str, kind: RecordKind) -> Result<(), SyncError> {
+    let theirs = run.e.jag.values(field).await?;
+    let ours: HashSet<String> = run
+        .e
+        .store
+        .ledger_by_status(run.tenant(), kind, Some(LedgerStatus::Synced))
+        .await?
+        .into_iter()
+        .map(|l| l.record.key)
+        .collect();
+    let stray: Vec<ValueOut> = theirs.into_iter().filter(|v| v.active && !ours.contains(&v.value)).map(|v| ValueOut { active: false, ..v }).collect();
+    if stray.is_empty() {
+        return Ok(());
+    }
+    run.e.jag.upsert_values(field, &stray).await?;
+    let mut commit = Commit::default();
+    for v in &stray {
+        let record = RecordKey::new(kind, run.tenant(), v.value.clone());
+        commit.audit.push(run.audit(&record, actions::DEACTIVATED, format!("{field} value {} is not a valid JDE dimension: deactivated in JAGGAER", v.value), serde_json::Value::Null));
+        commit.ledger.push(ledger_row(&record, &fingerprint(v), "", Some(v.value.clone()), LedgerStatus::Inactive));
+        run.count(Entity::Accounts, |c| c.updated += 1);
+    }
+    finish(run, commit, None, None).await
+}

@@ -1,0 +1,176 @@
+//! The delivery loop shared by the JDE → JAGGAER flows: compare with the ledger, write what
+//! changed (concurrently, bounded), and collect ledger rows, cross references, audit events and
+//! quarantine entries into one [`Commit`].
+use std::future::Future;
+
+use futures::StreamExt;
+use jiff::Timestamp;
+use mlc_core::fingerprint::fingerprint;
+use mlc_core::jdetime::JdeStamp;
+use mlc_core::record::{RecordKey, RecordKind};
+use mlc_store::{Commit, LedgerEntry, LedgerStatus, XRef, actions};
+use serde::Serialize;
+
+use crate::engine::{Run, SyncError};
+use crate::mapping::MappingError;
+use crate::ports::RemoteError;
+use crate::window::Window;
+
+/// One record to deliver.
+pub(crate) struct Outgoing<T> {
+    pub(crate) record: RecordKey,
+    /// Source version (`CYYDDD:HHMMSS`).
+    pub(crate) version: String,
+    /// The source rows, for quarantine payloads and the audit.
+    pub(crate) raw: serde_json::Value,
+    /// Mapped payload, or why it could not be mapped.
+    pub(crate) out: Result<T, MappingError>,
+    /// Held back on purpose (PO on hold), with the reason.
+    pub(crate) waiting: Option<String>,
+    /// Kept in the ledger row (e.g. what `reconcile` compares).
+    pub(crate) detail: serde_json::Value,
+}
+
+/// What a successful write returns.
+pub(crate) struct Written {
+    pub(crate) remote_id: String,
+    pub(crate) status: LedgerStatus,
+}
+
+/// Delivers records: skips unchanged ones, writes the rest with up to `concurrency` in flight,
+/// and returns the commit plus the first transient error (if any). Records that failed
+/// transiently are neither committed nor quarantined, so the caller must not advance the cursor.
+pub(crate) async fn deliver<T, F, Fut>(run: &Run<'_>, items: Vec<Outgoing<T>>, xref_kind: Option<RecordKind>, write: F) -> Result<(Commit, Option<RemoteError>), SyncError>
+where
+    T: Serialize + Clone + Send + Sync,
+    F: Fn(T, Option<LedgerEntry>) -> Fut + Sync,
+    Fut: Future<Output = Result<Written, RemoteError>> + Send,
+{
+    let mut commit = Commit::default();
+    if items.is_empty() {
+        return Ok((commit, None));
+    }
+    let kind = items[0].record.kind;
+    let entity = kind.entity();
+    let keys: Vec<String> = items.iter().map(|i| i.record.key.clone()).collect();
+    let ledger = run.e.store.ledger_many(run.tenant(), kind, &keys).await?;
+    let mut to_write = Vec::new();
+    for item in items {
+        run.count(entity, |c| c.read += 1);
+        let prior = ledger.get(&item.record.key);
+        let out = match item.out {
+            Ok(out) => out,
+            Err(err) => {
+                run.quarantine(&mut commit, &item.record, &err, item.raw);
+                continue;
+            }
+        };
+        let hash = fingerprint(&out);
+        if let Some(reason) = &item.waiting {
+            if prior.is_none_or(|p| p.status != LedgerStatus::Waiting || p.content_hash != hash) {
+                commit.audit.push(run.audit(&item.record, actions::WAITING, reason.clone(), serde_json::json!({"version": item.version})));
+                commit.ledger.push(ledger_row(&item.record, &hash, &item.version, prior.and_then(|p| p.remote_id.clone()), LedgerStatus::Waiting));
+            }
+            run.count(entity, |c| c.waiting += 1);
+            continue;
+        }
+        if let Some(p) = prior
+            && p.content_hash == hash
+            && matches!(p.status, LedgerStatus::Synced | LedgerStatus::Inactive)
+        {
+            run.count(entity, |c| c.unchanged += 1);
+            continue;
+        }
+        to_write.push((item.record, item.version, item.raw, out, hash, prior.cloned(), item.detail));
+    }
+    let results: Vec<_> = futures::stream::iter(to_write.iter())
+        .map(|(record, _, _, out, _, prior, _)| {
+            let fut = write(out.clone(), prior.clone());
+            async move { (record, fut.await) }
+        })
+        .buffer_unordered(run.e.settings.write_concurrency.max(1))
+        .collect()
+        .await;
+    let mut first_transient = None;
+    let by_record: std::collections::HashMap<&RecordKey, Result<Written, RemoteError>> = results.into_iter().collect();
+    for (record, version, raw, _out, hash, prior, detail) in &to_write {
+        match by_record.get(record) {
+            Some(Ok(w)) => {
+                let created = prior.as_ref().is_none_or(|p| p.remote_id.is_none());
+                let action = if w.status == LedgerStatus::Inactive {
+                    actions::DEACTIVATED
+                } else if created {
+                    actions::CREATED
+                } else {
+                    actions::UPDATED
+                };
+                commit.audit.push(run.audit(
+                    record,
+                    action,
+                    format!("{action} in JAGGAER as {}", w.remote_id),
+                    serde_json::json!({"jaggaer_id": w.remote_id, "hash": hash, "version": version}),
+                ));
+                let mut row = ledger_row(record, hash, version, Some(w.remote_id.clone()), w.status);
+                row.detail = detail.clone();
+                commit.ledger.push(row);
+                if let Some(k) = xref_kind {
+                    commit.xrefs.push(XRef { tenant: run.tenant().clone(), kind: k, jde_key: record.key.clone(), remote_id: w.remote_id.clone() });
+                }
+                commit.resolve.push(record.clone());
+                run.count(record.kind.entity(), |c| if created { c.created += 1 } else { c.updated += 1 });
+            }
+            Some(Err(e)) if e.is_record_rejection() => {
+                let err = MappingError::new("JAGGAER", e.message.clone()).kind("rejected");
+                run.quarantine(&mut commit, record, &err, raw.clone());
+            }
+            Some(Err(e)) => {
+                commit.audit.push(run.audit(record, actions::ERROR, e.to_string(), serde_json::json!({"kind": e.kind})));
+                first_transient.get_or_insert_with(|| e.clone());
+            }
+            None => {}
+        }
+    }
+    Ok((commit, first_transient))
+}
+
+pub(crate) fn ledger_row(record: &RecordKey, hash: &str, version: &str, remote_id: Option<String>, status: LedgerStatus) -> LedgerEntry {
+    LedgerEntry {
+        record: record.clone(),
+        content_hash: hash.to_owned(),
+        source_version: version.to_owned(),
+        remote_id,
+        status,
+        detail: serde_json::Value::Null,
+        updated_at: Timestamp::now(),
+    }
+}
+
+/// The saved cursor `name`, parsed.
+pub(crate) async fn jde_cursor(run: &Run<'_>, name: &str) -> Result<Option<JdeStamp>, SyncError> {
+    let raw = run.e.store.cursor(run.tenant(), name).await?;
+    Ok(raw.and_then(|r| JdeStamp::from_cursor(&r).ok()))
+}
+
+/// The window for cursor `name` now.
+pub(crate) async fn jde_window(run: &Run<'_>, name: &str) -> Result<(Option<JdeStamp>, Window), SyncError> {
+    let cursor = jde_cursor(run, name).await?;
+    let now = JdeStamp::now_in(&run.e.settings.jde_timezone);
+    Ok((cursor, Window::new(cursor, now, &run.e.settings.windows)))
+}
+
+/// Commits, adding the cursor advance only when nothing failed transiently, and reports
+/// progress. Returns the transient error to stop the flow with.
+pub(crate) async fn finish(run: &Run<'_>, mut commit: Commit, transient: Option<RemoteError>, cursor: Option<(String, String)>) -> Result<(), SyncError> {
+    if transient.is_none()
+        && let Some((name, value)) = cursor
+    {
+        commit.cursors.push((run.tenant().clone(), name, value));
+    }
+    if !commit.is_empty() {
+        run.e.store.commit(commit).await?;
+    }
+    match transient {
+        Some(e) => Err(SyncError::Remote(e)),
+        None => Ok(()),
+    }
+}

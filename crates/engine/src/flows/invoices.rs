@@ -1,0 +1,356 @@
+//! Invoices: JAGGAER → JDE vouchers through the voucher orchestration (interface section 7).
+//!
+//! Per page of changed invoice headers: headers whose `lastUpdate` the ledger already holds are
+//! skipped without a detail read; the rest are read, checked (payable status, cut-over, supplier
+//! cross reference, coding against JDE master data), planned as balanced vouchers, checked for
+//! an existing voucher (F0411Z1 by `EDUS + EDTN`, F0411 by `AN8 + VINV` normalised) and posted,
+//! one `EDBT` per run. An invoice that changes after it was posted is never posted again: it goes
+//! to quarantine as "changed after posting" with both versions. Before polling, vouchers posted
+//! earlier are read back from F0411Z1 once JDE's batch processor has run.
+use std::collections::HashMap;
+
+use futures::StreamExt;
+use jiff::Timestamp;
+use mlc_core::fingerprint::fingerprint;
+use mlc_core::ids::AddressNumber;
+use mlc_core::invoice_number::normalize;
+use mlc_core::model::Invoice;
+use mlc_core::record::{Entity, RecordKey, RecordKind};
+use mlc_store::{Commit, LedgerEntry, LedgerStatus, actions};
+
+use super::common::{finish, ledger_row};
+use crate::engine::{Run, SyncError};
+use crate::mapping::MappingError;
+use crate::mapping::voucher::{VoucherPlan, plan_voucher};
+use crate::ports::{ApVoucher, VoucherRequest};
+use crate::refdata::RefData;
+
+const CURSOR: &str = "invoices/lastUpdate";
+
+/// Loads JDE reference data for vouchers.
+pub(crate) async fn load_refdata(run: &Run<'_>) -> Result<RefData, SyncError> {
+    let jde = &run.e.jde;
+    let mut r = RefData::default();
+    let bus = jde.business_units().await?;
+    let codes: Vec<String> = bus.iter().map(|b| b.code.to_string()).collect();
+    for b in bus {
+        r.business_units.insert(b.code.to_string(), b);
+    }
+    for chunk in codes.chunks(100) {
+        for a in jde.accounts_by_bu(chunk).await? {
+            r.accounts.insert(a.account.to_string(), a);
+        }
+    }
+    for c in jde.companies().await? {
+        r.companies.insert(c.company.clone(), c);
+    }
+    r.currency_decimals = jde.currency_decimals().await?;
+    Ok(r)
+}
+
+pub(crate) async fn run(run: &Run<'_>) -> Result<(), SyncError> {
+    read_back(run).await?;
+    let cursor = run.e.store.cursor(run.tenant(), CURSOR).await?.and_then(|c| c.parse::<Timestamp>().ok());
+    let since = cursor.map(|c| c - run.e.settings.windows.invoice_lookback);
+    let mut pages = run.e.jag.invoices_changed(since);
+    let mut max = cursor;
+    let mut pending_commit = Commit::default();
+    while let Some(page) = pages.next().await {
+        let page = page?;
+        max = max.max(page.iter().map(|s| s.last_update).max());
+        let ids: Vec<String> = page.iter().map(|s| s.id.clone()).collect();
+        let ledger = run.e.store.ledger_many(run.tenant(), RecordKind::Invoice, &ids).await?;
+        let to_read: Vec<_> = page.into_iter().filter(|s| ledger.get(&s.id).is_none_or(|l| l.source_version != version(s.last_update))).collect();
+        let jag = run.e.jag.clone();
+        let fetched: Vec<_> = futures::stream::iter(to_read)
+            .map(|s| {
+                let jag = jag.clone();
+                async move { (s.id.clone(), jag.invoice(&s.id).await) }
+            })
+            .buffered(run.e.settings.write_concurrency.max(1))
+            .collect()
+            .await;
+        let mut docs = Vec::new();
+        for (id, r) in fetched {
+            match r {
+                Ok((raw, decoded)) => docs.push((id, raw, decoded)),
+                Err(e) if e.is_record_rejection() => {
+                    let record = RecordKey::new(RecordKind::Invoice, run.tenant(), id);
+                    let mut c = Commit::default();
+                    run.quarantine(&mut c, &record, &MappingError::new("invoice", e.message.clone()).kind("rejected"), serde_json::Value::Null);
+                    run.e.store.commit(c).await?;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        let commit = process(run, docs, &ledger).await?;
+        run.e.store.commit(commit).await?;
+    }
+    // The cursor moves once every page was handled (JAGGAER's list order is not guaranteed).
+    if let Some(m) = max
+        && Some(m) != cursor
+    {
+        pending_commit.cursors.push((run.tenant().clone(), CURSOR.to_owned(), m.to_string()));
+    }
+    finish(run, pending_commit, None, None).await
+}
+
+fn version(t: Timestamp) -> String {
+    t.to_string()
+}
+
+/// Handles decoded invoices (from J1P polling or the inbound cXML endpoint). Returns the commit
+/// for everything decided; vouchers already posted are in it.
+pub(crate) async fn process(
+    run: &Run<'_>,
+    docs: Vec<(String, serde_json::Value, Result<Invoice, MappingError>)>,
+    ledger: &HashMap<String, LedgerEntry>,
+) -> Result<Commit, SyncError> {
+    let s = &run.e.settings;
+    let mut commit = Commit::default();
+    let mut plans: Vec<(RecordKey, VoucherPlan, String, serde_json::Value, String)> = Vec::new();
+    for (id, raw, decoded) in docs {
+        let record = RecordKey::new(RecordKind::Invoice, run.tenant(), id.clone());
+        run.count(Entity::Invoices, |c| c.read += 1);
+        commit.audit.push(run.audit(&record, actions::READ, format!("read invoice {id} from JAGGAER"), serde_json::Value::Null));
+        let inv = match decoded {
+            Ok(inv) => inv,
+            Err(err) => {
+                run.quarantine(&mut commit, &record, &err, raw);
+                continue;
+            }
+        };
+        let hash = fingerprint(&inv);
+        let ver = version(inv.last_update);
+        let prior = ledger.get(&id);
+        if let Some(p) = prior
+            && matches!(p.status, LedgerStatus::Posted | LedgerStatus::Processed)
+        {
+            if p.content_hash == hash {
+                run.count(Entity::Invoices, |c| c.unchanged += 1);
+                let mut row = p.clone();
+                row.source_version = ver;
+                commit.ledger.push(row);
+            } else {
+                let err = MappingError::new(
+                    "invoice",
+                    format!("changed after posting (now {} {} {}, status {}): not posted again; AP decides", inv.gross, inv.currency, inv.number, inv.status),
+                )
+                .kind("changed-after-posting");
+                run.quarantine(&mut commit, &record, &err, serde_json::json!({"posted": p.detail.get("invoice"), "now": raw}));
+                let mut row = p.clone();
+                row.source_version = ver;
+                commit.ledger.push(row);
+            }
+            continue;
+        }
+        if s.start_date.is_some_and(|d| inv.invoice_date.to_zoned(s.jde_timezone.clone()).date() < d) {
+            commit.audit.push(run.audit(&record, actions::SKIPPED, "dated before the cut-over start_date: never synced", serde_json::Value::Null));
+            commit.ledger.push(ledger_row(&record, &hash, &ver, None, LedgerStatus::Inactive));
+            continue;
+        }
+        if !s.mapping.invoice_statuses.iter().any(|st| st.eq_ignore_ascii_case(&inv.status)) {
+            if prior.is_none_or(|p| p.status != LedgerStatus::Waiting || p.content_hash != hash) {
+                commit.audit.push(run.audit(&record, actions::WAITING, format!("payment status {:?} is not ready for payables", inv.status), serde_json::Value::Null));
+            }
+            commit.ledger.push(ledger_row(&record, &hash, &ver, None, LedgerStatus::Waiting));
+            run.count(Entity::Invoices, |c| c.waiting += 1);
+            continue;
+        }
+        let an8 = match resolve_supplier(run, &inv).await? {
+            Ok(a) => a,
+            Err(err) => {
+                run.quarantine(&mut commit, &record, &err, raw);
+                continue;
+            }
+        };
+        let refdata = run.refdata().await?;
+        match plan_voucher(&inv, an8, s, refdata) {
+            Ok(plan) => {
+                commit.audit.push(run.audit(
+                    &record,
+                    actions::MAPPED,
+                    format!("mapped to voucher {} for supplier {an8}: {} {} in {} lines", plan.edtn, plan.gross, plan.currency, plan.lines.len()),
+                    serde_json::json!({"edtn": plan.edtn, "company": plan.company, "gl_date": plan.gl_date.to_string(), "gl_date_moved_from": plan.gl_date_moved_from.map(|d| d.to_string())}),
+                ));
+                plans.push((record, plan, hash, raw, ver));
+            }
+            Err(err) => run.quarantine(&mut commit, &record, &err, raw),
+        }
+    }
+    if !plans.is_empty() {
+        post(run, plans, &mut commit).await?;
+    }
+    Ok(commit)
+}
+
+/// The JDE supplier of an invoice: the cross reference of its `bravoId`, else its supplier
+/// number if that is a supplier we synced.
+async fn resolve_supplier(run: &Run<'_>, inv: &Invoice) -> Result<Result<AddressNumber, MappingError>, SyncError> {
+    if let Some(id) = &inv.supplier_id
+        && let Some(an8) = run.e.store.xref_local(run.tenant(), RecordKind::Supplier, &id.0).await?
+        && let Ok(a) = an8.parse()
+    {
+        return Ok(Ok(a));
+    }
+    if let Some(n) = &inv.supplier_number
+        && let Ok(a) = n.parse::<AddressNumber>()
+        && run.e.store.xref_remote(run.tenant(), RecordKind::Supplier, &a.to_string()).await?.is_some()
+    {
+        return Ok(Ok(a));
+    }
+    Ok(Err(MappingError::new(
+        "header.supplier",
+        format!(
+            "supplier {} (number {}) is not a JDE supplier known to the connector",
+            inv.supplier_id.as_ref().map(|i| i.0.as_str()).unwrap_or("?"),
+            inv.supplier_number.as_deref().unwrap_or("?")
+        ),
+    )
+    .kind("unknown-supplier")))
+}
+
+/// Dedup checks and voucher calls for planned invoices.
+async fn post(run: &Run<'_>, plans: Vec<(RecordKey, VoucherPlan, String, serde_json::Value, String)>, commit: &mut Commit) -> Result<(), SyncError> {
+    let s = &run.e.settings;
+    let jde = &run.e.jde;
+    for chunk in plans.chunks(100) {
+        let edtns: Vec<String> = chunk.iter().map(|p| p.1.edtn.clone()).collect();
+        let ours: HashMap<String, crate::ports::ZVoucher> = jde.z_vouchers(&s.batch_user, &edtns).await?.into_iter().map(|z| (z.edtn.clone(), z)).collect();
+        let mut an8s: Vec<AddressNumber> = chunk.iter().map(|p| p.1.an8).collect();
+        an8s.sort();
+        an8s.dedup();
+        let mut existing: HashMap<AddressNumber, Vec<ApVoucher>> = HashMap::new();
+        for v in jde.vouchers_of(&an8s).await? {
+            existing.entry(v.an8).or_default().push(v);
+        }
+        for (record, plan, hash, raw, ver) in chunk {
+            let detail = serde_json::json!({"invoice": raw, "edtn": plan.edtn});
+            if let Some(z) = ours.get(&plan.edtn) {
+                // Our own earlier call went through (the answer or our commit was lost).
+                commit.audit.push(run.audit(record, actions::FOUND_EXISTING, format!("voucher {} already in F0411Z1 batch {}: not posted again", plan.edtn, z.edbt), serde_json::Value::Null));
+                let mut row = ledger_row(record, hash, ver, Some(format!("{}/{}/{}", s.batch_user, z.edbt, plan.edtn)), LedgerStatus::Posted);
+                row.detail = detail;
+                commit.ledger.push(row);
+                commit.resolve.push(record.clone());
+                run.count(Entity::Invoices, |c| c.unchanged += 1);
+                continue;
+            }
+            let theirs = existing.get(&plan.an8).map(Vec::as_slice).unwrap_or_default();
+            let taken = |v: &str| theirs.iter().any(|t| normalize(&t.vinv) == normalize(v));
+            let mut vinv = plan.vinv.clone();
+            if taken(&vinv) {
+                if plan.credit_memo {
+                    vinv = (1..)
+                        .map(|n| if n == 1 { format!("{}-CM", plan.vinv) } else { format!("{}-CM{n}", plan.vinv) })
+                        .find(|v| !taken(v))
+                        .expect("an unused suffix exists");
+                } else {
+                    let v = theirs.iter().find(|t| normalize(&t.vinv) == normalize(&plan.vinv)).expect("found above");
+                    commit.audit.push(run.audit(
+                        record,
+                        actions::FOUND_EXISTING,
+                        format!("supplier {} invoice {:?} is already vouchered in JDE as {} {} {}: not posted again", plan.an8, v.vinv, v.doc.doc, v.doc.dct, v.doc.kco),
+                        serde_json::json!({"doc": v.doc.doc, "dct": v.doc.dct, "kco": v.doc.kco}),
+                    ));
+                    let mut row = ledger_row(record, hash, ver, Some(format!("{}/{}/{}", v.doc.doc, v.doc.dct, v.doc.kco)), LedgerStatus::Processed);
+                    row.detail = detail;
+                    commit.ledger.push(row);
+                    commit.resolve.push(record.clone());
+                    run.count(Entity::Invoices, |c| c.unchanged += 1);
+                    continue;
+                }
+            }
+            let edbt = run.edbt().await?.to_owned();
+            let req = VoucherRequest { plan: plan.clone(), edus: s.batch_user.clone(), edbt: edbt.clone(), vinv: vinv.clone() };
+            let outcome = match jde.post_voucher(&s.voucher_orchestration, &req).await {
+                Err(e) if e.outcome_unknown => {
+                    // The call may have gone through: look before deciding.
+                    match jde.z_vouchers(&s.batch_user, std::slice::from_ref(&plan.edtn)).await {
+                        Ok(z) if !z.is_empty() => Ok(()),
+                        _ => Err(e),
+                    }
+                }
+                other => other,
+            };
+            match outcome {
+                Ok(()) => {
+                    commit.audit.push(run.audit(
+                        record,
+                        actions::CREATED,
+                        format!("voucher {} posted to JDE batch {edbt} (supplier {}, VINV {vinv}, {} {})", plan.edtn, plan.an8, plan.gross, plan.currency),
+                        serde_json::json!({"edus": s.batch_user, "edbt": edbt, "edtn": plan.edtn, "vinv": vinv, "kco": plan.company, "lines": plan.lines.len()}),
+                    ));
+                    let mut row = ledger_row(record, hash, ver, Some(format!("{}/{edbt}/{}", s.batch_user, plan.edtn)), LedgerStatus::Posted);
+                    row.detail = detail;
+                    commit.ledger.push(row);
+                    commit.resolve.push(record.clone());
+                    run.count(Entity::Invoices, |c| c.created += 1);
+                }
+                Err(e) if e.is_record_rejection() => {
+                    let err = MappingError::new("voucher", format!("JDE rejected the voucher: {}", e.message)).kind("jde-rejected");
+                    run.quarantine(commit, record, &err, raw.clone());
+                }
+                Err(e) => {
+                    // Commit what was decided so far, then stop: the cursor has not moved.
+                    run.e.store.commit(std::mem::take(commit)).await?;
+                    return Err(e.into());
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Reads back vouchers posted earlier: processed ones get their F0411 document in the audit;
+/// failed or deleted Z rows go to quarantine with JDE's reason.
+pub(crate) async fn read_back(run: &Run<'_>) -> Result<(), SyncError> {
+    let s = &run.e.settings;
+    let posted = run.e.store.ledger_by_status(run.tenant(), RecordKind::Invoice, Some(LedgerStatus::Posted)).await?;
+    for chunk in posted.chunks(100) {
+        let edtns: Vec<String> = chunk.iter().filter_map(|l| l.detail.get("edtn").and_then(|v| v.as_str()).map(str::to_owned)).collect();
+        let z: HashMap<String, crate::ports::ZVoucher> = run.e.jde.z_vouchers(&s.batch_user, &edtns).await?.into_iter().map(|z| (z.edtn.clone(), z)).collect();
+        let mut commit = Commit::default();
+        for l in chunk {
+            let Some(edtn) = l.detail.get("edtn").and_then(|v| v.as_str()) else { continue };
+            match z.get(edtn) {
+                Some(zr) if zr.processed => {
+                    let doc = zr.doc.clone();
+                    commit.audit.push(run.audit(
+                        &l.record,
+                        actions::READ_BACK,
+                        match &doc {
+                            Some(d) => format!("processed by JDE: voucher {} {} {} in batch {}", d.doc, d.dct, d.kco, d.icu),
+                            None => "processed by JDE".to_owned(),
+                        },
+                        serde_json::json!({"doc": doc.as_ref().map(|d| d.doc), "dct": doc.as_ref().map(|d| d.dct.clone()), "kco": doc.as_ref().map(|d| d.kco.clone()), "icu": doc.as_ref().map(|d| d.icu)}),
+                    ));
+                    let mut row = l.clone();
+                    row.status = LedgerStatus::Processed;
+                    if let (Some(d), Some(obj)) = (&doc, row.detail.as_object_mut()) {
+                        obj.insert("doc".into(), serde_json::json!({"doc": d.doc, "dct": d.dct, "kco": d.kco, "icu": d.icu}));
+                    }
+                    commit.ledger.push(row);
+                }
+                Some(zr) if zr.error.as_deref().is_some_and(|e| !e.trim().is_empty()) => {
+                    let err = MappingError::new("F0411Z1.EDER", format!("JDE's batch voucher processor rejected {edtn}: {}", zr.error.as_deref().unwrap_or_default().trim()))
+                        .kind("jde-processing");
+                    run.quarantine(&mut commit, &l.record, &err, l.detail.get("invoice").cloned().unwrap_or_default());
+                    let mut row = l.clone();
+                    row.status = LedgerStatus::Quarantined;
+                    commit.ledger.push(row);
+                }
+                Some(_) => {}
+                None => {
+                    let err = MappingError::new("F0411Z1", format!("voucher {edtn} was deleted from the batch before JDE processed it")).kind("deleted-before-processing");
+                    run.quarantine(&mut commit, &l.record, &err, l.detail.get("invoice").cloned().unwrap_or_default());
+                    let mut row = l.clone();
+                    row.status = LedgerStatus::Quarantined;
+                    commit.ledger.push(row);
+                }
+            }
+        }
+        run.e.store.commit(commit).await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,195 @@
+//! Purchase orders: F4301 + F4311 → JAGGAER, polled on both tables by `(UPMJ, TDAY)`.
+//!
+//! Pass 1 reads changed headers page by page and, per page, all their lines in bulk (`DOCO`
+//! LIST reads, `lines_chunk` POs per request). Pass 2 reads changed lines (receipts, closures
+//! and price changes touch only lines) and, for POs pass 1 did not already handle, their headers
+//! and lines in bulk. On the first sync pass 1 covers everything, so pass 2 only sets its cursor.
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use futures::StreamExt;
+use mlc_core::fingerprint::fingerprint;
+use mlc_core::ids::{BusinessUnitCode, OrderKey};
+use mlc_core::jdetime::JdeStamp;
+use mlc_core::model::PurchaseOrder;
+use mlc_core::record::{RecordKey, RecordKind};
+use mlc_store::LedgerStatus;
+
+use super::common::{Outgoing, Written, deliver, finish, jde_window};
+use crate::engine::{Run, SyncError};
+use crate::mapping::MappingError;
+use crate::mapping::purchase_order::{PoOut, map_po};
+use crate::ports::{CxmlOrderKind, PoHeader, PoLineRow, RemoteError};
+use crate::settings::Transport;
+use crate::window::advance;
+
+const HEADERS: &str = "purchase-orders/F4301";
+const LINES: &str = "purchase-orders/F4311";
+
+pub(crate) async fn run(run: &Run<'_>) -> Result<(), SyncError> {
+    let s = &run.e.settings;
+    let mut seen: HashSet<OrderKey> = HashSet::new();
+
+    // Pass 1: headers.
+    let (h_cursor, h_window) = jde_window(run, HEADERS).await?;
+    let (l_cursor, l_window) = jde_window(run, LINES).await?;
+    let first_sync = l_cursor.is_none();
+    if first_sync {
+        // Pass 1 of the first sync reads every line of every PO in scope as it is now, so line
+        // changes only matter from here on: start the line cursor at this poll's upper bound.
+        // Set before pass 1, so a crash in the middle of it cannot leave line changes unread.
+        let start = advance(None, Some(l_window.hi), &l_window).expect("a stamp was given");
+        run.e.store.set_cursor(run.tenant(), LINES, Some(&start.to_cursor())).await?;
+    }
+    let mut pages = run.e.jde.po_headers_changed(&h_window, &s.po_order_types, if h_cursor.is_none() { s.start_date } else { None });
+    let mut max: Option<JdeStamp> = None;
+    while let Some(page) = pages.next().await {
+        let mut headers = Vec::new();
+        for h in page? {
+            if !h_window.contains(h.stamp) {
+                continue;
+            }
+            max = max.max(Some(h.stamp));
+            if in_scope(run, &h) && seen.insert(h.key.clone()) {
+                headers.push(h);
+            }
+        }
+        let lines = fetch_lines(run, &headers).await?;
+        let cursor = advance(h_cursor, max, &h_window).map(|c| (HEADERS.to_owned(), c.to_cursor()));
+        deliver_pos(run, headers, lines, cursor).await?;
+    }
+
+    // Pass 2: lines.
+    if first_sync {
+        return Ok(());
+    }
+    let mut pages = run.e.jde.po_lines_changed(&l_window, &s.po_order_types);
+    let mut max: Option<JdeStamp> = None;
+    while let Some(page) = pages.next().await {
+        let mut keys = Vec::new();
+        for l in page? {
+            if !l_window.contains(l.stamp) {
+                continue;
+            }
+            max = max.max(Some(l.stamp));
+            if seen.insert(l.key.clone()) {
+                keys.push(l.key);
+            }
+        }
+        let cursor = advance(l_cursor, max, &l_window).map(|c| (LINES.to_owned(), c.to_cursor()));
+        let mut headers = Vec::new();
+        for chunk in keys.chunks(s.lines_chunk.max(1)) {
+            headers.extend(run.e.jde.po_headers(chunk).await?.into_iter().filter(|h| in_scope(run, h)));
+        }
+        let lines = fetch_lines(run, &headers).await?;
+        deliver_pos(run, headers, lines, cursor).await?;
+    }
+    Ok(())
+}
+
+/// Order types and cut-over.
+fn in_scope(run: &Run<'_>, h: &PoHeader) -> bool {
+    let s = &run.e.settings;
+    s.po_order_types.iter().any(|t| t == &h.key.dcto) && s.start_date.is_none_or(|d| h.order_date.is_none_or(|o| o >= d))
+}
+
+/// All lines of these POs, in bulk reads of `lines_chunk` POs (run concurrently, bounded by the
+/// client's `max_in_flight`).
+async fn fetch_lines(run: &Run<'_>, headers: &[PoHeader]) -> Result<Vec<PoLineRow>, RemoteError> {
+    let keys: Vec<OrderKey> = headers.iter().map(|h| h.key.clone()).collect();
+    let chunks: Vec<Vec<OrderKey>> = keys.chunks(run.e.settings.lines_chunk.max(1)).map(<[OrderKey]>::to_vec).collect();
+    let jde = run.e.jde.clone();
+    let results: Vec<Result<Vec<PoLineRow>, RemoteError>> =
+        futures::stream::iter(chunks).map(|c| { let jde = jde.clone(); async move { jde.po_lines(&c).await } }).buffered(4).collect().await;
+    let mut out = Vec::new();
+    for r in results {
+        out.extend(r?);
+    }
+    Ok(out)
+}
+
+async fn deliver_pos(run: &Run<'_>, headers: Vec<PoHeader>, lines: Vec<PoLineRow>, cursor: Option<(String, String)>) -> Result<(), SyncError> {
+    if headers.is_empty() {
+        return finish(run, Default::default(), None, cursor).await;
+    }
+    let mut by_po: HashMap<OrderKey, Vec<PoLineRow>> = HashMap::new();
+    for l in lines {
+        by_po.entry(l.key.clone()).or_default().push(l);
+    }
+    // Cross references of the suppliers of this page (suppliers sync first).
+    let mut bravo: BTreeMap<String, Option<String>> = BTreeMap::new();
+    for h in &headers {
+        let an8 = h.supplier.to_string();
+        if !bravo.contains_key(&an8) {
+            let id = run.e.store.xref_remote(run.tenant(), RecordKind::Supplier, &an8).await?;
+            bravo.insert(an8, id);
+        }
+    }
+    let items: Vec<Outgoing<PoOut>> = headers
+        .into_iter()
+        .map(|h| {
+            let mut rows = by_po.remove(&h.key).unwrap_or_default();
+            rows.sort_by(|a, b| a.line.line_number.cmp(&b.line.line_number));
+            let updated = rows.iter().map(|r| r.stamp).chain([h.stamp]).max().unwrap_or(h.stamp);
+            let raw = serde_json::json!({"F4301": h.raw, "F4311": rows.iter().map(|r| r.raw.clone()).collect::<Vec<_>>()});
+            let record = RecordKey::new(RecordKind::Po, run.tenant(), h.key.to_string());
+            let waiting = (!h.hold_code.trim().is_empty()).then(|| format!("PO {} is on hold (HOLD {}); it is sent once released", h.key, h.hold_code.trim()));
+            let out = match (&h.order_date, bravo.get(&h.supplier.to_string()).cloned().flatten()) {
+                (None, _) => Err(MappingError::new("F4301.TRDJ", format!("PO {} has no order date", h.key))),
+                (_, None) => Err(MappingError::new(
+                    "F4301.AN8",
+                    format!("supplier {} of PO {} is not in JAGGAER yet (not synced, or quarantined): retry once it is", h.supplier, h.key),
+                )
+                .kind("unknown-supplier")),
+                (Some(date), Some(bravo_id)) => {
+                    let po = PurchaseOrder {
+                        key: h.key.clone(),
+                        supplier: h.supplier,
+                        business_unit: BusinessUnitCode::new(&h.business_unit),
+                        order_date: *date,
+                        currency: h.currency.clone(),
+                        hold_code: h.hold_code.clone(),
+                        lines: rows.into_iter().map(|r| r.line).collect(),
+                        updated,
+                    };
+                    map_po(&po, &bravo_id)
+                }
+            };
+            let detail = match &out {
+                Ok(o) => serde_json::json!({"sent": {"total": o.total.to_string(), "lines": o.lines.iter().map(|l| l.line_number.to_string()).collect::<Vec<_>>()}}),
+                Err(_) => serde_json::Value::Null,
+            };
+            Outgoing { record, version: updated.to_cursor(), raw, out, waiting, detail }
+        })
+        .collect();
+    let jag = run.e.jag.clone();
+    let transport = run.e.settings.transport;
+    let tenant = run.tenant().to_string();
+    let (commit, transient) = deliver(run, items, Some(RecordKind::Po), |po, prior| {
+        let jag = jag.clone();
+        let first = prior.is_none_or(|p| p.remote_id.is_none());
+        let tenant = tenant.clone();
+        async move {
+            match transport {
+                Transport::Rest => Ok(Written { remote_id: jag.upsert_po(&po).await?, status: LedgerStatus::Synced }),
+                Transport::Cxml => {
+                    let kind = if po.status == "Cancelled" {
+                        CxmlOrderKind::Delete
+                    } else if first {
+                        CxmlOrderKind::New
+                    } else {
+                        CxmlOrderKind::Update
+                    };
+                    jag.send_po_cxml(&po, kind, &payload_id(&tenant, &po)).await?;
+                    Ok(Written { remote_id: po.po_number.clone(), status: LedgerStatus::Synced })
+                }
+            }
+        }
+    })
+    .await?;
+    finish(run, commit, transient, cursor).await
+}
+
+/// Deterministic per PO version: a resend of the same version reuses it, a change gets a new one.
+pub(crate) fn payload_id(tenant: &str, po: &PoOut) -> String {
+    format!("{}.{}.{}@ml-connector", &fingerprint(po)[..20], po.po_number, tenant)
+}

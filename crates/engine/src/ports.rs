@@ -1,0 +1,260 @@
+//! What the flows need from each remote system, in domain terms. The adapters in
+//! [`crate::connectors`] implement these over the real clients; the flows never see a wire type.
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use futures::stream::BoxStream;
+use jiff::Timestamp;
+use jiff::civil::Date;
+use mlc_core::Decimal;
+use mlc_core::ids::{AddressNumber, OrderKey};
+use mlc_core::jdetime::JdeStamp;
+use mlc_core::model::{BusinessUnit, GlAccount, Invoice, PoLine, Supplier};
+
+use crate::mapping::MappingError;
+use crate::mapping::purchase_order::PoOut;
+use crate::mapping::supplier::SupplierOut;
+use crate::mapping::voucher::VoucherPlan;
+use crate::refdata::CompanyInfo;
+use crate::window::Window;
+
+/// A failure talking to a remote system, classified for the flows.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{system}: {message}")]
+pub struct RemoteError {
+    /// `jde` or `jaggaer`.
+    pub system: &'static str,
+    /// Stable word for the audit trail (`transient`, `rejected`, `login-rejected`, ...).
+    pub kind: &'static str,
+    /// The remote's own words.
+    pub message: String,
+    /// Worth trying again later (the client already retried).
+    pub transient: bool,
+    /// Credentials refused: stop the tenant, do not retry (it locks JDE service accounts).
+    pub login_rejected: bool,
+    /// A write whose outcome is unknown (timeout after sending).
+    pub outcome_unknown: bool,
+}
+
+impl RemoteError {
+    /// A rejection of one record (not transient): quarantine it.
+    pub fn is_record_rejection(&self) -> bool {
+        !self.transient && !self.login_rejected && !self.outcome_unknown
+    }
+}
+
+/// Pages of rows, streamed.
+pub type PageStream<T> = BoxStream<'static, Result<Vec<T>, RemoteError>>;
+
+/// A PO header as read from F4301.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PoHeader {
+    /// Key.
+    pub key: OrderKey,
+    /// Supplier.
+    pub supplier: AddressNumber,
+    /// Business unit, trimmed.
+    pub business_unit: String,
+    /// Order date (TRDJ).
+    pub order_date: Option<Date>,
+    /// Currency.
+    pub currency: String,
+    /// Hold code.
+    pub hold_code: String,
+    /// `(UPMJ, TDAY)`.
+    pub stamp: JdeStamp,
+    /// The row as read, for quarantine payloads.
+    pub raw: serde_json::Value,
+}
+
+/// A PO line with its stamp.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PoLineRow {
+    /// PO key.
+    pub key: OrderKey,
+    /// The line.
+    pub line: PoLine,
+    /// `(UPMJ, TDAY)`.
+    pub stamp: JdeStamp,
+    /// The row as read.
+    pub raw: serde_json::Value,
+}
+
+/// Which supplier table changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SupplierTable {
+    /// F0401 supplier master.
+    F0401,
+    /// F0101 address book (name, tax id) of suppliers.
+    F0101,
+}
+
+/// A row of F0411Z1 (our voucher batch rows), pay item level.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ZVoucher {
+    /// EDTN.
+    pub edtn: String,
+    /// EDBT.
+    pub edbt: String,
+    /// EDSP: true when processed.
+    pub processed: bool,
+    /// EDER: processing error, if any.
+    pub error: Option<String>,
+    /// DOC/DCT/KCO/ICU once processed.
+    pub doc: Option<VoucherDoc>,
+    /// AN8.
+    pub an8: AddressNumber,
+    /// VINV.
+    pub vinv: String,
+}
+
+/// A voucher in F0411.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VoucherDoc {
+    /// Document number.
+    pub doc: u64,
+    /// Document type (PV).
+    pub dct: String,
+    /// Document company.
+    pub kco: String,
+    /// Batch number.
+    pub icu: u64,
+}
+
+/// A pay item of F0411.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApVoucher {
+    /// Supplier.
+    pub an8: AddressNumber,
+    /// Supplier invoice number as keyed.
+    pub vinv: String,
+    /// The voucher.
+    pub doc: VoucherDoc,
+    /// Gross (domestic or foreign per CRRM).
+    pub gross: Decimal,
+    /// Currency.
+    pub currency: String,
+}
+
+/// An F0911 line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GlLine {
+    /// Account `BU.OBJ.SUB`.
+    pub account: String,
+    /// Amount.
+    pub amount: Decimal,
+}
+
+/// A voucher call: the plan plus batch user, batch number and the final `VINV`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VoucherRequest {
+    /// The plan.
+    pub plan: VoucherPlan,
+    /// EDUS.
+    pub edus: String,
+    /// EDBT.
+    pub edbt: String,
+    /// VINV (with `-CM` suffix when needed).
+    pub vinv: String,
+}
+
+/// The JDE side.
+#[async_trait]
+pub trait JdeSource: Send + Sync {
+    /// F4301 rows of the given order types changed in the window, by `(UPMJ, TDAY)` ascending.
+    /// `start_date` bounds TRDJ on the first sync.
+    fn po_headers_changed(&self, window: &Window, order_types: &[String], start_date: Option<Date>) -> PageStream<PoHeader>;
+    /// F4311 rows changed in the window, ascending.
+    fn po_lines_changed(&self, window: &Window, order_types: &[String]) -> PageStream<PoLineRow>;
+    /// F4301 rows of these POs.
+    async fn po_headers(&self, keys: &[OrderKey]) -> Result<Vec<PoHeader>, RemoteError>;
+    /// All F4311 rows of these POs (bulk reads, never one request per PO).
+    async fn po_lines(&self, keys: &[OrderKey]) -> Result<Vec<PoLineRow>, RemoteError>;
+    /// Suppliers whose rows in `table` changed in the window (all on the first sync).
+    fn supplier_keys_changed(&self, table: SupplierTable, window: &Window) -> PageStream<(AddressNumber, JdeStamp)>;
+    /// Full suppliers (F0401 + F0101 + F0116 + F01151) for these numbers.
+    async fn suppliers(&self, an8s: &[AddressNumber]) -> Result<Vec<(Supplier, serde_json::Value)>, RemoteError>;
+    /// F0901 accounts changed in the window (all on the first sync).
+    fn accounts_changed(&self, window: &Window) -> PageStream<(GlAccount, JdeStamp)>;
+    /// F0006 business units changed in the window (all on the first sync).
+    fn business_units_changed(&self, window: &Window) -> PageStream<(BusinessUnit, JdeStamp)>;
+    /// All business units (reference data).
+    async fn business_units(&self) -> Result<Vec<BusinessUnit>, RemoteError>;
+    /// These accounts (reference data), by `BU.OBJ.SUB`.
+    async fn accounts_by_bu(&self, bus: &[String]) -> Result<Vec<GlAccount>, RemoteError>;
+    /// Company constants (F0010).
+    async fn companies(&self) -> Result<Vec<CompanyInfo>, RemoteError>;
+    /// Currency decimals (F0013).
+    async fn currency_decimals(&self) -> Result<HashMap<String, u32>, RemoteError>;
+    /// Our F0411Z1 pay items for these transaction numbers.
+    async fn z_vouchers(&self, edus: &str, edtns: &[String]) -> Result<Vec<ZVoucher>, RemoteError>;
+    /// F0411 pay items of these suppliers.
+    async fn vouchers_of(&self, an8s: &[AddressNumber]) -> Result<Vec<ApVoucher>, RemoteError>;
+    /// F0911 lines of a voucher.
+    async fn distribution(&self, doc: &VoucherDoc) -> Result<Vec<GlLine>, RemoteError>;
+    /// Calls the voucher orchestration.
+    async fn post_voucher(&self, orchestration: &str, req: &VoucherRequest) -> Result<(), RemoteError>;
+}
+
+/// An invoice header seen in a list page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvoiceStub {
+    /// JAGGAER invoice id.
+    pub id: String,
+    /// `lastUpdate`.
+    pub last_update: Timestamp,
+}
+
+/// A value of a custom-field value list.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ValueOut {
+    /// The value (`BU.OBJ.SUB` or the trimmed business unit).
+    pub value: String,
+    /// Description.
+    pub description: String,
+    /// Active.
+    pub active: bool,
+}
+
+/// A PO as JAGGAER holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PoSummary {
+    /// Header total.
+    pub total: Decimal,
+    /// Number of lines.
+    pub lines: usize,
+    /// Supplier `extCode` (JDE AN8).
+    pub supplier_ext_code: String,
+}
+
+/// cXML order request type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CxmlOrderKind {
+    /// First send.
+    New,
+    /// A changed PO.
+    Update,
+    /// A cancelled PO.
+    Delete,
+}
+
+/// The JAGGAER side.
+#[async_trait]
+pub trait JaggaerSide: Send + Sync {
+    /// Upserts a supplier profile by `extCode`; returns its `bravoId`.
+    async fn upsert_supplier(&self, s: &SupplierOut) -> Result<String, RemoteError>;
+    /// Upserts a PO by `poNumber`; returns its `poId`.
+    async fn upsert_po(&self, po: &PoOut) -> Result<String, RemoteError>;
+    /// Sends a PO as a cXML OrderRequest.
+    async fn send_po_cxml(&self, po: &PoOut, kind: CxmlOrderKind, payload_id: &str) -> Result<(), RemoteError>;
+    /// Reads a value list.
+    async fn values(&self, field: &str) -> Result<Vec<ValueOut>, RemoteError>;
+    /// Upserts values by `value`.
+    async fn upsert_values(&self, field: &str, values: &[ValueOut]) -> Result<u64, RemoteError>;
+    /// A PO as JAGGAER holds it (for `reconcile`): total, line count, supplier `extCode`.
+    async fn po_summary(&self, po_number: &str) -> Result<Option<PoSummary>, RemoteError>;
+    /// Invoice headers changed since (all when `None`).
+    fn invoices_changed(&self, since: Option<Timestamp>) -> PageStream<InvoiceStub>;
+    /// One invoice: its original JSON, and the decoded invoice or why it cannot be decoded.
+    async fn invoice(&self, id: &str) -> Result<(serde_json::Value, Result<Invoice, MappingError>), RemoteError>;
+}
