@@ -919,3 +919,69 @@ fn large_generation_is_fast() {
     assert!(s.row_count("F4311") > 80_000);
     assert!(took < Duration::from_secs(20), "took {took:?}");
 }
+
+/// The benchmark's size: run with `--ignored` (takes a few seconds and ~1 GB in debug builds).
+#[test]
+#[ignore]
+fn hundred_thousand_pos_can_be_generated() {
+    let mut a = cfg();
+    a.size = SimSize::Custom {
+        suppliers: 5_000,
+        pos: 100_000,
+    };
+    let t = std::time::Instant::now();
+    let s = JdeSimState::new(&a);
+    eprintln!(
+        "100k POs, {} lines in {:?}",
+        s.row_count("F4311"),
+        t.elapsed()
+    );
+    assert_eq!(s.row_count("F4301"), 100_000);
+}
+
+#[tokio::test]
+async fn stateless_basic_calls_and_auto_processing() {
+    let sim = start().await;
+    sim.set_knobs(|k| k.auto_process = mlc_sim::jde::AutoProcess::AfterEachCall);
+    let c = Client::new();
+    let r = c
+        .post(format!("{}v2/dataservice", sim.base_url()))
+        .basic_auth("JDEUSER", Some("JDEPASS"))
+        .json(&json!({ "targetName": "F0010" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(rowset(&v, "F0010").len(), 4);
+    let an8 = open_supplier(&sim);
+    let today = sim.now().date().to_string();
+    let r = c
+        .post(format!(
+            "{}v3/orchestrator/ML_AddVoucherBatch",
+            sim.base_url()
+        ))
+        .basic_auth("JDEUSER", Some("JDEPASS"))
+        .json(&voucher_body(
+            an8,
+            "AUTO-1",
+            "AUTO-1",
+            &today,
+            "10.00",
+            &[("110.6110", "10.00")],
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(
+        sim.vouchers()[0].processed,
+        "processed right after the call"
+    );
+    assert_eq!(
+        sim.session_count(),
+        0,
+        "stateless calls leave no session behind"
+    );
+    sim.shutdown().await;
+}

@@ -41,8 +41,24 @@ pub(crate) enum Cell {
 }
 
 impl Cell {
+    /// A text cell. Values repeat a lot (company, order type, item, account, status codes), so
+    /// they are interned per thread: a million PO lines then share a few thousand strings.
     pub(crate) fn s(text: &str) -> Cell {
-        Cell::Str(Arc::new(text.to_owned()))
+        if text.is_empty() {
+            return Cell::Str(empty());
+        }
+        INTERN.with(|m| {
+            let mut m = m.borrow_mut();
+            if let Some(a) = m.get(text) {
+                return Cell::Str(Arc::clone(a));
+            }
+            let a = Arc::new(text.to_owned());
+            // Bounded, so unique values (invoice numbers, names) cannot grow it forever.
+            if m.len() < INTERN_CAP {
+                m.insert(text.into(), Arc::clone(&a));
+            }
+            Cell::Str(a)
+        })
     }
 
     pub(crate) fn d(value: Decimal) -> Cell {
@@ -131,8 +147,19 @@ impl Table {
     /// Inserts a row built from `(alias, cell)` pairs on top of a blank row.
     pub(crate) fn insert(&mut self, values: Vec<(&str, Cell)>) {
         let mut row = self.blank_row();
+        let cols = self.def.cols;
+        // Callers list values in column order, so look from just after the previous column
+        // first (one comparison per value instead of a scan: this is the generator's hot path).
+        let mut next = 0;
         for (alias, cell) in values {
-            row[self.def.c(alias)] = cell;
+            let i = (next..cols.len())
+                .chain(0..next)
+                .find(|&i| cols[i].0 == alias)
+                .unwrap_or_else(|| {
+                    panic!("simulator bug: {} has no column {alias}", self.def.name)
+                });
+            row[i] = cell;
+            next = i + 1;
         }
         self.rows.push(row.into_boxed_slice());
     }
@@ -164,8 +191,12 @@ impl Table {
     }
 }
 
+const INTERN_CAP: usize = 100_000;
+
 thread_local! {
     static EMPTY: Arc<String> = Arc::new(String::new());
+    static INTERN: std::cell::RefCell<std::collections::HashMap<Box<str>, Arc<String>>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
 }
 
 /// A shared empty string, so blank cells cost no allocation.
