@@ -7,6 +7,7 @@ use jiff::Timestamp;
 use mlc_core::record::{Entity, RecordKey};
 use mlc_store::{AuditEvent, Commit, NewQuarantine, RunId, RunStatus, StateStore, StoreError};
 use tokio::sync::OnceCell;
+use tracing::Instrument;
 
 use crate::mapping::MappingError;
 use crate::ports::{JaggaerSide, JdeSource, RemoteError};
@@ -71,12 +72,16 @@ pub(crate) struct Run<'a> {
 
 impl Engine {
     /// Runs one cycle over `entities` (in dependency order), records the run and returns its summary.
-    pub async fn run_cycle(&self, entities: &[Entity], trigger: &str) -> Result<TenantSummary, StoreError> {
+    pub async fn run_cycle(&self, entities: Vec<Entity>, trigger: String) -> Result<TenantSummary, StoreError> {
         let started = Instant::now();
         let tenant = &self.settings.tenant;
-        let run_id = self.store.run_start(tenant, trigger).await?;
+        let run_id = self.store.run_start(tenant, &trigger).await?;
         let span = tracing::info_span!("cycle", tenant = %tenant, run = %run_id);
-        let _enter = span.enter();
+        self.flows(run_id, entities, started).instrument(span).await
+    }
+
+    async fn flows(&self, run_id: RunId, entities: Vec<Entity>, started: Instant) -> Result<TenantSummary, StoreError> {
+        let tenant = &self.settings.tenant;
         let run = Run { e: self, run_id: run_id.clone(), counts: Mutex::new(BTreeMap::new()), edbt: OnceCell::new(), refdata: OnceCell::new() };
         let mut error = None;
         for entity in Entity::ALL.into_iter().filter(|e| entities.contains(e)) {

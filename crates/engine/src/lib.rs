@@ -15,9 +15,11 @@ mod flows;
 pub mod mapping;
 pub mod ports;
 pub mod reconcile;
+pub mod schedule;
 pub mod refdata;
 pub mod settings;
 pub mod summary;
 pub mod window;
+pub mod worker;
 
 pub use engine::{Engine, ProgressFn, SyncError};

@@ -44,7 +44,7 @@ pub(crate) async fn deliver<T, F, Fut>(run: &Run<'_>, items: Vec<Outgoing<T>>, x
 where
     T: Serialize + Clone + Send + Sync,
     F: Fn(T, Option<LedgerEntry>) -> Fut + Sync,
-    Fut: Future<Output = Result<Written, RemoteError>> + Send,
+    Fut: Future<Output = Result<Written, RemoteError>> + Send + 'static,
 {
     let mut commit = Commit::default();
     if items.is_empty() {
@@ -83,18 +83,24 @@ where
         }
         to_write.push((item.record, item.version, item.raw, out, hash, prior.cloned(), item.detail));
     }
-    let results: Vec<_> = futures::stream::iter(to_write.iter())
-        .map(|(record, _, _, out, _, prior, _)| {
+    // The futures own everything they use (no borrow of this frame crosses an await inside
+    // the stream), which keeps the cycle future `Send` for the scheduler's tasks.
+    let futs: Vec<_> = to_write
+        .iter()
+        .enumerate()
+        .map(|(i, (_, _, _, out, _, prior, _))| {
             let fut = write(out.clone(), prior.clone());
-            async move { (record, fut.await) }
+            async move { (i, fut.await) }
         })
-        .buffer_unordered(run.e.settings.write_concurrency.max(1))
-        .collect()
-        .await;
+        .collect();
+    let mut results: Vec<Option<Result<Written, RemoteError>>> = (0..to_write.len()).map(|_| None).collect();
+    let mut stream = futures::stream::iter(futs).buffer_unordered(run.e.settings.write_concurrency.max(1));
+    while let Some((i, r)) = stream.next().await {
+        results[i] = Some(r);
+    }
     let mut first_transient = None;
-    let by_record: std::collections::HashMap<&RecordKey, Result<Written, RemoteError>> = results.into_iter().collect();
-    for (record, version, raw, _out, hash, prior, detail) in &to_write {
-        match by_record.get(record) {
+    for ((record, version, raw, _out, hash, prior, detail), result) in to_write.iter().zip(results) {
+        match result.as_ref() {
             Some(Ok(w)) => {
                 let created = prior.as_ref().is_none_or(|p| p.remote_id.is_none());
                 let action = if w.status == LedgerStatus::Inactive {

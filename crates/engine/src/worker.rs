@@ -1,0 +1,205 @@
+//! The service loop behind `ml-connector run`: schedules every tenant's cycle, and with a
+//! PostgreSQL store shares tenants between any number of worker processes through leases.
+//!
+//! - A tenant runs only under its lease `tenant:<id>` (taken with the database's clock, renewed
+//!   every third of its time to live while the cycle runs). A worker that dies stops renewing;
+//!   another takes the tenant over once the lease expires. Overlapping cycles of one tenant are
+//!   impossible, in one process or many.
+//! - The next due time is kept in the store (`tenant_state.next_due`), so a restart or another
+//!   worker continues the schedule; a failing tenant backs off without delaying the others
+//!   (each tenant's cycle is its own task).
+//! - A rejected login pauses the tenant (retrying would lock the JDE service account) and
+//!   raises an alert; `tenant resume` clears it.
+//! - On shutdown the loop stops taking work, gives running cycles a grace period to finish
+//!   (every commit is atomic, so a cycle cut short loses nothing), then releases its leases.
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use jiff::Timestamp;
+use mlc_core::record::Entity;
+use tokio::task::JoinHandle;
+
+use crate::engine::Engine;
+use crate::schedule::{Schedule, backoff};
+use crate::summary::{SummaryStatus, TenantSummary};
+
+/// Something an operator should hear about.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ServiceEvent {
+    /// A cycle ended.
+    CycleFinished(TenantSummary),
+    /// A tenant's login was rejected; the tenant is paused.
+    LoginRejected {
+        /// Tenant.
+        tenant: String,
+        /// The remote's words.
+        error: String,
+    },
+    /// A cycle failed.
+    CycleFailed {
+        /// Tenant.
+        tenant: String,
+        /// Why.
+        error: String,
+    },
+}
+
+/// Receives service events (alerts, metrics).
+pub type EventFn = Arc<dyn Fn(ServiceEvent) + Send + Sync>;
+
+/// One tenant under the scheduler.
+#[derive(Clone)]
+pub struct TenantJob {
+    /// Its engine.
+    pub engine: Engine,
+    /// When it runs.
+    pub schedule: Schedule,
+    /// The interval the back-off grows from.
+    pub base_interval: jiff::SignedDuration,
+}
+
+/// Worker settings.
+#[derive(Clone)]
+pub struct WorkerConfig {
+    /// This worker's id (host + pid + random), stored as the lease owner.
+    pub worker_id: String,
+    /// Lease time to live.
+    pub lease_ttl: Duration,
+    /// How often due tenants are looked for.
+    pub tick: Duration,
+    /// How long running cycles get to finish on shutdown.
+    pub grace: Duration,
+    /// Event sink.
+    pub events: Option<EventFn>,
+}
+
+fn lease_name(tenant: &str) -> String {
+    format!("tenant:{tenant}")
+}
+
+/// Runs the scheduler until `shutdown` resolves.
+pub async fn run(jobs: Vec<TenantJob>, cfg: WorkerConfig, shutdown: impl Future<Output = ()>) {
+    tokio::pin!(shutdown);
+    let mut running: HashMap<String, JoinHandle<()>> = HashMap::new();
+    let mut tick = tokio::time::interval(cfg.tick);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            () = &mut shutdown => break,
+            _ = tick.tick() => {}
+        }
+        running.retain(|_, h| !h.is_finished());
+        for job in &jobs {
+            let tenant = job.engine.settings.tenant.to_string();
+            if running.contains_key(&tenant) {
+                continue;
+            }
+            let store = &job.engine.store;
+            let state = match store.tenant_state(&job.engine.settings.tenant).await {
+                Ok(s) => s,
+                Err(e) => {
+                    tracing::warn!(tenant = %tenant, error = %e, "Could not read tenant state.");
+                    continue;
+                }
+            };
+            if state.paused || state.next_due.is_some_and(|d| d > Timestamp::now()) {
+                continue;
+            }
+            match store.lease_acquire(&lease_name(&tenant), &cfg.worker_id, cfg.lease_ttl).await {
+                Ok(true) => {}
+                Ok(false) => continue,
+                Err(e) => {
+                    tracing::warn!(tenant = %tenant, error = %e, "Could not take the tenant lease.");
+                    continue;
+                }
+            }
+            metrics::gauge!("mlc_lease_owned", "tenant" => tenant.clone()).set(1.0);
+            let handle = tokio::spawn(run_job(job.clone(), cfg.clone()));
+            running.insert(tenant, handle);
+        }
+    }
+    tracing::info!(running = running.len(), "Shutting down: no new cycles; waiting for running ones.");
+    let deadline = tokio::time::Instant::now() + cfg.grace;
+    for (tenant, mut h) in running {
+        if tokio::time::timeout_at(deadline, &mut h).await.is_err() {
+            tracing::warn!(tenant = %tenant, "Cycle did not finish within the grace period; stopping it (committed work is kept).");
+            h.abort();
+            let _ = h.await;
+        }
+        if let Some(job) = jobs.iter().find(|j| j.engine.settings.tenant.as_str() == tenant) {
+            let _ = job.engine.store.lease_release(&lease_name(&tenant), &cfg.worker_id).await;
+            metrics::gauge!("mlc_lease_owned", "tenant" => tenant.clone()).set(0.0);
+        }
+    }
+}
+
+/// One cycle under a lease that is renewed while it runs.
+async fn run_job(job: TenantJob, cfg: WorkerConfig) {
+    let e = &job.engine;
+    let tenant = e.settings.tenant.to_string();
+    let lease = lease_name(&tenant);
+    let store = e.store.clone();
+    let (owner, ttl) = (cfg.worker_id.clone(), cfg.lease_ttl);
+    let cycle = e.run_cycle(Entity::ALL.to_vec(), "schedule".to_owned());
+    tokio::pin!(cycle);
+    let mut renew = tokio::time::interval(ttl / 3);
+    renew.tick().await;
+    let result = loop {
+        tokio::select! {
+            r = &mut cycle => break Some(r),
+            _ = renew.tick() => {
+                match store.lease_acquire(&lease, &owner, ttl).await {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        tracing::error!(tenant = %tenant, "Lease lost to another worker; stopping this cycle.");
+                        break None;
+                    }
+                    Err(err) => tracing::warn!(tenant = %tenant, error = %err, "Could not renew the lease."),
+                }
+            }
+        }
+    };
+    let now = Timestamp::now();
+    let mut state = store.tenant_state(&e.settings.tenant).await.unwrap_or_default();
+    match result {
+        Some(Ok(summary)) => {
+            metrics::histogram!("mlc_run_duration_seconds", "tenant" => tenant.clone()).record(summary.duration_ms as f64 / 1000.0);
+            if summary.status == SummaryStatus::Failed {
+                state.consecutive_failures += 1;
+                let err = summary.error.clone().unwrap_or_default();
+                if err.contains("login") && err.contains("reject") {
+                    state.paused = true;
+                    state.pause_reason = Some(format!("login rejected: {err}"));
+                    emit(&cfg, ServiceEvent::LoginRejected { tenant: tenant.clone(), error: err.clone() });
+                } else {
+                    emit(&cfg, ServiceEvent::CycleFailed { tenant: tenant.clone(), error: err });
+                }
+                state.next_due = Some(now + backoff(state.consecutive_failures, job.base_interval));
+            } else {
+                state.consecutive_failures = 0;
+                state.last_success = Some(now);
+                state.next_due = Some(job.schedule.next_after(now));
+            }
+            emit(&cfg, ServiceEvent::CycleFinished(summary));
+        }
+        Some(Err(err)) => {
+            state.consecutive_failures += 1;
+            state.next_due = Some(now + backoff(state.consecutive_failures, job.base_interval));
+            emit(&cfg, ServiceEvent::CycleFailed { tenant: tenant.clone(), error: err.to_string() });
+        }
+        None => {}
+    }
+    if let Err(err) = store.set_tenant_state(&e.settings.tenant, &state).await {
+        tracing::warn!(tenant = %tenant, error = %err, "Could not save the tenant state.");
+    }
+    let _ = store.lease_release(&lease, &owner).await;
+    metrics::gauge!("mlc_lease_owned", "tenant" => tenant).set(0.0);
+}
+
+fn emit(cfg: &WorkerConfig, ev: ServiceEvent) {
+    if let Some(f) = &cfg.events {
+        f(ev);
+    }
+}
