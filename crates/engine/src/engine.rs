@@ -126,6 +126,41 @@ impl Engine {
     }
 }
 
+impl Engine {
+    /// Reads one record afresh from its source and sends it again (`quarantine retry`). The
+    /// record's open quarantine entry is resolved when it goes through, or updated with the new
+    /// reason when it fails again.
+    pub async fn retry(&self, record: &RecordKey, payload: &serde_json::Value) -> Result<TenantSummary, StoreError> {
+        let started = Instant::now();
+        let run_id = self.store.run_start(&self.settings.tenant, "retry").await?;
+        let run = Run { e: self, run_id: run_id.clone(), counts: Mutex::new(BTreeMap::new()), edbt: OnceCell::new(), refdata: OnceCell::new() };
+        let res = crate::flows::retry(&run, record, payload).await;
+        let counts = run.counts.into_inner().expect("counts lock");
+        let quarantined: u64 = counts.values().map(|c| c.quarantined).sum();
+        let error = res.err().map(|e| e.to_string());
+        let status = match (&error, quarantined) {
+            (Some(_), _) => SummaryStatus::Failed,
+            (None, 0) => SummaryStatus::Ok,
+            (None, _) => SummaryStatus::Partial,
+        };
+        let summary = TenantSummary {
+            tenant: self.settings.tenant.to_string(),
+            status,
+            error: error.clone(),
+            entities: counts.into_iter().map(|(k, v)| (k.as_str().to_owned(), v)).collect(),
+            duration_ms: started.elapsed().as_millis() as u64,
+            run_id: Some(run_id.0.clone()),
+        };
+        let run_status = match status {
+            SummaryStatus::Ok => RunStatus::Ok,
+            SummaryStatus::Partial => RunStatus::Partial,
+            SummaryStatus::Failed => RunStatus::Failed,
+        };
+        self.store.run_finish(&run_id, run_status, &serde_json::to_value(&summary).unwrap_or_default(), error.as_deref()).await?;
+        Ok(summary)
+    }
+}
+
 impl Run<'_> {
     pub(crate) fn tenant(&self) -> &mlc_core::ids::TenantId {
         &self.e.settings.tenant

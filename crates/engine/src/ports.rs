@@ -255,6 +255,9 @@ pub trait JaggaerSide: Send + Sync {
     async fn po_summary(&self, po_number: &str) -> Result<Option<PoSummary>, RemoteError>;
     /// Invoice headers changed since (all when `None`).
     fn invoices_changed(&self, since: Option<Timestamp>) -> PageStream<InvoiceStub>;
+    /// Decodes an inbound cXML InvoiceDetailRequest stored in the inbox: the invoice (its id is
+    /// the sender's identity and invoiceID) or why it cannot be decoded.
+    fn decode_cxml_invoice(&self, xml: &str) -> Result<Invoice, MappingError>;
     /// One invoice: its original JSON, and the decoded invoice or why it cannot be decoded.
     async fn invoice(&self, id: &str) -> Result<(serde_json::Value, Result<Invoice, MappingError>), RemoteError>;
 }

@@ -50,6 +50,9 @@ pub(crate) async fn load_refdata(run: &Run<'_>) -> Result<RefData, SyncError> {
 
 pub(crate) async fn run(run: &Run<'_>) -> Result<(), SyncError> {
     read_back(run).await?;
+    if run.e.settings.transport == crate::settings::Transport::Cxml {
+        return inbox(run).await;
+    }
     let cursor = run.e.store.cursor(run.tenant(), CURSOR).await?.and_then(|c| c.parse::<Timestamp>().ok());
     let since = cursor.map(|c| c - run.e.settings.windows.invoice_lookback);
     let mut pages = run.e.jag.invoices_changed(since);
@@ -93,6 +96,31 @@ pub(crate) async fn run(run: &Run<'_>) -> Result<(), SyncError> {
         pending_commit.cursors.push((run.tenant().clone(), CURSOR.to_owned(), m.to_string()));
     }
     finish(run, pending_commit, None, None).await
+}
+
+/// Invoices that arrived as cXML at `POST /cxml/TENANT`: stored durably before they were
+/// acknowledged; each is processed like a polled one and then marked done. A crash between the
+/// voucher and `inbox_done` processes the document again, and the ledger (and F0411Z1) make
+/// that a no-op.
+async fn inbox(run: &Run<'_>) -> Result<(), SyncError> {
+    loop {
+        let docs = run.e.store.inbox_pending(run.tenant(), 100).await?;
+        if docs.is_empty() {
+            return Ok(());
+        }
+        for doc in docs {
+            let decoded = run.e.jag.decode_cxml_invoice(&doc.payload);
+            let id = match &decoded {
+                Ok(inv) => inv.id.0.clone(),
+                Err(_) => format!("cxml-{}", doc.doc_id),
+            };
+            let raw = serde_json::json!({"cxml": doc.payload, "payloadID": doc.doc_id});
+            let ledger = run.e.store.ledger_many(run.tenant(), RecordKind::Invoice, std::slice::from_ref(&id)).await?;
+            let commit = process(run, vec![(id, raw, decoded)], &ledger).await?;
+            run.e.store.commit(commit).await?;
+            run.e.store.inbox_done(doc.id).await?;
+        }
+    }
 }
 
 fn version(t: Timestamp) -> String {

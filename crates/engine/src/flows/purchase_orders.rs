@@ -94,7 +94,7 @@ fn in_scope(run: &Run<'_>, h: &PoHeader) -> bool {
 
 /// All lines of these POs, in bulk reads of `lines_chunk` POs (run concurrently, bounded by the
 /// client's `max_in_flight`).
-async fn fetch_lines(run: &Run<'_>, headers: &[PoHeader]) -> Result<Vec<PoLineRow>, RemoteError> {
+pub(crate) async fn fetch_lines(run: &Run<'_>, headers: &[PoHeader]) -> Result<Vec<PoLineRow>, RemoteError> {
     let keys: Vec<OrderKey> = headers.iter().map(|h| h.key.clone()).collect();
     let chunks: Vec<Vec<OrderKey>> = keys.chunks(run.e.settings.lines_chunk.max(1)).map(<[OrderKey]>::to_vec).collect();
     let jde = run.e.jde.clone();
@@ -107,7 +107,7 @@ async fn fetch_lines(run: &Run<'_>, headers: &[PoHeader]) -> Result<Vec<PoLineRo
     Ok(out)
 }
 
-async fn deliver_pos(run: &Run<'_>, headers: Vec<PoHeader>, lines: Vec<PoLineRow>, cursor: Option<(String, String)>) -> Result<(), SyncError> {
+pub(crate) async fn deliver_pos(run: &Run<'_>, headers: Vec<PoHeader>, lines: Vec<PoLineRow>, cursor: Option<(String, String)>) -> Result<(), SyncError> {
     if headers.is_empty() {
         return finish(run, Default::default(), None, cursor).await;
     }

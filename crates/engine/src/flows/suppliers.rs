@@ -38,30 +38,35 @@ pub(crate) async fn run(run: &Run<'_>) -> Result<(), SyncError> {
                 finish(run, Default::default(), None, cursor_value).await?;
                 continue;
             }
-            let suppliers = run.e.jde.suppliers(&an8s).await?;
-            let items = suppliers
-                .into_iter()
-                .map(|(s, raw)| Outgoing {
-                    record: RecordKey::new(RecordKind::Supplier, run.tenant(), s.an8.to_string()),
-                    version: s.updated.to_cursor(),
-                    raw,
-                    out: map_supplier(&s),
-                    waiting: None,
-                    detail: serde_json::Value::Null,
-                })
-                .collect();
-            let jag = &run.e.jag;
-            let (commit, transient) = deliver(run, items, Some(RecordKind::Supplier), |out, _| {
-                let jag = jag.clone();
-                let active = out.active;
-                async move {
-                    let id = jag.upsert_supplier(&out).await?;
-                    Ok(Written { remote_id: id, status: if active { LedgerStatus::Synced } else { LedgerStatus::Inactive } })
-                }
-            })
-            .await?;
+            let (commit, transient) = deliver_suppliers(run, &an8s).await?;
             finish(run, commit, transient, cursor_value).await?;
         }
     }
     Ok(())
+}
+
+/// Reads these suppliers afresh and delivers them.
+pub(crate) async fn deliver_suppliers(run: &Run<'_>, an8s: &[AddressNumber]) -> Result<(mlc_store::Commit, Option<crate::ports::RemoteError>), SyncError> {
+    let suppliers = run.e.jde.suppliers(an8s).await?;
+    let items = suppliers
+        .into_iter()
+        .map(|(s, raw)| Outgoing {
+            record: RecordKey::new(RecordKind::Supplier, run.tenant(), s.an8.to_string()),
+            version: s.updated.to_cursor(),
+            raw,
+            out: map_supplier(&s),
+            waiting: None,
+            detail: serde_json::Value::Null,
+        })
+        .collect();
+    let jag = &run.e.jag;
+    deliver(run, items, Some(RecordKind::Supplier), |out, _| {
+        let jag = jag.clone();
+        let active = out.active;
+        async move {
+            let id = jag.upsert_supplier(&out).await?;
+            Ok(Written { remote_id: id, status: if active { LedgerStatus::Synced } else { LedgerStatus::Inactive } })
+        }
+    })
+    .await
 }
