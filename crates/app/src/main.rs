@@ -1,1 +1,34 @@
-fn main() {}
+//! `ml-connector`: keeps purchasing data in sync between JD Edwards EnterpriseOne and JAGGAER.
+//!
+//! # Layout
+//! - [`cli`]: the command line (clap derive); global options work before or after the command.
+//! - [`telemetry`]: tracing to stderr, text on a terminal, JSON otherwise.
+//! - [`config`]: the TOML file (`raw`), environment overrides, and validated `settings`.
+//! - [`commands`]: one file per command; [`commands::dispatch`] picks one.
+//! - [`error`]: [`error::AppError`], an error chain plus the exit status (0/1/2/3).
+//!
+//! `main` stays thin: parse, set up logging, dispatch, map the outcome to an exit status.
+use std::process::ExitCode;
+
+use clap::Parser as _;
+
+mod cli;
+mod commands;
+mod config;
+mod error;
+mod telemetry;
+
+fn main() -> ExitCode {
+    // clap exits with 2 on usage errors and 0 for --help/--version, as the interface requires.
+    let cli = cli::Cli::parse();
+    telemetry::init(cli.global.log_format, cli.global.verbosity());
+    match commands::dispatch(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            // `{:#}` prints the whole cause chain on one line: what failed, then why.
+            tracing::debug!(error = ?e.error, "Command failed.");
+            eprintln!("error: {:#}", e.error);
+            ExitCode::from(e.exit as u8)
+        }
+    }
+}

@@ -1,0 +1,174 @@
+//! `init`: writes a commented example config. Never overwrites without `--force`.
+use std::io::Write as _;
+
+use anyhow::Context as _;
+
+use crate::cli::{GlobalArgs, InitArgs};
+use crate::error::{AppError, AppResult};
+
+/// The example config. Every key is shown with its default and an explanation; the values are
+/// valid, so the file loads as written (a test checks this).
+pub(crate) const TEMPLATE: &str = r#"# ml-connector configuration.
+#
+# Every key is shown with an explanation. Keys marked (default) may be deleted to use the
+# default shown. Any key can also be set from the environment: ML_CONNECTOR__ + the key path in
+# upper case with levels joined by "__", e.g. ML_CONNECTOR__STORE__URL=postgres://mlc@db/mlc or
+# ML_CONNECTOR__TENANTS__ACME__POLL_INTERVAL=1m (tenant id with "-" written as "_", or its
+# position from 0). Unknown keys are errors.
+#
+# Durations are written like "30s", "5m", "1h" or "1h30m".
+
+[store]
+# Where the connector keeps its state (watermarks, cross references, audit trail, quarantine).
+# sqlite://PATH for one worker (default: sqlite://ml-connector.db),
+# postgres://USER@HOST/DB when several workers share the work.
+url = "sqlite://ml-connector.db"
+
+[vault]
+# The encrypted credentials file (default: ml-connector.vault).
+path = "ml-connector.vault"
+# The master key is read from the environment variable ML_CONNECTOR_MASTER_KEY (base64 of 32
+# random bytes). Alternatively, name a file holding it (readable only by the service user):
+# key_file = "/etc/ml-connector/master.key"
+
+[server]
+# Dashboard, /metrics, /healthz, /readyz and the inbound cXML endpoint (default shown).
+listen = "127.0.0.1:8480"
+
+[alerts]
+# All optional. Where to send alerts:
+# webhook_url = "https://hooks.example.com/ml-connector"   # JSON POST per alert
+# smtp_url = "smtps://alerts@example.com@smtp.example.com:465"
+# email_to = ["ap-team@example.com"]
+# When to alert:
+# no_success_after = "6h"        # a tenant has not completed a cycle for this long
+# quarantine_threshold = 10      # open quarantine entries of a tenant reach this number
+
+# One [[tenants]] section per customer company/environment pair.
+[[tenants]]
+# Tenant id: lower-case letters, digits and "-". Used in commands, credentials and the store.
+id = "acme"
+# How often a sync cycle runs: poll_interval (time between cycles), OR schedule, a cron
+# expression "minute hour day month weekday" evaluated in jde_timezone. Not both.
+poll_interval = "5m"
+# schedule = "*/5 * * * *"
+# The AIS server's time zone (IANA name): JDE stamps (UPMJ/TDAY) are local wall-clock time.
+jde_timezone = "America/Chicago"
+# Cut-over date: POs ordered and invoices dated before it are never synced (default: none).
+# start_date = "2026-01-01"
+
+[tenants.jde]
+# JDE user written as EDUS on every Z-file row (max 10 characters; default MLCONN).
+batch_user = "MLCONN"
+# Name of the voucher orchestration installed from docs/ (default shown).
+voucher_orchestration = "ML_AddVoucherBatch"
+# Company (KCO) used when a voucher's business unit gives none: up to 5 digits (default 00000).
+company = "00200"
+# PO order types (DCTO) to sync (default ["OP"]).
+po_order_types = ["OP", "OS"]
+# Rows per AIS data service page, 1 to 10000 (default 500).
+page_size = 500
+# AIS requests in flight for this tenant, 1 to 32: the customer's ceiling (default 2).
+max_in_flight = 2
+# Timeout of one AIS request, 1s to 10m (default 30s).
+timeout = "30s"
+# Proxy for AIS requests, http://, https:// or socks5:// (default: none, direct).
+# proxy = "http://proxy.example.com:3128"
+# An invoice whose G/L date falls in a closed period: "next-open" posts it with the G/L date
+# moved to the first open period (the invoice date is kept); "quarantine" holds it for AP.
+closed_period = "next-open"
+
+[tenants.jaggaer]
+# "rest": POs upserted through J1P REST, invoices polled. "cxml": POs sent as cXML
+# OrderRequest, invoices arrive as cXML InvoiceDetailRequest at POST /cxml/TENANT (default rest).
+transport = "rest"
+# Requests per second to JAGGAER, 1 to 1000 (default 10). A 429 pauses all requests of the
+# tenant until Retry-After has passed.
+rate_limit = 10
+# JAGGAER requests in flight, 1 to 64 (default 8).
+max_in_flight = 8
+# Timeout of one JAGGAER request (default 30s).
+timeout = "30s"
+# Proxy for JAGGAER requests (default: none).
+# proxy = "http://proxy.example.com:3128"
+# Invoice list filter field for incremental reads: flt=<field>>=<time> (default lastUpdate).
+invoice_filter_field = "lastUpdate"
+
+[tenants.jaggaer.paths]
+# J1P resource paths, confirmed per customer at onboarding (defaults shown).
+invoices = "/j1p/api/public/ji/v1/invoices"
+suppliers = "/j1p/api/public/ja/v1/companyprofiles"
+purchase_orders = "/j1p/api/public/jp/v1/purchaseorders"
+custom_field_values = "/j1p/api/public/jc/v1/customfields/{field}/values"
+cxml_orders = "/apps/Router/CXMLOrderImport"
+
+[tenants.mapping]
+# Invoice custom field holding the JDE account (default Account).
+gl_account_field = "Account"
+# Invoice custom field holding the JDE business unit (default CostCenter).
+cost_center_field = "CostCenter"
+# header.paymentStatus values that mean "ready for payables"; others wait (default ["Payable"]).
+invoice_statuses = ["Payable"]
+# "full": Account = BU.OBJ.SUB; "object": Account = OBJ[.SUB], BU from CostCenter (default full).
+account_format = "full"
+# "line": tax goes to tax_account as a distribution line; "jde": sent as STAM/TXA1/EXR1 and JDE
+# distributes it (default line).
+tax = "line"
+# Required. JDE accounts as BU.OBJ or BU.OBJ.SUB.
+tax_account = "100.2310"
+charge_accounts = { freight = "100.6210", handling = "100.6210", misc = "100.6290", discount = "100.6295" }
+
+# Optional per-company accounts, used for vouchers of that company (KCO).
+[tenants.mapping.companies."00300"]
+tax_account = "300.2310"
+charge_accounts = { freight = "300.6210", handling = "300.6210", misc = "300.6290", discount = "300.6295" }
+
+[tenants.sync]
+# Each poll re-reads this far before the saved watermark (default 2h). At least 1h10m: JDE
+# stamps are local time and a daylight-saving fall-back repeats an hour.
+lookback = "2h"
+# Rows changed in the last safety_lag are left for the next poll, so a row still being written
+# is not passed over (default 2m, at most 1h).
+safety_lag = "2m"
+# Lookback on JAGGAER's invoice lastUpdate watermark (default 10m, at most 1d).
+invoice_lookback = "10m"
+"#;
+
+/// Runs `init`.
+pub(crate) fn run(global: &GlobalArgs, args: &InitArgs) -> AppResult {
+    let path = args.path.as_ref().unwrap_or(&global.config);
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true);
+    if args.force {
+        options.create(true).truncate(true);
+    } else {
+        // create_new: the existence check and the creation are one step, no race.
+        options.create_new(true);
+    }
+    let mut file = match options.open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            return Err(AppError::usage(anyhow::anyhow!(
+                "{} already exists; not overwriting it. Use --force to replace it, or --path to \
+                 write somewhere else",
+                path.display()
+            )));
+        }
+        Err(e) => {
+            return Err(AppError::failure(
+                anyhow::Error::new(e).context(format!("cannot create {}", path.display())),
+            ));
+        }
+    };
+    file.write_all(TEMPLATE.as_bytes())
+        .and_then(|()| file.sync_all())
+        .with_context(|| format!("cannot write {}", path.display()))
+        .map_err(AppError::failure)?;
+    println!("Wrote {}.", path.display());
+    println!(
+        "Next: edit the [[tenants]] section, set ML_CONNECTOR_MASTER_KEY (see \
+         `ml-connector credentials new-key`), then `ml-connector credentials set {} jde`.",
+        "acme"
+    );
+    Ok(())
+}

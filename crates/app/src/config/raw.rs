@@ -1,0 +1,196 @@
+//! The config file exactly as written (interface §4 plus the knobs documented in the `init`
+//! template). Every struct denies unknown keys; values stay text where validation needs to say
+//! what was wrong with them (`settings.rs` does that).
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+/// The whole file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawConfig {
+    #[serde(default)]
+    pub(crate) store: RawStore,
+    #[serde(default)]
+    pub(crate) vault: RawVault,
+    #[serde(default)]
+    pub(crate) server: RawServer,
+    #[serde(default)]
+    pub(crate) alerts: RawAlerts,
+    #[serde(default)]
+    pub(crate) tenants: Vec<RawTenant>,
+}
+
+/// `[store]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawStore {
+    pub(crate) url: Option<String>,
+}
+
+/// `[vault]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawVault {
+    pub(crate) path: Option<PathBuf>,
+    pub(crate) key_file: Option<PathBuf>,
+}
+
+/// `[server]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawServer {
+    pub(crate) listen: Option<String>,
+}
+
+/// `[alerts]` (all optional).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawAlerts {
+    pub(crate) webhook_url: Option<String>,
+    pub(crate) smtp_url: Option<String>,
+    pub(crate) email_to: Option<Vec<String>>,
+    pub(crate) no_success_after: Option<String>,
+    pub(crate) quarantine_threshold: Option<u64>,
+}
+
+/// `[[tenants]]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawTenant {
+    pub(crate) id: String,
+    pub(crate) poll_interval: Option<String>,
+    pub(crate) schedule: Option<String>,
+    pub(crate) jde_timezone: String,
+    pub(crate) start_date: Option<String>,
+    #[serde(default)]
+    pub(crate) jde: RawTenantJde,
+    #[serde(default)]
+    pub(crate) jaggaer: RawTenantJaggaer,
+    pub(crate) mapping: RawMapping,
+    #[serde(default)]
+    pub(crate) sync: RawSync,
+}
+
+/// `[tenants.jde]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawTenantJde {
+    pub(crate) batch_user: Option<String>,
+    pub(crate) voucher_orchestration: Option<String>,
+    pub(crate) company: Option<String>,
+    pub(crate) po_order_types: Option<Vec<String>>,
+    pub(crate) page_size: Option<u32>,
+    pub(crate) max_in_flight: Option<u32>,
+    pub(crate) timeout: Option<String>,
+    pub(crate) proxy: Option<String>,
+    pub(crate) closed_period: Option<ClosedPeriod>,
+}
+
+/// `closed_period`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) enum ClosedPeriod {
+    /// Move the G/L date to the first open period.
+    NextOpen,
+    /// Quarantine for AP to decide.
+    Quarantine,
+}
+
+/// `[tenants.jaggaer]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawTenantJaggaer {
+    pub(crate) transport: Option<Transport>,
+    #[serde(default)]
+    pub(crate) paths: RawPaths,
+    pub(crate) rate_limit: Option<u32>,
+    pub(crate) max_in_flight: Option<u32>,
+    pub(crate) timeout: Option<String>,
+    pub(crate) proxy: Option<String>,
+    pub(crate) invoice_filter_field: Option<String>,
+}
+
+/// `transport`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum Transport {
+    /// J1P REST.
+    Rest,
+    /// cXML.
+    Cxml,
+}
+
+/// `[tenants.jaggaer.paths]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawPaths {
+    pub(crate) invoices: Option<String>,
+    pub(crate) suppliers: Option<String>,
+    pub(crate) purchase_orders: Option<String>,
+    pub(crate) custom_field_values: Option<String>,
+    pub(crate) cxml_orders: Option<String>,
+}
+
+/// `[tenants.mapping]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawMapping {
+    pub(crate) gl_account_field: Option<String>,
+    pub(crate) cost_center_field: Option<String>,
+    pub(crate) invoice_statuses: Option<Vec<String>>,
+    pub(crate) account_format: Option<AccountFormat>,
+    pub(crate) tax: Option<Tax>,
+    pub(crate) tax_account: String,
+    pub(crate) charge_accounts: RawChargeAccounts,
+    #[serde(default)]
+    pub(crate) companies: BTreeMap<String, RawCompany>,
+}
+
+/// `account_format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum AccountFormat {
+    /// `BU.OBJ.SUB`.
+    Full,
+    /// `OBJ[.SUB]`.
+    Object,
+}
+
+/// `tax`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum Tax {
+    /// Tax as a distribution line.
+    Line,
+    /// JDE computes and distributes.
+    Jde,
+}
+
+/// `charge_accounts = { ... }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawChargeAccounts {
+    pub(crate) freight: String,
+    pub(crate) handling: String,
+    pub(crate) misc: String,
+    pub(crate) discount: String,
+}
+
+/// `[tenants.mapping.companies."00300"]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawCompany {
+    pub(crate) tax_account: String,
+    pub(crate) charge_accounts: RawChargeAccounts,
+}
+
+/// `[tenants.sync]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawSync {
+    pub(crate) lookback: Option<String>,
+    pub(crate) safety_lag: Option<String>,
+    pub(crate) invoice_lookback: Option<String>,
+}

@@ -1,0 +1,739 @@
+//! Validated, typed settings: what the program needs, built from what the user wrote
+//! (`raw.rs`). Validation collects every problem, so one run of the command shows them all,
+//! each named by its key path (`tenants[0] (acme).jde.page_size`).
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::str::FromStr as _;
+use std::time::Duration;
+
+use jiff::civil::Date;
+use jiff::tz::TimeZone;
+use mlc_core::ids::{AccountNumber, TenantId};
+use url::Url;
+
+use super::raw::{
+    AccountFormat, ClosedPeriod, RawChargeAccounts, RawConfig, RawTenant, Tax, Transport,
+};
+
+/// Everything the commands need.
+#[derive(Debug, Clone)]
+pub(crate) struct Settings {
+    pub(crate) store_url: String,
+    pub(crate) vault: VaultSettings,
+    #[allow(dead_code)] // read by `run`, which the lead adds
+    pub(crate) server: ServerSettings,
+    #[allow(dead_code)] // read by `run`
+    pub(crate) alerts: AlertSettings,
+    pub(crate) tenants: Vec<TenantSettings>,
+}
+
+/// `[vault]`.
+#[derive(Debug, Clone)]
+pub(crate) struct VaultSettings {
+    pub(crate) path: PathBuf,
+    pub(crate) key_file: Option<PathBuf>,
+}
+
+/// `[server]`.
+#[derive(Debug, Clone)]
+pub(crate) struct ServerSettings {
+    #[allow(dead_code)] // read by `run`, which the lead adds
+    pub(crate) listen: SocketAddr,
+}
+
+/// `[alerts]`.
+#[derive(Debug, Clone)]
+#[allow(dead_code)] // read by `run`, which the lead adds
+pub(crate) struct AlertSettings {
+    pub(crate) webhook_url: Option<Url>,
+    pub(crate) smtp_url: Option<Url>,
+    pub(crate) email_to: Vec<String>,
+    pub(crate) no_success_after: Option<Duration>,
+    pub(crate) quarantine_threshold: Option<u64>,
+}
+
+/// When a tenant's cycle runs.
+#[derive(Debug, Clone)]
+#[allow(dead_code)] // read by `run`
+pub(crate) enum Cadence {
+    /// Every this long after the previous cycle ended.
+    Every(Duration),
+    /// A cron expression, evaluated in the tenant's `jde_timezone`.
+    Cron(String),
+}
+
+/// One `[[tenants]]` entry.
+#[derive(Debug, Clone)]
+#[allow(dead_code)] // most fields are read by the sync commands the lead adds
+pub(crate) struct TenantSettings {
+    pub(crate) id: TenantId,
+    pub(crate) cadence: Cadence,
+    pub(crate) jde_timezone: TimeZone,
+    pub(crate) jde_timezone_name: String,
+    pub(crate) start_date: Option<Date>,
+    pub(crate) jde: JdeSettings,
+    pub(crate) jaggaer: JaggaerSettings,
+    pub(crate) mapping: MappingSettings,
+    pub(crate) sync: SyncSettings,
+}
+
+/// `[tenants.jde]`.
+#[derive(Debug, Clone)]
+#[allow(dead_code)]
+pub(crate) struct JdeSettings {
+    pub(crate) batch_user: String,
+    pub(crate) voucher_orchestration: String,
+    pub(crate) company: String,
+    pub(crate) po_order_types: Vec<String>,
+    pub(crate) page_size: u32,
+    pub(crate) max_in_flight: u32,
+    pub(crate) timeout: Duration,
+    pub(crate) proxy: Option<Url>,
+    pub(crate) closed_period: ClosedPeriod,
+}
+
+/// `[tenants.jaggaer]`.
+#[derive(Debug, Clone)]
+#[allow(dead_code)]
+pub(crate) struct JaggaerSettings {
+    pub(crate) transport: Transport,
+    pub(crate) paths: JaggaerPaths,
+    pub(crate) rate_limit: u32,
+    pub(crate) max_in_flight: u32,
+    pub(crate) timeout: Duration,
+    pub(crate) proxy: Option<Url>,
+    pub(crate) invoice_filter_field: String,
+}
+
+/// `[tenants.jaggaer.paths]`.
+#[derive(Debug, Clone)]
+#[allow(dead_code)]
+pub(crate) struct JaggaerPaths {
+    pub(crate) invoices: String,
+    pub(crate) suppliers: String,
+    pub(crate) purchase_orders: String,
+    pub(crate) custom_field_values: String,
+    pub(crate) cxml_orders: String,
+}
+
+/// Charge and tax accounts of a company or the tenant default.
+#[derive(Debug, Clone)]
+#[allow(dead_code)]
+pub(crate) struct ChargeAccounts {
+    pub(crate) tax: AccountNumber,
+    pub(crate) freight: AccountNumber,
+    pub(crate) handling: AccountNumber,
+    pub(crate) misc: AccountNumber,
+    pub(crate) discount: AccountNumber,
+}
+
+/// `[tenants.mapping]`.
+#[derive(Debug, Clone)]
+#[allow(dead_code)]
+pub(crate) struct MappingSettings {
+    pub(crate) gl_account_field: String,
+    pub(crate) cost_center_field: String,
+    pub(crate) invoice_statuses: Vec<String>,
+    pub(crate) account_format: AccountFormat,
+    pub(crate) tax: Tax,
+    pub(crate) charges: ChargeAccounts,
+    pub(crate) companies: BTreeMap<String, ChargeAccounts>,
+}
+
+/// `[tenants.sync]`.
+#[derive(Debug, Clone)]
+#[allow(dead_code)]
+pub(crate) struct SyncSettings {
+    pub(crate) lookback: Duration,
+    pub(crate) safety_lag: Duration,
+    pub(crate) invoice_lookback: Duration,
+}
+
+// Defaults, shared with the `init` template so the file shows what the program runs with.
+pub(crate) const DEFAULT_STORE_URL: &str = "sqlite://ml-connector.db";
+pub(crate) const DEFAULT_VAULT_PATH: &str = "ml-connector.vault";
+pub(crate) const DEFAULT_LISTEN: &str = "127.0.0.1:8480";
+/// JDE's time stamps are local wall-clock time, so a DST fall-back repeats an hour: the
+/// lookback must cover that hour plus the safety lag and some margin.
+pub(crate) const MIN_LOOKBACK: Duration = Duration::from_secs(70 * 60);
+
+/// Parses `30s`, `5m`, `1h`, `1h30m`, `500ms`, `1d`: one or more `<number><unit>` groups.
+pub(crate) fn parse_duration(text: &str) -> Option<Duration> {
+    let s = text.trim();
+    if s.is_empty() {
+        return None;
+    }
+    let mut total = Duration::ZERO;
+    let mut rest = s;
+    while !rest.is_empty() {
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        if digits == 0 {
+            return None;
+        }
+        let n: u64 = rest[..digits].parse().ok()?;
+        rest = &rest[digits..];
+        let unit_len = rest.bytes().take_while(u8::is_ascii_alphabetic).count();
+        let unit = &rest[..unit_len];
+        rest = &rest[unit_len..];
+        let d = match unit {
+            "ms" => Duration::from_millis(n),
+            "s" => Duration::from_secs(n),
+            "m" => Duration::from_secs(n.checked_mul(60)?),
+            "h" => Duration::from_secs(n.checked_mul(3600)?),
+            "d" => Duration::from_secs(n.checked_mul(86_400)?),
+            _ => return None,
+        };
+        total = total.checked_add(d)?;
+    }
+    Some(total)
+}
+
+const DURATION_HINT: &str = "expected a duration like \"30s\", \"5m\", \"1h\" or \"1h30m\"";
+
+/// Collects problems with their key paths.
+struct Problems(Vec<String>);
+
+impl Problems {
+    fn push(&mut self, key: &str, msg: impl std::fmt::Display) {
+        self.0.push(format!("`{key}`: {msg}"));
+    }
+
+    fn duration(
+        &mut self,
+        key: &str,
+        raw: Option<&str>,
+        default: Duration,
+        range: (Duration, Duration),
+    ) -> Duration {
+        let Some(raw) = raw else { return default };
+        match parse_duration(raw) {
+            None => {
+                self.push(key, format!("{raw:?} is not a duration; {DURATION_HINT}"));
+                default
+            }
+            Some(d) if d < range.0 || d > range.1 => {
+                self.push(
+                    key,
+                    format!(
+                        "{raw:?} is out of range: must be between {} and {}",
+                        human(range.0),
+                        human(range.1)
+                    ),
+                );
+                default
+            }
+            Some(d) => d,
+        }
+    }
+
+    fn url(&mut self, key: &str, raw: Option<&str>, schemes: &[&str]) -> Option<Url> {
+        let raw = raw?;
+        match Url::parse(raw) {
+            Ok(u) if schemes.contains(&u.scheme()) && u.host_str().is_some() => Some(u),
+            Ok(_) => {
+                self.push(
+                    key,
+                    format!(
+                        "{raw:?} must be a URL starting with {}://",
+                        schemes.join("://, ")
+                    ),
+                );
+                None
+            }
+            Err(e) => {
+                self.push(key, format!("{raw:?} is not a URL ({e})"));
+                None
+            }
+        }
+    }
+
+    fn account(&mut self, key: &str, raw: &str) -> AccountNumber {
+        match AccountNumber::from_str(raw) {
+            Ok(a) => a,
+            Err(_) => {
+                self.push(
+                    key,
+                    format!(
+                        "{raw:?} is not a JDE account: expected BU.OBJ or BU.OBJ.SUB, e.g. \"100.2310\""
+                    ),
+                );
+                AccountNumber::new("", "", "")
+            }
+        }
+    }
+
+    fn range(&mut self, key: &str, value: Option<u32>, default: u32, min: u32, max: u32) -> u32 {
+        match value {
+            None => default,
+            Some(v) if (min..=max).contains(&v) => v,
+            Some(v) => {
+                self.push(key, format!("{v} is out of range: must be {min} to {max}"));
+                default
+            }
+        }
+    }
+
+    fn non_empty(&mut self, key: &str, value: Option<String>, default: &str) -> String {
+        match value {
+            None => default.to_owned(),
+            Some(v) if v.trim().is_empty() => {
+                self.push(key, "must not be empty");
+                default.to_owned()
+            }
+            Some(v) => v.trim().to_owned(),
+        }
+    }
+}
+
+/// `90s` -> `1m30s`, for messages.
+pub(crate) fn human(d: Duration) -> String {
+    let s = d.as_secs();
+    let (h, m, sec) = (s / 3600, (s % 3600) / 60, s % 60);
+    let mut out = String::new();
+    if h > 0 {
+        out.push_str(&format!("{h}h"));
+    }
+    if m > 0 {
+        out.push_str(&format!("{m}m"));
+    }
+    if sec > 0 || out.is_empty() {
+        out.push_str(&format!("{sec}s"));
+    }
+    out
+}
+
+fn charges(
+    p: &mut Problems,
+    key: &str,
+    tax_account: &str,
+    raw: &RawChargeAccounts,
+) -> ChargeAccounts {
+    ChargeAccounts {
+        tax: p.account(&format!("{key}.tax_account"), tax_account),
+        freight: p.account(&format!("{key}.charge_accounts.freight"), &raw.freight),
+        handling: p.account(&format!("{key}.charge_accounts.handling"), &raw.handling),
+        misc: p.account(&format!("{key}.charge_accounts.misc"), &raw.misc),
+        discount: p.account(&format!("{key}.charge_accounts.discount"), &raw.discount),
+    }
+}
+
+fn api_path(p: &mut Problems, key: &str, raw: Option<String>, default: &str) -> String {
+    let v = p.non_empty(key, raw, default);
+    if !v.starts_with('/') {
+        p.push(key, format!("{v:?} must start with '/'"));
+    }
+    v
+}
+
+/// Validates the raw file. On error, returns every problem found, one per line.
+pub(crate) fn validate(raw: RawConfig) -> Result<Settings, Vec<String>> {
+    let mut p = Problems(Vec::new());
+
+    let store_url = raw.store.url.unwrap_or_else(|| DEFAULT_STORE_URL.into());
+    if !(store_url.starts_with("sqlite:")
+        || store_url.starts_with("postgres://")
+        || store_url.starts_with("postgresql://"))
+    {
+        p.push(
+            "store.url",
+            format!(
+                "{:?} is not supported: use sqlite://PATH or postgres://USER@HOST/DB",
+                redact_url(&store_url)
+            ),
+        );
+    }
+
+    let listen_raw = raw.server.listen.unwrap_or_else(|| DEFAULT_LISTEN.into());
+    let listen = listen_raw.parse::<SocketAddr>().unwrap_or_else(|_| {
+        p.push(
+            "server.listen",
+            format!("{listen_raw:?} is not an address: expected IP:PORT, e.g. \"127.0.0.1:8480\""),
+        );
+        SocketAddr::from(([127, 0, 0, 1], 8480))
+    });
+
+    let a = raw.alerts;
+    let webhook_url = p.url(
+        "alerts.webhook_url",
+        a.webhook_url.as_deref(),
+        &["https", "http"],
+    );
+    let smtp_url = p.url("alerts.smtp_url", a.smtp_url.as_deref(), &["smtp", "smtps"]);
+    let email_to = a.email_to.unwrap_or_default();
+    if !email_to.is_empty() && smtp_url.is_none() && a.smtp_url.is_none() {
+        p.push("alerts.email_to", "needs `alerts.smtp_url` to send mail");
+    }
+    for (i, addr) in email_to.iter().enumerate() {
+        if !addr.contains('@') {
+            p.push(
+                &format!("alerts.email_to[{i}]"),
+                format!("{addr:?} is not an e-mail address"),
+            );
+        }
+    }
+    let no_success_after = a.no_success_after.as_deref().map(|s| {
+        p.duration(
+            "alerts.no_success_after",
+            Some(s),
+            Duration::from_secs(6 * 3600),
+            (Duration::from_secs(60), Duration::from_secs(30 * 86_400)),
+        )
+    });
+    if a.quarantine_threshold == Some(0) {
+        p.push("alerts.quarantine_threshold", "must be at least 1");
+    }
+
+    let mut seen = BTreeSet::new();
+    let mut tenants = Vec::new();
+    for (i, t) in raw.tenants.into_iter().enumerate() {
+        let key = format!("tenants[{i}] ({})", t.id);
+        if !seen.insert(t.id.clone()) {
+            p.push(
+                &format!("{key}.id"),
+                format!("tenant id {:?} is used twice; ids must be unique", t.id),
+            );
+        }
+        if let Some(t) = tenant(&mut p, &key, t) {
+            tenants.push(t);
+        }
+    }
+
+    if !p.0.is_empty() {
+        return Err(p.0);
+    }
+    Ok(Settings {
+        store_url,
+        vault: VaultSettings {
+            path: raw.vault.path.unwrap_or_else(|| DEFAULT_VAULT_PATH.into()),
+            key_file: raw.vault.key_file,
+        },
+        server: ServerSettings { listen },
+        alerts: AlertSettings {
+            webhook_url,
+            smtp_url,
+            email_to,
+            no_success_after,
+            quarantine_threshold: a.quarantine_threshold,
+        },
+        tenants,
+    })
+}
+
+fn tenant(p: &mut Problems, key: &str, t: RawTenant) -> Option<TenantSettings> {
+    let id = match TenantId::parse(&t.id) {
+        Ok(id) => Some(id),
+        Err(e) => {
+            p.push(
+                &format!("{key}.id"),
+                format!("{e}; e.g. \"acme\" or \"acme-eu\""),
+            );
+            None
+        }
+    };
+    let cadence = match (&t.poll_interval, &t.schedule) {
+        (Some(_), Some(_)) => {
+            p.push(
+                &format!("{key}.poll_interval"),
+                "set either `poll_interval` or `schedule`, not both",
+            );
+            None
+        }
+        (None, None) => {
+            p.push(
+                &format!("{key}.poll_interval"),
+                "missing: set `poll_interval = \"5m\"` or `schedule = \"*/5 * * * *\"`",
+            );
+            None
+        }
+        (Some(iv), None) => {
+            let min = Duration::from_secs(10);
+            let d = p.duration(
+                &format!("{key}.poll_interval"),
+                Some(iv),
+                Duration::ZERO,
+                (min, Duration::from_secs(7 * 86_400)),
+            );
+            (d >= min).then_some(Cadence::Every(d))
+        }
+        (None, Some(cron)) => match croner::Cron::from_str(cron) {
+            Ok(_) => Some(Cadence::Cron(cron.clone())),
+            Err(e) => {
+                p.push(
+                    &format!("{key}.schedule"),
+                    format!(
+                        "{cron:?} is not a cron expression ({e}); e.g. \"*/5 * * * *\" (minute hour day month weekday)"
+                    ),
+                );
+                None
+            }
+        },
+    };
+    let tz = match TimeZone::get(&t.jde_timezone) {
+        Ok(tz) => Some(tz),
+        Err(_) => {
+            p.push(
+                &format!("{key}.jde_timezone"),
+                format!(
+                    "unknown time zone {:?}: use an IANA name such as \"America/Chicago\" or \"Europe/Berlin\"",
+                    t.jde_timezone
+                ),
+            );
+            None
+        }
+    };
+    let start_date = t
+        .start_date
+        .as_deref()
+        .and_then(|s| match s.parse::<Date>() {
+            Ok(d) => Some(d),
+            Err(_) => {
+                p.push(
+                    &format!("{key}.start_date"),
+                    format!("{s:?} is not a date: expected YYYY-MM-DD"),
+                );
+                None
+            }
+        });
+
+    let j = t.jde;
+    let k = |s: &str| format!("{key}.jde.{s}");
+    let po_order_types = j.po_order_types.unwrap_or_else(|| vec!["OP".into()]);
+    if po_order_types.is_empty()
+        || po_order_types
+            .iter()
+            .any(|d| d.len() != 2 || !d.bytes().all(|b| b.is_ascii_alphanumeric()))
+    {
+        p.push(
+            &k("po_order_types"),
+            "must list two-character order types, e.g. [\"OP\", \"OS\"]",
+        );
+    }
+    let company = p.non_empty(&k("company"), j.company, "00000");
+    if company.len() > 5 || !company.bytes().all(|b| b.is_ascii_digit()) {
+        p.push(
+            &k("company"),
+            format!("{company:?} is not a JDE company: expected up to 5 digits, e.g. \"00200\""),
+        );
+    }
+    let batch_user = p.non_empty(&k("batch_user"), j.batch_user, "MLCONN");
+    if batch_user.len() > 10 {
+        p.push(
+            &k("batch_user"),
+            "must be at most 10 characters (JDE user id)",
+        );
+    }
+    let jde = JdeSettings {
+        batch_user,
+        voucher_orchestration: p.non_empty(
+            &k("voucher_orchestration"),
+            j.voucher_orchestration,
+            "ML_AddVoucherBatch",
+        ),
+        company,
+        po_order_types,
+        page_size: p.range(&k("page_size"), j.page_size, 500, 1, 10_000),
+        max_in_flight: p.range(&k("max_in_flight"), j.max_in_flight, 2, 1, 32),
+        timeout: p.duration(
+            &k("timeout"),
+            j.timeout.as_deref(),
+            Duration::from_secs(30),
+            (Duration::from_secs(1), Duration::from_secs(600)),
+        ),
+        proxy: p.url(
+            &k("proxy"),
+            j.proxy.as_deref(),
+            &["http", "https", "socks5"],
+        ),
+        closed_period: j.closed_period.unwrap_or(ClosedPeriod::NextOpen),
+    };
+
+    let g = t.jaggaer;
+    let k = |s: &str| format!("{key}.jaggaer.{s}");
+    let paths = JaggaerPaths {
+        invoices: api_path(
+            p,
+            &k("paths.invoices"),
+            g.paths.invoices,
+            "/j1p/api/public/ji/v1/invoices",
+        ),
+        suppliers: api_path(
+            p,
+            &k("paths.suppliers"),
+            g.paths.suppliers,
+            "/j1p/api/public/ja/v1/companyprofiles",
+        ),
+        purchase_orders: api_path(
+            p,
+            &k("paths.purchase_orders"),
+            g.paths.purchase_orders,
+            "/j1p/api/public/jp/v1/purchaseorders",
+        ),
+        custom_field_values: api_path(
+            p,
+            &k("paths.custom_field_values"),
+            g.paths.custom_field_values,
+            "/j1p/api/public/jc/v1/customfields/{field}/values",
+        ),
+        cxml_orders: api_path(
+            p,
+            &k("paths.cxml_orders"),
+            g.paths.cxml_orders,
+            "/apps/Router/CXMLOrderImport",
+        ),
+    };
+    if !paths.custom_field_values.contains("{field}") {
+        p.push(
+            &k("paths.custom_field_values"),
+            "must contain the placeholder {field}",
+        );
+    }
+    let jaggaer = JaggaerSettings {
+        transport: g.transport.unwrap_or(Transport::Rest),
+        paths,
+        rate_limit: p.range(&k("rate_limit"), g.rate_limit, 10, 1, 1000),
+        max_in_flight: p.range(&k("max_in_flight"), g.max_in_flight, 8, 1, 64),
+        timeout: p.duration(
+            &k("timeout"),
+            g.timeout.as_deref(),
+            Duration::from_secs(30),
+            (Duration::from_secs(1), Duration::from_secs(600)),
+        ),
+        proxy: p.url(
+            &k("proxy"),
+            g.proxy.as_deref(),
+            &["http", "https", "socks5"],
+        ),
+        invoice_filter_field: p.non_empty(
+            &k("invoice_filter_field"),
+            g.invoice_filter_field,
+            "lastUpdate",
+        ),
+    };
+
+    let m = t.mapping;
+    let mk = format!("{key}.mapping");
+    let invoice_statuses = m.invoice_statuses.unwrap_or_else(|| vec!["Payable".into()]);
+    if invoice_statuses.is_empty() || invoice_statuses.iter().any(|s| s.trim().is_empty()) {
+        p.push(
+            &format!("{mk}.invoice_statuses"),
+            "must list at least one non-empty status, e.g. [\"Payable\"]",
+        );
+    }
+    let mut companies = BTreeMap::new();
+    for (co, c) in &m.companies {
+        let ck = format!("{mk}.companies.\"{co}\"");
+        if co.len() > 5 || co.is_empty() || !co.bytes().all(|b| b.is_ascii_digit()) {
+            p.push(&ck, "company keys are up to 5 digits, e.g. \"00300\"");
+        }
+        companies.insert(
+            co.clone(),
+            charges(p, &ck, &c.tax_account, &c.charge_accounts),
+        );
+    }
+    let mapping = MappingSettings {
+        gl_account_field: p.non_empty(
+            &format!("{mk}.gl_account_field"),
+            m.gl_account_field,
+            "Account",
+        ),
+        cost_center_field: p.non_empty(
+            &format!("{mk}.cost_center_field"),
+            m.cost_center_field,
+            "CostCenter",
+        ),
+        invoice_statuses,
+        account_format: m.account_format.unwrap_or(AccountFormat::Full),
+        tax: m.tax.unwrap_or(Tax::Line),
+        charges: charges(p, &mk, &m.tax_account, &m.charge_accounts),
+        companies,
+    };
+
+    let s = t.sync;
+    let sk = |s: &str| format!("{key}.sync.{s}");
+    let day = Duration::from_secs(86_400);
+    let lookback = match s.lookback.as_deref() {
+        Some(raw) => match parse_duration(raw) {
+            Some(d) if d < MIN_LOOKBACK => {
+                p.push(
+                    &sk("lookback"),
+                    format!(
+                        "{raw:?} is too short: JDE stamps are local time, so a daylight-saving \
+                         fall-back repeats an hour; use at least 1h10m"
+                    ),
+                );
+                MIN_LOOKBACK
+            }
+            _ => p.duration(
+                &sk("lookback"),
+                Some(raw),
+                Duration::from_secs(7200),
+                (MIN_LOOKBACK, 7 * day),
+            ),
+        },
+        None => Duration::from_secs(7200),
+    };
+    let sync = SyncSettings {
+        lookback,
+        safety_lag: p.duration(
+            &sk("safety_lag"),
+            s.safety_lag.as_deref(),
+            Duration::from_secs(120),
+            (Duration::ZERO, Duration::from_secs(3600)),
+        ),
+        invoice_lookback: p.duration(
+            &sk("invoice_lookback"),
+            s.invoice_lookback.as_deref(),
+            Duration::from_secs(600),
+            (Duration::ZERO, day),
+        ),
+    };
+
+    Some(TenantSettings {
+        id: id?,
+        cadence: cadence?,
+        jde_timezone: tz?,
+        jde_timezone_name: t.jde_timezone,
+        start_date,
+        jde,
+        jaggaer,
+        mapping,
+        sync,
+    })
+}
+
+/// A URL with its password replaced, for messages (`postgres://u:secret@h/db`).
+pub(crate) fn redact_url(raw: &str) -> String {
+    match Url::parse(raw) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("****"));
+            u.to_string()
+        }
+        _ => raw.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("5m"), Some(Duration::from_secs(300)));
+        assert_eq!(parse_duration("30s"), Some(Duration::from_secs(30)));
+        assert_eq!(parse_duration("1h10m"), Some(Duration::from_secs(4200)));
+        assert_eq!(parse_duration("250ms"), Some(Duration::from_millis(250)));
+        for bad in ["", "5", "m", "5 m", "5x", "-5m", "1.5h"] {
+            assert_eq!(parse_duration(bad), None, "{bad}");
+        }
+        assert_eq!(human(Duration::from_secs(4200)), "1h10m");
+    }
+
+    #[test]
+    fn redacts_passwords() {
+        assert_eq!(
+            redact_url("postgres://u:hunter2@db/x"),
+            "postgres://u:****@db/x"
+        );
+    }
+}

@@ -1,0 +1,4 @@
+//! CLI tests: the real binary, run with `assert_cmd` in a temp directory.
+mod config;
+mod credentials;
+mod helpers;
