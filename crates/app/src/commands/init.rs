@@ -167,8 +167,7 @@ pub(crate) fn run(global: &GlobalArgs, args: &InitArgs) -> AppResult {
     println!("Wrote {}.", path.display());
     println!(
         "Next: edit the [[tenants]] section, set ML_CONNECTOR_MASTER_KEY (see \
-         `ml-connector credentials new-key`), then `ml-connector credentials set {} jde`.",
-        "acme"
+         `ml-connector credentials new-key`), then `ml-connector credentials set acme jde`."
     );
     Ok(())
 }

@@ -282,10 +282,7 @@ charge_accounts = { freight = "100.6210", handling = "100.6210", misc = "100.629
 
     #[test]
     fn duplicate_and_bad_tenant_ids() {
-        let dup = format!(
-            "{MINIMAL}{}",
-            MINIMAL.replace("[tenants.mapping]", "[tenants.mapping]")
-        );
+        let dup = format!("{MINIMAL}{}", MINIMAL);
         assert!(load(&dup).unwrap_err().contains("used twice"));
         let bad = MINIMAL.replace("id = \"acme\"", "id = \"Acme Corp\"");
         assert!(load(&bad).unwrap_err().contains("invalid tenant id"));
