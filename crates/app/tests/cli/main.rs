@@ -2,3 +2,4 @@
 mod config;
 mod credentials;
 mod helpers;
+mod store;
