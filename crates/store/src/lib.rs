@@ -26,7 +26,7 @@ use jiff::Timestamp;
 use mlc_core::ids::TenantId;
 use mlc_core::record::{RecordKey, RecordKind};
 
-
+mod common;
 mod types;
 pub use types::*;
 

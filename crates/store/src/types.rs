@@ -129,6 +129,10 @@ pub mod actions {
     pub const QUARANTINE_RETRY: &str = "quarantine-retry";
     /// A quarantine entry was discarded.
     pub const QUARANTINE_DISCARD: &str = "quarantine-discard";
+    /// A quarantine entry was marked resolved by an operator.
+    pub const QUARANTINE_RESOLVED: &str = "quarantine-resolved";
+    /// A quarantine entry was reopened by an operator.
+    pub const QUARANTINE_REOPENED: &str = "quarantine-reopened";
     /// Deactivated in the destination.
     pub const DEACTIVATED: &str = "deactivated";
     /// A voucher was read back after JDE processed it.
