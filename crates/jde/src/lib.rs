@@ -1,1 +1,38 @@
-//! placeholder
+//! JD Edwards EnterpriseOne AIS Server REST client.
+//!
+//! A standalone client: it knows AIS, not syncing. The engine drives it through these pieces:
+//!
+//! - [`settings`]: [`AisSettings`] (base URL, credentials as a `SecretString`, TLS CA, proxy,
+//!   concurrency cap, timeout) and [`RetryPolicy`].
+//! - [`client`]: [`AisClient`] — token sessions (`v2/tokenrequest`, `jde-AIS-Auth` headers,
+//!   single-flight re-login on 444, fail-fast after a rejected login so the service account is
+//!   never locked), the request pipeline (semaphore cap, back-off retries honouring
+//!   `Retry-After`, metrics, error mapping), `defaultconfig`, validate, logout, [`ClientStats`].
+//! - [`query`]: the data service query builder ([`Query`], [`Condition`], [`Op`], [`Literal`]);
+//!   date literals use the session user's `simpleDateFormat`.
+//! - [`browse`](AisClient::browse): streaming BROWSE with next-link paging, restart on
+//!   `JAS_MSG347`, keyset paging on ordered queries.
+//! - [`rows`]: [`JdeRow`] and the typed rows of the tables in docs/jde-tables.md.
+//! - [`orchestration`]: generic orchestration calls, the typed voucher call
+//!   ([`AisClient::add_voucher`]), discovery.
+//! - [`error`]: [`JdeError`] with `is_transient`/`is_auth`/`kind`.
+pub mod browse;
+pub mod client;
+pub mod error;
+pub mod orchestration;
+pub mod query;
+pub mod rows;
+pub mod settings;
+
+pub use client::{AisClient, ClientStats, DefaultConfig, SessionInfo};
+pub use error::{FormError, JdeError};
+pub use orchestration::{PoReference, VoucherAccepted, VoucherInput, VoucherLineInput};
+pub use query::{
+    AndOr, Asc, Condition, Desc, Direction, Filter, Literal, MatchType, Op, PageSize, Query,
+    SpecialValue,
+};
+pub use rows::{
+    F0006Row, F0010Row, F0013Row, F0101Row, F0116Row, F0401Row, F0411Row, F0411Z1Row, F0901Row,
+    F0911Row, F01151Row, F4301Row, F4311Row, JdeRow,
+};
+pub use settings::{AisSettings, RetryPolicy};

@@ -1,0 +1,353 @@
+//! Orchestrations: generic calls on `v3/orchestrator/{name}`, the typed voucher call in the
+//! "JDE Standard" input format of docs/jde-tables.md, and discovery for `ping --deep`.
+//!
+//! Orchestration calls may write, so they are retried only when the request provably never
+//! reached AIS (connect failure, 503 at the concurrency ceiling, 444 before processing).
+//! Anything else uncertain (timeout, reset after sending, a 5xx that is not a business
+//! rejection) surfaces as [`JdeError::OutcomeUnknown`]: the caller looks in F0411Z1 first.
+
+use jiff::civil::Date;
+use reqwest::Method;
+use rust_decimal::Decimal;
+use serde_json::{Value, json};
+
+use crate::client::{AisClient, Endpoint, RetryMode, error_message, form_errors, parse_json};
+use crate::error::JdeError;
+
+/// The PO a voucher refers to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PoReference {
+    /// Order number (`PO`).
+    pub po: String,
+    /// Order type (`PDCT`).
+    pub pdct: String,
+    /// Order company (`PKCO`).
+    pub pkco: String,
+}
+
+/// One G/L distribution line (`GLDistribution` repeating input).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VoucherLineInput {
+    /// Line number (`EDLN`), 1, 2, 3...
+    pub edln: u32,
+    /// Account `BU.OBJ.SUB` (`ANI`).
+    pub ani: String,
+    /// Domestic amount (`AA`), in the currency's decimals.
+    pub aa: Option<Decimal>,
+    /// Foreign amount (`ACR`) when the voucher is in foreign mode.
+    pub acr: Option<Decimal>,
+    /// Explanation (`EXA`).
+    pub exa: String,
+    /// Business unit (`MCU`).
+    pub mcu: Option<String>,
+}
+
+/// Header and lines of one voucher, as the voucher orchestration takes them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VoucherInput {
+    /// EDI user (`EDUS`).
+    pub edus: String,
+    /// EDI batch (`EDBT`).
+    pub edbt: String,
+    /// EDI transaction: our immutable voucher id (`EDTN`, at most 22 characters).
+    pub edtn: String,
+    /// Supplier (`AN8`).
+    pub an8: i64,
+    /// Supplier invoice number (`VINV`).
+    pub vinv: String,
+    /// Invoice date (`DIVJ`).
+    pub divj: Date,
+    /// G/L date (`DGJ`).
+    pub dgj: Date,
+    /// Document company (`KCO`).
+    pub kco: String,
+    /// Company (`CO`), when the orchestration takes it.
+    pub co: Option<String>,
+    /// Currency (`CRCD`).
+    pub crcd: String,
+    /// Currency mode `D` (domestic) or `F` (foreign) (`CRRM`).
+    pub crrm: String,
+    /// Gross amount (`AG`).
+    pub ag: Decimal,
+    /// Foreign gross (`ACR`) in foreign mode.
+    pub acr: Option<Decimal>,
+    /// Exchange rate (`CRR`) in foreign mode.
+    pub crr: Option<Decimal>,
+    /// Tax amount (`STAM`) when JDE computes tax.
+    pub stam: Option<Decimal>,
+    /// Foreign tax amount (`CTAM`).
+    pub ctam: Option<Decimal>,
+    /// Tax area (`TXA1`).
+    pub txa1: Option<String>,
+    /// Tax explanation code (`EXR1`).
+    pub exr1: Option<String>,
+    /// Header business unit (`MCU`).
+    pub mcu: Option<String>,
+    /// Remark (`RMK`).
+    pub rmk: Option<String>,
+    /// Referenced PO.
+    pub po: Option<PoReference>,
+    /// G/L distribution.
+    pub lines: Vec<VoucherLineInput>,
+}
+
+/// What the voucher orchestration answered on success.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct VoucherAccepted {
+    /// Echoed `EDUS` (ours when absent).
+    pub edus: String,
+    /// Echoed `EDBT`.
+    pub edbt: String,
+    /// Echoed `EDTN`.
+    pub edtn: String,
+    /// Z rows inserted, when reported.
+    pub rows_inserted: Option<u64>,
+    /// `jde__simpleMessage`.
+    pub message: Option<String>,
+    /// The whole body.
+    pub raw: Value,
+}
+
+fn input(name: &str, value: impl Into<String>) -> Value {
+    json!({ "name": name, "value": value.into() })
+}
+
+/// Amounts go as plain decimal text with the scale the caller gave (the currency's decimals):
+/// `Decimal`'s `Display` never uses an exponent.
+fn amount(d: Decimal) -> String {
+    d.to_string()
+}
+
+impl VoucherInput {
+    /// The "JDE Standard" body (`inputs` + `detailInputs[GLDistribution]`). All values are
+    /// strings, dates `yyyy-MM-dd`.
+    pub fn to_body(&self) -> Value {
+        let mut h = vec![
+            input("EDUS", &self.edus),
+            input("EDBT", &self.edbt),
+            input("EDTN", &self.edtn),
+            input("AN8", self.an8.to_string()),
+            input("VINV", &self.vinv),
+            input("DIVJ", self.divj.to_string()),
+            input("DGJ", self.dgj.to_string()),
+            input("KCO", &self.kco),
+        ];
+        if let Some(co) = &self.co {
+            h.push(input("CO", co));
+        }
+        h.push(input("CRCD", &self.crcd));
+        h.push(input("CRRM", &self.crrm));
+        h.push(input("AG", amount(self.ag)));
+        let opt_amounts = [
+            ("ACR", self.acr),
+            ("CRR", self.crr),
+            ("STAM", self.stam),
+            ("CTAM", self.ctam),
+        ];
+        for (n, v) in opt_amounts {
+            if let Some(v) = v {
+                h.push(input(n, amount(v)));
+            }
+        }
+        let opt_text = [
+            ("TXA1", &self.txa1),
+            ("EXR1", &self.exr1),
+            ("MCU", &self.mcu),
+            ("RMK", &self.rmk),
+        ];
+        for (n, v) in opt_text {
+            if let Some(v) = v {
+                h.push(input(n, v));
+            }
+        }
+        if let Some(po) = &self.po {
+            h.push(input("PO", &po.po));
+            h.push(input("PDCT", &po.pdct));
+            h.push(input("PKCO", &po.pkco));
+        }
+        let lines: Vec<Value> = self
+            .lines
+            .iter()
+            .map(|l| {
+                let mut i = vec![input("EDLN", l.edln.to_string()), input("ANI", &l.ani)];
+                if let Some(aa) = l.aa {
+                    i.push(input("AA", amount(aa)));
+                }
+                if let Some(acr) = l.acr {
+                    i.push(input("ACR", amount(acr)));
+                }
+                i.push(input("EXA", &l.exa));
+                if let Some(mcu) = &l.mcu {
+                    i.push(input("MCU", mcu));
+                }
+                json!({ "inputs": i })
+            })
+            .collect();
+        json!({
+            "inputs": h,
+            "detailInputs": [ { "name": "GLDistribution", "repeatingInputs": lines } ],
+        })
+    }
+}
+
+impl AisClient {
+    /// Runs an orchestration with a JSON input and returns its output. Failure shapes:
+    /// non-2xx → [`JdeError::Remote`] (`business` set when JDE says `ERROR`); 200 with
+    /// `jde__status` = `ERROR` or form errors → [`JdeError::Orchestration`]; uncertain outcome
+    /// → [`JdeError::OutcomeUnknown`].
+    pub async fn call_orchestration(&self, name: &str, input: &Value) -> Result<Value, JdeError> {
+        let mut url = self.url("v3/orchestrator/")?;
+        url.path_segments_mut()
+            .map_err(|_| JdeError::Config("base URL cannot take path segments".into()))?
+            .pop_if_empty()
+            .push(name);
+        let r = self
+            .call(
+                Endpoint::Orchestrator,
+                Method::POST,
+                url,
+                Some(input),
+                RetryMode::NotReached,
+            )
+            .await?;
+        // An empty 200 is a success with no mapped outputs.
+        if r.body.iter().all(u8::is_ascii_whitespace) {
+            return Ok(Value::Object(Default::default()));
+        }
+        let v = parse_json(Endpoint::Orchestrator, &r.body)?;
+        let status = v.get("jde__status").and_then(Value::as_str).map(str::trim);
+        let errors = form_errors(&v);
+        if status == Some("ERROR") || !errors.is_empty() {
+            return Err(JdeError::Orchestration {
+                name: name.to_owned(),
+                message: error_message(&v)
+                    .or_else(|| errors.first().map(|e| e.title.clone()))
+                    .unwrap_or_else(|| "orchestration reported ERROR".into()),
+                errors,
+            });
+        }
+        let _ = r.status;
+        Ok(v)
+    }
+
+    /// Sends one voucher to the voucher orchestration (`name` from the tenant's settings).
+    pub async fn add_voucher(
+        &self,
+        name: &str,
+        v: &VoucherInput,
+    ) -> Result<VoucherAccepted, JdeError> {
+        if v.edtn.is_empty() || v.edtn.chars().count() > 22 {
+            return Err(JdeError::Query {
+                table: "F0411Z1".into(),
+                reason: format!("EDTN must be 1..=22 characters, got {:?}", v.edtn),
+            });
+        }
+        let out = self.call_orchestration(name, &v.to_body()).await?;
+        let text = |k: &str| match out.get(k) {
+            Some(Value::String(s)) if !s.trim().is_empty() => Some(s.trim().to_owned()),
+            Some(Value::Number(n)) => Some(n.to_string()),
+            _ => None,
+        };
+        Ok(VoucherAccepted {
+            edus: text("EDUS").unwrap_or_else(|| v.edus.clone()),
+            edbt: text("EDBT").unwrap_or_else(|| v.edbt.clone()),
+            edtn: text("EDTN").unwrap_or_else(|| v.edtn.clone()),
+            rows_inserted: text("rowsInserted").and_then(|n| n.parse().ok()),
+            message: text("jde__simpleMessage"),
+            raw: out,
+        })
+    }
+
+    /// Whether the user can see an orchestration of that name (`GET {base}discover`).
+    pub async fn orchestration_exists(&self, name: &str) -> Result<bool, JdeError> {
+        let url = self.url("discover")?;
+        let r = self
+            .call(
+                Endpoint::Discover,
+                Method::GET,
+                url,
+                None,
+                RetryMode::Idempotent,
+            )
+            .await?;
+        let v = parse_json(Endpoint::Discover, &r.body)?;
+        let list = v
+            .get("orchestrations")
+            .and_then(Value::as_array)
+            .ok_or_else(|| JdeError::Malformed {
+                endpoint: "discover",
+                path: "orchestrations".into(),
+                reason: "missing or not an array".into(),
+                body: crate::error::truncate(&String::from_utf8_lossy(&r.body), 2048),
+            })?;
+        Ok(list.iter().any(|o| {
+            ["name", "omwObjectName"]
+                .iter()
+                .any(|k| o.get(*k).and_then(Value::as_str) == Some(name))
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jiff::civil::date;
+
+    #[test]
+    fn voucher_body_is_jde_standard() {
+        let v = VoucherInput {
+            edus: "MLCONN".into(),
+            edbt: "1042".into(),
+            edtn: "INV-98765".into(),
+            an8: 4242,
+            vinv: "A-1001".into(),
+            divj: date(2026, 11, 20),
+            dgj: date(2026, 11, 20),
+            kco: "00200".into(),
+            co: None,
+            crcd: "USD".into(),
+            crrm: "D".into(),
+            ag: "1102.50".parse().unwrap(),
+            acr: None,
+            crr: None,
+            stam: None,
+            ctam: None,
+            txa1: None,
+            exr1: None,
+            mcu: None,
+            rmk: Some("98765".into()),
+            po: None,
+            lines: vec![VoucherLineInput {
+                edln: 1,
+                ani: "200.6110".into(),
+                aa: Some("1000.00".parse().unwrap()),
+                acr: None,
+                exa: "Widgets".into(),
+                mcu: Some("200".into()),
+            }],
+        };
+        let b = v.to_body();
+        let get = |name: &str| {
+            b["inputs"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|i| i["name"] == name)
+                .map(|i| i["value"].as_str().unwrap().to_owned())
+        };
+        assert_eq!(get("AG").as_deref(), Some("1102.50"));
+        assert_eq!(get("DIVJ").as_deref(), Some("2026-11-20"));
+        assert_eq!(get("AN8").as_deref(), Some("4242"));
+        assert_eq!(get("ACR"), None);
+        let line = &b["detailInputs"][0];
+        assert_eq!(line["name"], "GLDistribution");
+        let li = &line["repeatingInputs"][0]["inputs"];
+        assert!(
+            li.as_array()
+                .unwrap()
+                .iter()
+                .any(|i| i["name"] == "AA" && i["value"] == "1000.00")
+        );
+    }
+}
