@@ -13,8 +13,8 @@ use mlc_core::record::{RecordKey, RecordKind};
 use sqlx::Row;
 
 use crate::{
-    AuditEvent, CursorRow, InboxDoc, LeaseRow, LedgerEntry, LedgerStatus, NewQuarantine, QuarantineEntry, QuarantineStatus, Result, RunId, RunRow,
-    RunStatus, StoreError, TenantState,
+    AuditEvent, CursorRow, InboxDoc, LeaseRow, LedgerEntry, LedgerStatus, NewQuarantine,
+    QuarantineEntry, QuarantineStatus, Result, RunId, RunRow, RunStatus, StoreError, TenantState,
 };
 
 /// Formats a timestamp as `YYYY-MM-DDTHH:MM:SS.ffffffZ`: UTC, always six fractional digits.
@@ -49,20 +49,26 @@ pub(crate) trait RowExt {
 }
 
 fn column_error(table: &'static str, col: &'static str, e: sqlx::Error) -> StoreError {
-    StoreError::Corrupt { what: table, detail: format!("column {col}: {e}") }
+    StoreError::Corrupt {
+        what: table,
+        detail: format!("column {col}: {e}"),
+    }
 }
 
 macro_rules! impl_row_ext {
     ($row:ty) => {
         impl RowExt for $row {
             fn text(&self, table: &'static str, col: &'static str) -> Result<String> {
-                self.try_get::<String, _>(col).map_err(|e| column_error(table, col, e))
+                self.try_get::<String, _>(col)
+                    .map_err(|e| column_error(table, col, e))
             }
             fn opt_text(&self, table: &'static str, col: &'static str) -> Result<Option<String>> {
-                self.try_get::<Option<String>, _>(col).map_err(|e| column_error(table, col, e))
+                self.try_get::<Option<String>, _>(col)
+                    .map_err(|e| column_error(table, col, e))
             }
             fn int(&self, table: &'static str, col: &'static str) -> Result<i64> {
-                self.try_get::<i64, _>(col).map_err(|e| column_error(table, col, e))
+                self.try_get::<i64, _>(col)
+                    .map_err(|e| column_error(table, col, e))
             }
         }
     };
@@ -72,14 +78,22 @@ impl_row_ext!(sqlx::postgres::PgRow);
 
 /// Builds the error for a field whose stored value makes no sense.
 fn bad(table: &'static str, row: &str, field: &str, problem: impl std::fmt::Display) -> StoreError {
-    StoreError::Corrupt { what: table, detail: format!("row {row}, field {field}: {problem}") }
+    StoreError::Corrupt {
+        what: table,
+        detail: format!("row {row}, field {field}: {problem}"),
+    }
 }
 
 fn parse_ts(table: &'static str, row: &str, field: &str, s: &str) -> Result<Timestamp> {
     Timestamp::from_str(s).map_err(|e| bad(table, row, field, format_args!("timestamp {s:?}: {e}")))
 }
 
-fn parse_opt_ts(table: &'static str, row: &str, field: &str, s: Option<String>) -> Result<Option<Timestamp>> {
+fn parse_opt_ts(
+    table: &'static str,
+    row: &str,
+    field: &str,
+    s: Option<String>,
+) -> Result<Option<Timestamp>> {
     s.map(|s| parse_ts(table, row, field, &s)).transpose()
 }
 
@@ -108,7 +122,11 @@ pub(crate) fn cursor_row<R: RowExt>(row: &R) -> Result<CursorRow> {
     const T: &str = "cursors";
     let name = row.text(T, "name")?;
     let updated_at = parse_ts(T, &name, "updated_at", &row.text(T, "updated_at")?)?;
-    Ok(CursorRow { value: row.text(T, "value")?, name, updated_at })
+    Ok(CursorRow {
+        value: row.text(T, "value")?,
+        name,
+        updated_at,
+    })
 }
 
 pub(crate) fn ledger_entry<R: RowExt>(row: &R) -> Result<LedgerEntry> {
@@ -120,7 +138,14 @@ pub(crate) fn ledger_entry<R: RowExt>(row: &R) -> Result<LedgerEntry> {
         content_hash: row.text(T, "content_hash")?,
         source_version: row.text(T, "source_version")?,
         remote_id: row.opt_text(T, "remote_id")?,
-        status: LedgerStatus::parse(&status).ok_or_else(|| bad(T, &label, "status", format_args!("unknown value {status:?}")))?,
+        status: LedgerStatus::parse(&status).ok_or_else(|| {
+            bad(
+                T,
+                &label,
+                "status",
+                format_args!("unknown value {status:?}"),
+            )
+        })?,
         detail: parse_json(T, &label, "detail", &row.text(T, "detail")?)?,
         updated_at: parse_ts(T, &label, "updated_at", &row.text(T, "updated_at")?)?,
         record,
@@ -157,7 +182,14 @@ pub(crate) fn quarantine_entry<R: RowExt>(row: &R) -> Result<QuarantineEntry> {
             field: row.opt_text(T, "field")?,
             payload: parse_json(T, &label, "payload", &row.text(T, "payload")?)?,
         },
-        status: QuarantineStatus::parse(&status).ok_or_else(|| bad(T, &label, "status", format_args!("unknown value {status:?}")))?,
+        status: QuarantineStatus::parse(&status).ok_or_else(|| {
+            bad(
+                T,
+                &label,
+                "status",
+                format_args!("unknown value {status:?}"),
+            )
+        })?,
         note: row.opt_text(T, "note")?,
         attempts: row.int(T, "attempts")?,
         created_at: parse_ts(T, &label, "created_at", &row.text(T, "created_at")?)?,
@@ -172,7 +204,8 @@ pub(crate) fn run_row<R: RowExt>(row: &R) -> Result<RunRow> {
     Ok(RunRow {
         tenant: parse_tenant(T, &id, &row.text(T, "tenant")?)?,
         trigger: row.text(T, "trigger")?,
-        status: RunStatus::parse(&status).ok_or_else(|| bad(T, &id, "status", format_args!("unknown value {status:?}")))?,
+        status: RunStatus::parse(&status)
+            .ok_or_else(|| bad(T, &id, "status", format_args!("unknown value {status:?}")))?,
         started_at: parse_ts(T, &id, "started_at", &row.text(T, "started_at")?)?,
         finished_at: parse_opt_ts(T, &id, "finished_at", row.opt_text(T, "finished_at")?)?,
         summary: parse_json(T, &id, "summary", &row.text(T, "summary")?)?,
@@ -199,7 +232,14 @@ pub(crate) fn tenant_state<R: RowExt>(row: &R, tenant: &TenantId) -> Result<Tena
         paused: row.int(T, "paused")? != 0,
         pause_reason: row.opt_text(T, "pause_reason")?,
         next_due: parse_opt_ts(T, label, "next_due", row.opt_text(T, "next_due")?)?,
-        consecutive_failures: u32::try_from(failures).map_err(|_| bad(T, label, "consecutive_failures", format_args!("{failures} out of range")))?,
+        consecutive_failures: u32::try_from(failures).map_err(|_| {
+            bad(
+                T,
+                label,
+                "consecutive_failures",
+                format_args!("{failures} out of range"),
+            )
+        })?,
         last_success: parse_opt_ts(T, label, "last_success", row.opt_text(T, "last_success")?)?,
     })
 }
@@ -219,7 +259,13 @@ pub(crate) fn inbox_doc<R: RowExt>(row: &R) -> Result<InboxDoc> {
 }
 
 /// The audit action and message for a quarantine status change made by an operator.
-pub(crate) fn status_change_audit(id: i64, entry: &QuarantineEntry, to: QuarantineStatus, note: &str, now: Timestamp) -> AuditEvent {
+pub(crate) fn status_change_audit(
+    id: i64,
+    entry: &QuarantineEntry,
+    to: QuarantineStatus,
+    note: &str,
+    now: Timestamp,
+) -> AuditEvent {
     let action = match to {
         QuarantineStatus::Retrying => crate::actions::QUARANTINE_RETRY,
         QuarantineStatus::Discarded => crate::actions::QUARANTINE_DISCARD,
@@ -230,7 +276,11 @@ pub(crate) fn status_change_audit(id: i64, entry: &QuarantineEntry, to: Quaranti
         record: entry.entry.record.clone(),
         run_id: None,
         action: action.to_owned(),
-        message: format!("quarantine entry {id} {} -> {}: {note}", entry.status.as_str(), to.as_str()),
+        message: format!(
+            "quarantine entry {id} {} -> {}: {note}",
+            entry.status.as_str(),
+            to.as_str()
+        ),
         detail: serde_json::json!({
             "quarantine_id": id,
             "from": entry.status.as_str(),
@@ -255,7 +305,10 @@ mod tests {
         let a: Timestamp = "2024-03-05T07:08:09.1234567Z".parse().unwrap();
         assert_eq!(ts_text(a), "2024-03-05T07:08:09.123456Z");
         let back: Timestamp = ts_text(a).parse().unwrap();
-        assert_eq!(back, "2024-03-05T07:08:09.123456Z".parse::<Timestamp>().unwrap());
+        assert_eq!(
+            back,
+            "2024-03-05T07:08:09.123456Z".parse::<Timestamp>().unwrap()
+        );
         let whole: Timestamp = "2024-03-05T07:08:10Z".parse().unwrap();
         assert_eq!(ts_text(whole), "2024-03-05T07:08:10.000000Z");
         // Text order is time order even when one value has no fraction.

@@ -14,8 +14,8 @@ use mlc_core::record::{RecordKey, RecordKind};
 use serde_json::json;
 
 use crate::{
-    AuditEvent, Commit, LedgerEntry, LedgerStatus, NewQuarantine, QuarantineStatus, RunId, RunStatus, StateStore, StoreError, TenantState, XRef,
-    actions,
+    AuditEvent, Commit, LedgerEntry, LedgerStatus, NewQuarantine, QuarantineStatus, RunId,
+    RunStatus, StateStore, StoreError, TenantState, XRef, actions,
 };
 
 /// Runs every section against `store` (which must be migrated).
@@ -59,7 +59,8 @@ fn entry(record: &RecordKey, hash: &str, status: LedgerStatus) -> LedgerEntry {
         remote_id: Some(format!("R-{}", record.key)),
         status,
         // Exact decimal text must survive (money in details is never routed through f64).
-        detail: serde_json::from_str(r#"{"amount": 1234.50, "currency": "USD", "lines": [1, 2]}"#).unwrap(),
+        detail: serde_json::from_str(r#"{"amount": 1234.50, "currency": "USD", "lines": [1, 2]}"#)
+            .unwrap(),
         updated_at: Timestamp::UNIX_EPOCH,
     }
 }
@@ -89,55 +90,124 @@ fn quarantine_of(record: &RecordKey, reason: &str) -> NewQuarantine {
 
 async fn basics(store: &Arc<dyn StateStore>) {
     store.ping().await.expect("ping");
-    assert!(["sqlite", "postgres"].contains(&store.backend()), "backend name {}", store.backend());
+    assert!(
+        ["sqlite", "postgres"].contains(&store.backend()),
+        "backend name {}",
+        store.backend()
+    );
     store.migrate().await.expect("migrate is idempotent");
-    assert!(store.commit(Commit::default()).await.expect("empty commit").is_empty());
+    assert!(
+        store
+            .commit(Commit::default())
+            .await
+            .expect("empty commit")
+            .is_empty()
+    );
 }
 
 async fn cursors(store: &Arc<dyn StateStore>) {
     let t = tenant("cursors");
-    assert_eq!(store.cursor(&t, "purchase-orders/F4301").await.unwrap(), None);
+    assert_eq!(
+        store.cursor(&t, "purchase-orders/F4301").await.unwrap(),
+        None
+    );
     let before = now_us();
-    store.set_cursor(&t, "purchase-orders/F4301", Some("124150:101500")).await.unwrap();
-    assert_eq!(store.cursor(&t, "purchase-orders/F4301").await.unwrap().as_deref(), Some("124150:101500"));
-    store.set_cursor(&t, "purchase-orders/F4301", Some("124151:000000")).await.unwrap();
-    store.set_cursor(&t, "suppliers/F0101", Some("124001:000000")).await.unwrap();
+    store
+        .set_cursor(&t, "purchase-orders/F4301", Some("124150:101500"))
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .cursor(&t, "purchase-orders/F4301")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("124150:101500")
+    );
+    store
+        .set_cursor(&t, "purchase-orders/F4301", Some("124151:000000"))
+        .await
+        .unwrap();
+    store
+        .set_cursor(&t, "suppliers/F0101", Some("124001:000000"))
+        .await
+        .unwrap();
     let all = store.cursors(&t).await.unwrap();
     assert_eq!(all.len(), 2, "cursors: {all:?}");
-    assert_eq!((all[0].name.as_str(), all[0].value.as_str()), ("purchase-orders/F4301", "124151:000000"));
-    assert!(all[0].updated_at >= before && all[0].updated_at <= Timestamp::now(), "cursor updated_at {}", all[0].updated_at);
+    assert_eq!(
+        (all[0].name.as_str(), all[0].value.as_str()),
+        ("purchase-orders/F4301", "124151:000000")
+    );
+    assert!(
+        all[0].updated_at >= before && all[0].updated_at <= Timestamp::now(),
+        "cursor updated_at {}",
+        all[0].updated_at
+    );
     // Another tenant's cursor of the same name is separate.
     let other = tenant("cursors");
-    assert_eq!(store.cursor(&other, "purchase-orders/F4301").await.unwrap(), None);
+    assert_eq!(
+        store.cursor(&other, "purchase-orders/F4301").await.unwrap(),
+        None
+    );
     // Clearing.
-    store.set_cursor(&t, "purchase-orders/F4301", None).await.unwrap();
-    assert_eq!(store.cursor(&t, "purchase-orders/F4301").await.unwrap(), None);
+    store
+        .set_cursor(&t, "purchase-orders/F4301", None)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.cursor(&t, "purchase-orders/F4301").await.unwrap(),
+        None
+    );
     assert_eq!(store.cursors(&t).await.unwrap().len(), 1);
     // Clearing a missing cursor is fine.
     store.set_cursor(&t, "never-set", None).await.unwrap();
     // A commit advances cursors.
     store
-        .commit(Commit { cursors: vec![(t.clone(), "suppliers/F0101".to_owned(), "124002:000000".to_owned())], ..Commit::default() })
+        .commit(Commit {
+            cursors: vec![(
+                t.clone(),
+                "suppliers/F0101".to_owned(),
+                "124002:000000".to_owned(),
+            )],
+            ..Commit::default()
+        })
         .await
         .unwrap();
-    assert_eq!(store.cursor(&t, "suppliers/F0101").await.unwrap().as_deref(), Some("124002:000000"));
+    assert_eq!(
+        store
+            .cursor(&t, "suppliers/F0101")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("124002:000000")
+    );
 }
 
 async fn ledger_and_commit(store: &Arc<dyn StateStore>) {
     let t = tenant("ledger");
     let keys: Vec<String> = (0..600).map(|i| format!("{:08}", 100_000 + i)).collect();
-    let records: Vec<RecordKey> = keys.iter().map(|k| RecordKey::new(RecordKind::Supplier, &t, k.clone())).collect();
+    let records: Vec<RecordKey> = keys
+        .iter()
+        .map(|k| RecordKey::new(RecordKind::Supplier, &t, k.clone()))
+        .collect();
     let before = now_us();
     let ids = store
         .commit(Commit {
-            ledger: records.iter().map(|r| entry(r, "h1", LedgerStatus::Synced)).collect(),
+            ledger: records
+                .iter()
+                .map(|r| entry(r, "h1", LedgerStatus::Synced))
+                .collect(),
             ..Commit::default()
         })
         .await
         .unwrap();
     assert!(ids.is_empty(), "no quarantine entries were asked for");
 
-    let got = store.ledger(&records[0]).await.unwrap().expect("ledger row written");
+    let got = store
+        .ledger(&records[0])
+        .await
+        .unwrap()
+        .expect("ledger row written");
     let want = entry(&records[0], "h1", LedgerStatus::Synced);
     assert_eq!(got.record, want.record);
     assert_eq!(got.content_hash, "h1");
@@ -145,40 +215,120 @@ async fn ledger_and_commit(store: &Arc<dyn StateStore>) {
     assert_eq!(got.remote_id, want.remote_id);
     assert_eq!(got.status, LedgerStatus::Synced);
     assert_eq!(got.detail, want.detail);
-    assert_eq!(got.detail["amount"].to_string(), "1234.50", "money text kept exactly");
-    assert!(got.updated_at >= before && got.updated_at <= Timestamp::now(), "updated_at set by the store: {}", got.updated_at);
+    assert_eq!(
+        got.detail["amount"].to_string(),
+        "1234.50",
+        "money text kept exactly"
+    );
+    assert!(
+        got.updated_at >= before && got.updated_at <= Timestamp::now(),
+        "updated_at set by the store: {}",
+        got.updated_at
+    );
 
     // Missing record, and a record of another kind with the same key.
-    assert!(store.ledger(&RecordKey::new(RecordKind::Supplier, &t, "nope")).await.unwrap().is_none());
-    assert!(store.ledger(&RecordKey::new(RecordKind::Po, &t, keys[0].clone())).await.unwrap().is_none());
+    assert!(
+        store
+            .ledger(&RecordKey::new(RecordKind::Supplier, &t, "nope"))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .ledger(&RecordKey::new(RecordKind::Po, &t, keys[0].clone()))
+            .await
+            .unwrap()
+            .is_none()
+    );
 
     // Upsert: the row changes, no second row appears.
     let mut changed = entry(&records[1], "h2", LedgerStatus::Waiting);
     changed.remote_id = None;
     changed.detail = json!({"reason": "on hold"});
-    store.commit(Commit { ledger: vec![changed.clone()], ..Commit::default() }).await.unwrap();
+    store
+        .commit(Commit {
+            ledger: vec![changed.clone()],
+            ..Commit::default()
+        })
+        .await
+        .unwrap();
     let got = store.ledger(&records[1]).await.unwrap().unwrap();
-    assert_eq!((got.content_hash.as_str(), got.status, got.remote_id.clone()), ("h2", LedgerStatus::Waiting, None));
+    assert_eq!(
+        (got.content_hash.as_str(), got.status, got.remote_id.clone()),
+        ("h2", LedgerStatus::Waiting, None)
+    );
     assert_eq!(got.detail, json!({"reason": "on hold"}));
+
+    // A record listed twice in one commit ends as its last entry.
+    store
+        .commit(Commit {
+            ledger: vec![
+                entry(&records[2], "first", LedgerStatus::Synced),
+                entry(&records[2], "last", LedgerStatus::Posted),
+            ],
+            ..Commit::default()
+        })
+        .await
+        .unwrap();
+    let got = store.ledger(&records[2]).await.unwrap().unwrap();
+    assert_eq!(
+        (got.content_hash.as_str(), got.status),
+        ("last", LedgerStatus::Posted)
+    );
 
     // ledger_many: more keys than one IN list, some missing.
     let mut ask: Vec<String> = keys.clone();
     ask.push("missing-1".to_owned());
     ask.push("missing-2".to_owned());
-    let many = store.ledger_many(&t, RecordKind::Supplier, &ask).await.unwrap();
+    let many = store
+        .ledger_many(&t, RecordKind::Supplier, &ask)
+        .await
+        .unwrap();
     assert_eq!(many.len(), 600);
     assert_eq!(many[&keys[1]].status, LedgerStatus::Waiting);
     assert_eq!(many[&keys[599]].content_hash, "h1");
     assert!(!many.contains_key("missing-1"));
-    assert!(store.ledger_many(&t, RecordKind::Supplier, &[]).await.unwrap().is_empty());
-    assert!(store.ledger_many(&t, RecordKind::Po, &keys[..3]).await.unwrap().is_empty(), "kind is part of the key");
+    assert!(
+        store
+            .ledger_many(&t, RecordKind::Supplier, &[])
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        store
+            .ledger_many(&t, RecordKind::Po, &keys[..3])
+            .await
+            .unwrap()
+            .is_empty(),
+        "kind is part of the key"
+    );
 
     // ledger_by_status.
-    let waiting = store.ledger_by_status(&t, RecordKind::Supplier, Some(LedgerStatus::Waiting)).await.unwrap();
-    assert_eq!(waiting.iter().map(|e| e.record.key.as_str()).collect::<Vec<_>>(), vec![keys[1].as_str()]);
-    let all = store.ledger_by_status(&t, RecordKind::Supplier, None).await.unwrap();
+    let waiting = store
+        .ledger_by_status(&t, RecordKind::Supplier, Some(LedgerStatus::Waiting))
+        .await
+        .unwrap();
+    assert_eq!(
+        waiting
+            .iter()
+            .map(|e| e.record.key.as_str())
+            .collect::<Vec<_>>(),
+        vec![keys[1].as_str()]
+    );
+    let all = store
+        .ledger_by_status(&t, RecordKind::Supplier, None)
+        .await
+        .unwrap();
     assert_eq!(all.len(), 600);
-    assert!(store.ledger_by_status(&t, RecordKind::Invoice, None).await.unwrap().is_empty());
+    assert!(
+        store
+            .ledger_by_status(&t, RecordKind::Invoice, None)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 async fn commit_is_atomic(store: &Arc<dyn StateStore>) {
@@ -188,7 +338,12 @@ async fn commit_is_atomic(store: &Arc<dyn StateStore>) {
     store
         .commit(Commit {
             ledger: vec![entry(&a, "h1", LedgerStatus::Synced)],
-            xrefs: vec![XRef { tenant: t.clone(), kind: RecordKind::Supplier, jde_key: "100".into(), remote_id: "S-1".into() }],
+            xrefs: vec![XRef {
+                tenant: t.clone(),
+                kind: RecordKind::Supplier,
+                jde_key: "100".into(),
+                remote_id: "S-1".into(),
+            }],
             cursors: vec![(t.clone(), "suppliers/F0101".into(), "v1".into())],
             ..Commit::default()
         })
@@ -197,54 +352,174 @@ async fn commit_is_atomic(store: &Arc<dyn StateStore>) {
 
     // A commit whose last statement breaks a constraint: S-1 already belongs to JDE key 100.
     let failing = Commit {
-        ledger: vec![entry(&b, "h2", LedgerStatus::Synced), entry(&a, "changed", LedgerStatus::Inactive)],
+        ledger: vec![
+            entry(&b, "h2", LedgerStatus::Synced),
+            entry(&a, "changed", LedgerStatus::Inactive),
+        ],
         audit: vec![event(&b, actions::CREATED, now_us())],
-        quarantine: vec![quarantine_of(&RecordKey::new(RecordKind::Supplier, &t, "300"), "bad")],
+        quarantine: vec![quarantine_of(
+            &RecordKey::new(RecordKind::Supplier, &t, "300"),
+            "bad",
+        )],
         resolve: vec![],
         cursors: vec![(t.clone(), "suppliers/F0101".into(), "v2".into())],
-        xrefs: vec![XRef { tenant: t.clone(), kind: RecordKind::Supplier, jde_key: "200".into(), remote_id: "S-1".into() }],
+        xrefs: vec![XRef {
+            tenant: t.clone(),
+            kind: RecordKind::Supplier,
+            jde_key: "200".into(),
+            remote_id: "S-1".into(),
+        }],
     };
-    let err = store.commit(failing).await.expect_err("a JAGGAER id cross-referenced to two JDE keys must fail");
-    assert!(matches!(err, StoreError::Database { .. }), "unexpected error {err:?}");
+    let err = store
+        .commit(failing)
+        .await
+        .expect_err("a JAGGAER id cross-referenced to two JDE keys must fail");
+    assert!(
+        matches!(err, StoreError::Database { .. }),
+        "unexpected error {err:?}"
+    );
 
     // Nothing of it was written.
-    assert!(store.ledger(&b).await.unwrap().is_none(), "ledger row of the failed commit");
-    assert_eq!(store.ledger(&a).await.unwrap().unwrap().content_hash, "h1", "ledger update of the failed commit");
-    assert!(store.audit_trail(&b, None).await.unwrap().is_empty(), "audit of the failed commit");
-    assert_eq!(store.quarantine_open_count(&t).await.unwrap(), 0, "quarantine of the failed commit");
-    assert_eq!(store.cursor(&t, "suppliers/F0101").await.unwrap().as_deref(), Some("v1"), "cursor of the failed commit");
-    assert_eq!(store.xref_local(&t, RecordKind::Supplier, "S-1").await.unwrap().as_deref(), Some("100"));
-    assert_eq!(store.xref_remote(&t, RecordKind::Supplier, "200").await.unwrap(), None);
+    assert!(
+        store.ledger(&b).await.unwrap().is_none(),
+        "ledger row of the failed commit"
+    );
+    assert_eq!(
+        store.ledger(&a).await.unwrap().unwrap().content_hash,
+        "h1",
+        "ledger update of the failed commit"
+    );
+    assert!(
+        store.audit_trail(&b, None).await.unwrap().is_empty(),
+        "audit of the failed commit"
+    );
+    assert_eq!(
+        store.quarantine_open_count(&t).await.unwrap(),
+        0,
+        "quarantine of the failed commit"
+    );
+    assert_eq!(
+        store
+            .cursor(&t, "suppliers/F0101")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("v1"),
+        "cursor of the failed commit"
+    );
+    assert_eq!(
+        store
+            .xref_local(&t, RecordKind::Supplier, "S-1")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("100")
+    );
+    assert_eq!(
+        store
+            .xref_remote(&t, RecordKind::Supplier, "200")
+            .await
+            .unwrap(),
+        None
+    );
 
     // The store is usable afterwards.
-    store.commit(Commit { ledger: vec![entry(&b, "h2", LedgerStatus::Synced)], ..Commit::default() }).await.unwrap();
+    store
+        .commit(Commit {
+            ledger: vec![entry(&b, "h2", LedgerStatus::Synced)],
+            ..Commit::default()
+        })
+        .await
+        .unwrap();
     assert!(store.ledger(&b).await.unwrap().is_some());
 }
 
 async fn xrefs(store: &Arc<dyn StateStore>) {
     let t = tenant("xref");
-    let x = |k: &str, r: &str| XRef { tenant: t.clone(), kind: RecordKind::Po, jde_key: k.into(), remote_id: r.into() };
-    store.commit(Commit { xrefs: vec![x("00200-OP-1001", "PO-9"), x("00200-OP-1002", "PO-10")], ..Commit::default() }).await.unwrap();
-    assert_eq!(store.xref_remote(&t, RecordKind::Po, "00200-OP-1001").await.unwrap().as_deref(), Some("PO-9"));
-    assert_eq!(store.xref_local(&t, RecordKind::Po, "PO-10").await.unwrap().as_deref(), Some("00200-OP-1002"));
-    assert_eq!(store.xref_remote(&t, RecordKind::Supplier, "00200-OP-1001").await.unwrap(), None, "kind is part of the key");
-    assert_eq!(store.xref_local(&t, RecordKind::Po, "PO-404").await.unwrap(), None);
+    let x = |k: &str, r: &str| XRef {
+        tenant: t.clone(),
+        kind: RecordKind::Po,
+        jde_key: k.into(),
+        remote_id: r.into(),
+    };
+    store
+        .commit(Commit {
+            xrefs: vec![x("00200-OP-1001", "PO-9"), x("00200-OP-1002", "PO-10")],
+            ..Commit::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .xref_remote(&t, RecordKind::Po, "00200-OP-1001")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("PO-9")
+    );
+    assert_eq!(
+        store
+            .xref_local(&t, RecordKind::Po, "PO-10")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("00200-OP-1002")
+    );
+    assert_eq!(
+        store
+            .xref_remote(&t, RecordKind::Supplier, "00200-OP-1001")
+            .await
+            .unwrap(),
+        None,
+        "kind is part of the key"
+    );
+    assert_eq!(
+        store
+            .xref_local(&t, RecordKind::Po, "PO-404")
+            .await
+            .unwrap(),
+        None
+    );
     // Re-pointing a JDE key frees its old remote id.
-    store.commit(Commit { xrefs: vec![x("00200-OP-1001", "PO-11")], ..Commit::default() }).await.unwrap();
-    assert_eq!(store.xref_remote(&t, RecordKind::Po, "00200-OP-1001").await.unwrap().as_deref(), Some("PO-11"));
-    assert_eq!(store.xref_local(&t, RecordKind::Po, "PO-9").await.unwrap(), None);
+    store
+        .commit(Commit {
+            xrefs: vec![x("00200-OP-1001", "PO-11")],
+            ..Commit::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .xref_remote(&t, RecordKind::Po, "00200-OP-1001")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("PO-11")
+    );
+    assert_eq!(
+        store.xref_local(&t, RecordKind::Po, "PO-9").await.unwrap(),
+        None
+    );
     // The same id in another tenant is independent.
     let other = tenant("xref");
     store
         .commit(Commit {
-            xrefs: vec![XRef { tenant: other.clone(), kind: RecordKind::Po, jde_key: "X".into(), remote_id: "PO-11".into() }],
+            xrefs: vec![XRef {
+                tenant: other.clone(),
+                kind: RecordKind::Po,
+                jde_key: "X".into(),
+                remote_id: "PO-11".into(),
+            }],
             ..Commit::default()
         })
         .await
         .unwrap();
     assert_eq!(
         store.xrefs(&t, RecordKind::Po).await.unwrap(),
-        vec![("00200-OP-1001".to_owned(), "PO-11".to_owned()), ("00200-OP-1002".to_owned(), "PO-10".to_owned())]
+        vec![
+            ("00200-OP-1001".to_owned(), "PO-11".to_owned()),
+            ("00200-OP-1002".to_owned(), "PO-10".to_owned())
+        ]
     );
 }
 
@@ -256,20 +531,72 @@ async fn audit(store: &Arc<dyn StateStore>) {
     let t2 = ts("2024-05-01T10:00:00.5Z");
     let t3 = ts("2024-05-01T10:00:01Z");
     // Appended out of order: the trail is in time order.
-    store.append_audit(&[event(&r, actions::READ, t2), event(&other, actions::READ, t1)]).await.unwrap();
-    store.append_audit(&[event(&r, actions::MAPPED, t3), event(&r, actions::RETRY, t1)]).await.unwrap();
-    store.commit(Commit { audit: vec![event(&r, actions::CREATED, t3)], ..Commit::default() }).await.unwrap();
+    store
+        .append_audit(&[
+            event(&r, actions::READ, t2),
+            event(&other, actions::READ, t1),
+        ])
+        .await
+        .unwrap();
+    store
+        .append_audit(&[
+            event(&r, actions::MAPPED, t3),
+            event(&r, actions::RETRY, t1),
+        ])
+        .await
+        .unwrap();
+    store
+        .commit(Commit {
+            audit: vec![event(&r, actions::CREATED, t3)],
+            ..Commit::default()
+        })
+        .await
+        .unwrap();
     store.append_audit(&[]).await.unwrap();
 
     let trail = store.audit_trail(&r, None).await.unwrap();
     let got: Vec<(&str, Timestamp)> = trail.iter().map(|e| (e.action.as_str(), e.at)).collect();
     // Equal times keep insertion order.
-    assert_eq!(got, vec![(actions::RETRY, t1), (actions::READ, t2), (actions::MAPPED, t3), (actions::CREATED, t3)]);
-    assert_eq!(trail[0], event(&r, actions::RETRY, t1), "every field round-trips");
+    assert_eq!(
+        got,
+        vec![
+            (actions::RETRY, t1),
+            (actions::READ, t2),
+            (actions::MAPPED, t3),
+            (actions::CREATED, t3)
+        ]
+    );
+    assert_eq!(
+        trail[0],
+        event(&r, actions::RETRY, t1),
+        "every field round-trips"
+    );
     let since = store.audit_trail(&r, Some(t2)).await.unwrap();
-    assert_eq!(since.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(), vec![actions::READ, actions::MAPPED, actions::CREATED]);
-    assert!(store.audit_trail(&r, Some(ts("2024-05-01T10:00:01.000001Z"))).await.unwrap().is_empty());
+    assert_eq!(
+        since.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(),
+        vec![actions::READ, actions::MAPPED, actions::CREATED]
+    );
+    assert!(
+        store
+            .audit_trail(&r, Some(ts("2024-05-01T10:00:01.000001Z")))
+            .await
+            .unwrap()
+            .is_empty()
+    );
     assert_eq!(store.audit_trail(&other, None).await.unwrap().len(), 1);
+
+    // Within one batch, equal times keep the batch order.
+    let t4 = ts("2024-05-02T00:00:00Z");
+    let batch: Vec<AuditEvent> = ["a", "b", "c", "d"]
+        .iter()
+        .map(|a| event(&other, a, t4))
+        .collect();
+    store.append_audit(&batch).await.unwrap();
+    let trail = store.audit_trail(&other, Some(t4)).await.unwrap();
+    assert_eq!(
+        trail.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(),
+        vec!["a", "b", "c", "d"]
+    );
 }
 
 async fn quarantine(store: &Arc<dyn StateStore>) {
@@ -277,79 +604,207 @@ async fn quarantine(store: &Arc<dyn StateStore>) {
     let a = RecordKey::new(RecordKind::Supplier, &t, "4711");
     let b = RecordKey::new(RecordKind::Invoice, &t, "INV-9");
     let before = now_us();
-    let ids = store.commit(Commit { quarantine: vec![quarantine_of(&a, "first"), quarantine_of(&b, "other")], ..Commit::default() }).await.unwrap();
+    let ids = store
+        .commit(Commit {
+            quarantine: vec![quarantine_of(&a, "first"), quarantine_of(&b, "other")],
+            ..Commit::default()
+        })
+        .await
+        .unwrap();
     assert_eq!(ids.len(), 2);
     let (qa, qb) = (ids[0], ids[1]);
     assert_ne!(qa, qb);
     let e = store.quarantine_get(qa).await.unwrap();
     assert_eq!(e.entry, quarantine_of(&a, "first"));
-    assert_eq!(e.entry.payload["amount"].to_string(), "10.00", "payload keeps the number text");
-    assert_eq!((e.status, e.attempts, e.note.clone()), (QuarantineStatus::Open, 1, None));
+    assert_eq!(
+        e.entry.payload["amount"].to_string(),
+        "10.00",
+        "payload keeps the number text"
+    );
+    assert_eq!(
+        (e.status, e.attempts, e.note.clone()),
+        (QuarantineStatus::Open, 1, None)
+    );
     assert!(e.created_at >= before && e.created_at == e.updated_at);
     assert_eq!(store.quarantine_open_count(&t).await.unwrap(), 2);
 
     // Re-quarantining an open record updates the entry and counts the attempt.
     let mut again = quarantine_of(&a, "second");
     again.run_id = Some(RunId("run-2".into()));
-    let ids = store.commit(Commit { quarantine: vec![again.clone()], ..Commit::default() }).await.unwrap();
+    let ids = store
+        .commit(Commit {
+            quarantine: vec![again.clone()],
+            ..Commit::default()
+        })
+        .await
+        .unwrap();
     assert_eq!(ids, vec![qa], "same entry, no new row");
     let e = store.quarantine_get(qa).await.unwrap();
-    assert_eq!((e.entry.reason.as_str(), e.attempts, e.entry.run_id.clone()), ("second", 2, Some(RunId("run-2".into()))));
+    assert_eq!(
+        (e.entry.reason.as_str(), e.attempts, e.entry.run_id.clone()),
+        ("second", 2, Some(RunId("run-2".into())))
+    );
     assert_eq!(store.quarantine_open_count(&t).await.unwrap(), 2);
 
     // Newest first; tenant filter.
-    let list: Vec<i64> = store.quarantine_list(Some(&t), false).await.unwrap().iter().map(|e| e.id).collect();
+    let list: Vec<i64> = store
+        .quarantine_list(Some(&t), false)
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| e.id)
+        .collect();
     assert_eq!(list, vec![qb, qa]);
-    assert!(store.quarantine_list(Some(&tenant("quarantine")), false).await.unwrap().is_empty());
-    assert!(store.quarantine_list(None, true).await.unwrap().iter().any(|e| e.id == qa));
+    assert!(
+        store
+            .quarantine_list(Some(&tenant("quarantine")), false)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        store
+            .quarantine_list(None, true)
+            .await
+            .unwrap()
+            .iter()
+            .any(|e| e.id == qa)
+    );
 
     // Retry: no longer open; audited with the note.
-    store.quarantine_set_status(qa, QuarantineStatus::Retrying, "fixed the supplier in JDE").await.unwrap();
+    store
+        .quarantine_set_status(qa, QuarantineStatus::Retrying, "fixed the supplier in JDE")
+        .await
+        .unwrap();
     let e = store.quarantine_get(qa).await.unwrap();
-    assert_eq!((e.status, e.note.as_deref()), (QuarantineStatus::Retrying, Some("fixed the supplier in JDE")));
+    assert_eq!(
+        (e.status, e.note.as_deref()),
+        (
+            QuarantineStatus::Retrying,
+            Some("fixed the supplier in JDE")
+        )
+    );
     assert_eq!(store.quarantine_open_count(&t).await.unwrap(), 1);
-    assert!(!store.quarantine_list(Some(&t), true).await.unwrap().iter().any(|e| e.id == qa), "open_only hides retrying");
+    assert!(
+        !store
+            .quarantine_list(Some(&t), true)
+            .await
+            .unwrap()
+            .iter()
+            .any(|e| e.id == qa),
+        "open_only hides retrying"
+    );
     let trail = store.audit_trail(&a, None).await.unwrap();
-    let retry = trail.iter().find(|e| e.action == actions::QUARANTINE_RETRY).expect("status change audited");
-    assert!(retry.message.contains("fixed the supplier in JDE"), "{}", retry.message);
+    let retry = trail
+        .iter()
+        .find(|e| e.action == actions::QUARANTINE_RETRY)
+        .expect("status change audited");
+    assert!(
+        retry.message.contains("fixed the supplier in JDE"),
+        "{}",
+        retry.message
+    );
 
     // Failing again while retrying reopens the same entry.
-    let ids = store.commit(Commit { quarantine: vec![quarantine_of(&a, "third")], ..Commit::default() }).await.unwrap();
+    let ids = store
+        .commit(Commit {
+            quarantine: vec![quarantine_of(&a, "third")],
+            ..Commit::default()
+        })
+        .await
+        .unwrap();
     assert_eq!(ids, vec![qa]);
     let e = store.quarantine_get(qa).await.unwrap();
     assert_eq!((e.status, e.attempts), (QuarantineStatus::Open, 3));
 
     // Going through resolves it (retrying or open).
-    store.quarantine_set_status(qa, QuarantineStatus::Retrying, "again").await.unwrap();
-    store.commit(Commit { resolve: vec![a.clone()], ..Commit::default() }).await.unwrap();
+    store
+        .quarantine_set_status(qa, QuarantineStatus::Retrying, "again")
+        .await
+        .unwrap();
+    store
+        .commit(Commit {
+            resolve: vec![a.clone()],
+            ..Commit::default()
+        })
+        .await
+        .unwrap();
     let e = store.quarantine_get(qa).await.unwrap();
     assert_eq!(e.status, QuarantineStatus::Resolved);
     assert!(e.updated_at >= e.created_at);
     assert_eq!(store.quarantine_open_count(&t).await.unwrap(), 1);
     // Resolving a record with no live entry is a no-op.
-    store.commit(Commit { resolve: vec![a.clone()], ..Commit::default() }).await.unwrap();
-    assert_eq!(store.quarantine_get(qa).await.unwrap().status, QuarantineStatus::Resolved);
+    store
+        .commit(Commit {
+            resolve: vec![a.clone()],
+            ..Commit::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        store.quarantine_get(qa).await.unwrap().status,
+        QuarantineStatus::Resolved
+    );
 
     // A new failure after resolution is a new entry.
-    let ids = store.commit(Commit { quarantine: vec![quarantine_of(&a, "fourth")], ..Commit::default() }).await.unwrap();
+    let ids = store
+        .commit(Commit {
+            quarantine: vec![quarantine_of(&a, "fourth")],
+            ..Commit::default()
+        })
+        .await
+        .unwrap();
     assert_eq!(ids.len(), 1);
     assert_ne!(ids[0], qa);
     let qa2 = ids[0];
     assert_eq!(store.quarantine_get(qa2).await.unwrap().attempts, 1);
 
     // Discard with a note, audited.
-    store.quarantine_set_status(qb, QuarantineStatus::Discarded, "duplicate invoice, credited by supplier").await.unwrap();
+    store
+        .quarantine_set_status(
+            qb,
+            QuarantineStatus::Discarded,
+            "duplicate invoice, credited by supplier",
+        )
+        .await
+        .unwrap();
     let e = store.quarantine_get(qb).await.unwrap();
-    assert_eq!((e.status, e.note.as_deref()), (QuarantineStatus::Discarded, Some("duplicate invoice, credited by supplier")));
+    assert_eq!(
+        (e.status, e.note.as_deref()),
+        (
+            QuarantineStatus::Discarded,
+            Some("duplicate invoice, credited by supplier")
+        )
+    );
     let trail = store.audit_trail(&b, None).await.unwrap();
-    assert!(trail.iter().any(|e| e.action == actions::QUARANTINE_DISCARD && e.detail["quarantine_id"] == json!(qb)), "{trail:?}");
+    assert!(
+        trail
+            .iter()
+            .any(|e| e.action == actions::QUARANTINE_DISCARD
+                && e.detail["quarantine_id"] == json!(qb)),
+        "{trail:?}"
+    );
     assert_eq!(store.quarantine_open_count(&t).await.unwrap(), 1);
-    let open: Vec<i64> = store.quarantine_list(Some(&t), true).await.unwrap().iter().map(|e| e.id).collect();
+    let open: Vec<i64> = store
+        .quarantine_list(Some(&t), true)
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| e.id)
+        .collect();
     assert_eq!(open, vec![qa2]);
 
     // Unknown ids.
-    assert!(matches!(store.quarantine_get(i64::MAX).await, Err(StoreError::NotFound { .. })));
-    assert!(matches!(store.quarantine_set_status(i64::MAX, QuarantineStatus::Discarded, "x").await, Err(StoreError::NotFound { .. })));
+    assert!(matches!(
+        store.quarantine_get(i64::MAX).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    assert!(matches!(
+        store
+            .quarantine_set_status(i64::MAX, QuarantineStatus::Discarded, "x")
+            .await,
+        Err(StoreError::NotFound { .. })
+    ));
 }
 
 async fn runs(store: &Arc<dyn StateStore>) {
@@ -358,23 +813,64 @@ async fn runs(store: &Arc<dyn StateStore>) {
     let r1 = store.run_start(&t, "sync").await.unwrap();
     let r2 = store.run_start(&t, "schedule").await.unwrap();
     assert_ne!(r1, r2);
-    let summary: serde_json::Value = serde_json::from_str(r#"{"invoices": {"created": 3, "amount": "1200.10"}}"#).unwrap();
-    store.run_finish(&r1, RunStatus::Partial, &summary, Some("2 records quarantined")).await.unwrap();
+    let summary: serde_json::Value =
+        serde_json::from_str(r#"{"invoices": {"created": 3, "amount": "1200.10"}}"#).unwrap();
+    store
+        .run_finish(
+            &r1,
+            RunStatus::Partial,
+            &summary,
+            Some("2 records quarantined"),
+        )
+        .await
+        .unwrap();
 
     let list = store.runs(Some(&t), 10).await.unwrap();
-    assert_eq!(list.iter().map(|r| &r.id).collect::<Vec<_>>(), vec![&r2, &r1], "newest first");
+    assert_eq!(
+        list.iter().map(|r| &r.id).collect::<Vec<_>>(),
+        vec![&r2, &r1],
+        "newest first"
+    );
     let (run2, run1) = (&list[0], &list[1]);
-    assert_eq!((run2.status, run2.trigger.as_str(), run2.finished_at, run2.error.clone()), (RunStatus::Running, "schedule", None, None));
+    assert_eq!(
+        (
+            run2.status,
+            run2.trigger.as_str(),
+            run2.finished_at,
+            run2.error.clone()
+        ),
+        (RunStatus::Running, "schedule", None, None)
+    );
     assert_eq!(run1.status, RunStatus::Partial);
     assert_eq!(run1.summary, summary);
     assert_eq!(run1.error.as_deref(), Some("2 records quarantined"));
     assert_eq!(run1.tenant, t);
     assert!(run1.started_at >= before && run1.finished_at.expect("finished") >= run1.started_at);
     assert_eq!(store.runs(Some(&t), 1).await.unwrap().len(), 1);
-    assert!(store.runs(None, 100).await.unwrap().iter().any(|r| r.id == r1));
-    assert!(store.runs(Some(&tenant("runs")), 10).await.unwrap().is_empty());
+    assert!(
+        store
+            .runs(None, 100)
+            .await
+            .unwrap()
+            .iter()
+            .any(|r| r.id == r1)
+    );
+    assert!(
+        store
+            .runs(Some(&tenant("runs")), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     assert!(matches!(
-        store.run_finish(&RunId("no-such-run".into()), RunStatus::Ok, &json!({}), None).await,
+        store
+            .run_finish(
+                &RunId("no-such-run".into()),
+                RunStatus::Ok,
+                &json!({}),
+                None
+            )
+            .await,
         Err(StoreError::NotFound { .. })
     ));
 }
@@ -383,28 +879,73 @@ async fn leases(store: &Arc<dyn StateStore>) {
     let name = format!("tenant:{}", tenant("lease"));
     let ttl = Duration::from_secs(30);
     assert_eq!(store.lease_holder(&name).await.unwrap(), None);
-    assert!(store.lease_acquire(&name, "worker-1", ttl).await.unwrap(), "free lease");
+    assert!(
+        store.lease_acquire(&name, "worker-1", ttl).await.unwrap(),
+        "free lease"
+    );
     let holder = store.lease_holder(&name).await.unwrap().expect("held");
-    assert_eq!((holder.name.as_str(), holder.owner.as_str()), (name.as_str(), "worker-1"));
-    assert!(holder.expires_at > Timestamp::now(), "expiry in the future: {}", holder.expires_at);
-    assert!(!store.lease_acquire(&name, "worker-2", ttl).await.unwrap(), "held by someone else");
-    assert!(store.lease_acquire(&name, "worker-1", ttl).await.unwrap(), "renewal by the holder");
+    assert_eq!(
+        (holder.name.as_str(), holder.owner.as_str()),
+        (name.as_str(), "worker-1")
+    );
+    assert!(
+        holder.expires_at > Timestamp::now(),
+        "expiry in the future: {}",
+        holder.expires_at
+    );
+    assert!(
+        !store.lease_acquire(&name, "worker-2", ttl).await.unwrap(),
+        "held by someone else"
+    );
+    assert!(
+        store.lease_acquire(&name, "worker-1", ttl).await.unwrap(),
+        "renewal by the holder"
+    );
     // Releasing someone else's lease does nothing.
     store.lease_release(&name, "worker-2").await.unwrap();
-    assert_eq!(store.lease_holder(&name).await.unwrap().unwrap().owner, "worker-1");
+    assert_eq!(
+        store.lease_holder(&name).await.unwrap().unwrap().owner,
+        "worker-1"
+    );
     store.lease_release(&name, "worker-1").await.unwrap();
     assert_eq!(store.lease_holder(&name).await.unwrap(), None);
-    assert!(store.lease_acquire(&name, "worker-2", ttl).await.unwrap(), "released lease is free");
+    assert!(
+        store.lease_acquire(&name, "worker-2", ttl).await.unwrap(),
+        "released lease is free"
+    );
 
     // Expiry: a short lease is taken over once it ran out.
     let short = format!("tenant:{}", tenant("lease"));
-    assert!(store.lease_acquire(&short, "worker-1", Duration::from_secs(1)).await.unwrap());
-    assert!(!store.lease_acquire(&short, "worker-2", Duration::from_secs(1)).await.unwrap());
+    assert!(
+        store
+            .lease_acquire(&short, "worker-1", Duration::from_secs(1))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .lease_acquire(&short, "worker-2", Duration::from_secs(1))
+            .await
+            .unwrap()
+    );
     tokio::time::sleep(Duration::from_millis(1_100)).await;
-    assert_eq!(store.lease_holder(&short).await.unwrap(), None, "expired lease has no holder");
-    assert!(store.lease_acquire(&short, "worker-2", ttl).await.unwrap(), "expired lease taken over");
-    assert_eq!(store.lease_holder(&short).await.unwrap().unwrap().owner, "worker-2");
-    assert!(!store.lease_acquire(&short, "worker-1", ttl).await.unwrap(), "old holder lost it");
+    assert_eq!(
+        store.lease_holder(&short).await.unwrap(),
+        None,
+        "expired lease has no holder"
+    );
+    assert!(
+        store.lease_acquire(&short, "worker-2", ttl).await.unwrap(),
+        "expired lease taken over"
+    );
+    assert_eq!(
+        store.lease_holder(&short).await.unwrap().unwrap().owner,
+        "worker-2"
+    );
+    assert!(
+        !store.lease_acquire(&short, "worker-1", ttl).await.unwrap(),
+        "old holder lost it"
+    );
 }
 
 async fn leases_concurrent(store: &Arc<dyn StateStore>) {
@@ -413,7 +954,15 @@ async fn leases_concurrent(store: &Arc<dyn StateStore>) {
     for i in 0..8 {
         let store = store.clone();
         let name = name.clone();
-        set.spawn(async move { (i, store.lease_acquire(&name, &format!("worker-{i}"), Duration::from_secs(30)).await.unwrap()) });
+        set.spawn(async move {
+            (
+                i,
+                store
+                    .lease_acquire(&name, &format!("worker-{i}"), Duration::from_secs(30))
+                    .await
+                    .unwrap(),
+            )
+        });
     }
     let mut winners = Vec::new();
     while let Some(res) = set.join_next().await {
@@ -422,13 +971,23 @@ async fn leases_concurrent(store: &Arc<dyn StateStore>) {
             winners.push(i);
         }
     }
-    assert_eq!(winners.len(), 1, "exactly one of 8 racing workers gets the lease: {winners:?}");
-    assert_eq!(store.lease_holder(&name).await.unwrap().unwrap().owner, format!("worker-{}", winners[0]));
+    assert_eq!(
+        winners.len(),
+        1,
+        "exactly one of 8 racing workers gets the lease: {winners:?}"
+    );
+    assert_eq!(
+        store.lease_holder(&name).await.unwrap().unwrap().owner,
+        format!("worker-{}", winners[0])
+    );
 }
 
 async fn tenant_state(store: &Arc<dyn StateStore>) {
     let t = tenant("state");
-    assert_eq!(store.tenant_state(&t).await.unwrap(), TenantState::default());
+    assert_eq!(
+        store.tenant_state(&t).await.unwrap(),
+        TenantState::default()
+    );
     let s = TenantState {
         paused: true,
         pause_reason: Some("JAGGAER rejected the client credentials".into()),
@@ -438,20 +997,50 @@ async fn tenant_state(store: &Arc<dyn StateStore>) {
     };
     store.set_tenant_state(&t, &s).await.unwrap();
     assert_eq!(store.tenant_state(&t).await.unwrap(), s);
-    let s2 = TenantState { paused: false, pause_reason: None, next_due: None, consecutive_failures: 0, last_success: s.last_success };
+    let s2 = TenantState {
+        paused: false,
+        pause_reason: None,
+        next_due: None,
+        consecutive_failures: 0,
+        last_success: s.last_success,
+    };
     store.set_tenant_state(&t, &s2).await.unwrap();
     assert_eq!(store.tenant_state(&t).await.unwrap(), s2);
-    assert_eq!(store.tenant_state(&tenant("state")).await.unwrap(), TenantState::default());
+    assert_eq!(
+        store.tenant_state(&tenant("state")).await.unwrap(),
+        TenantState::default()
+    );
 }
 
 async fn sequences(store: &Arc<dyn StateStore>) {
     let t = tenant("seq");
-    assert_eq!(store.next_sequence(&t, "voucher-batch", 1000).await.unwrap(), 1000);
-    assert_eq!(store.next_sequence(&t, "voucher-batch", 1000).await.unwrap(), 1001);
+    assert_eq!(
+        store
+            .next_sequence(&t, "voucher-batch", 1000)
+            .await
+            .unwrap(),
+        1000
+    );
+    assert_eq!(
+        store
+            .next_sequence(&t, "voucher-batch", 1000)
+            .await
+            .unwrap(),
+        1001
+    );
     // `start` only matters the first time.
-    assert_eq!(store.next_sequence(&t, "voucher-batch", 5).await.unwrap(), 1002);
+    assert_eq!(
+        store.next_sequence(&t, "voucher-batch", 5).await.unwrap(),
+        1002
+    );
     assert_eq!(store.next_sequence(&t, "other", 1).await.unwrap(), 1);
-    assert_eq!(store.next_sequence(&tenant("seq"), "voucher-batch", 1000).await.unwrap(), 1000);
+    assert_eq!(
+        store
+            .next_sequence(&tenant("seq"), "voucher-batch", 1000)
+            .await
+            .unwrap(),
+        1000
+    );
 }
 
 async fn sequences_concurrent(store: &Arc<dyn StateStore>) {
@@ -471,34 +1060,93 @@ async fn sequences_concurrent(store: &Arc<dyn StateStore>) {
     let mut all = HashSet::new();
     while let Some(res) = set.join_next().await {
         let mine = res.expect("task");
-        assert!(mine.windows(2).all(|w| w[0] < w[1]), "each caller sees increasing values: {mine:?}");
+        assert!(
+            mine.windows(2).all(|w| w[0] < w[1]),
+            "each caller sees increasing values: {mine:?}"
+        );
         for v in mine {
             assert!(all.insert(v), "value {v} handed out twice");
         }
     }
-    assert_eq!(all, (1..=80).collect::<HashSet<i64>>(), "80 distinct values, no gaps");
+    assert_eq!(
+        all,
+        (1..=80).collect::<HashSet<i64>>(),
+        "80 distinct values, no gaps"
+    );
 }
 
 async fn inbox(store: &Arc<dyn StateStore>) {
     let t = tenant("inbox");
     let doc = "<cXML payloadID=\"1@x\">…</cXML>";
     let before = now_us();
-    assert!(store.inbox_put(&t, "1@x", "cxml-invoice", doc).await.unwrap(), "new document");
-    assert!(!store.inbox_put(&t, "1@x", "cxml-invoice", "resent").await.unwrap(), "resend is recognised");
-    assert!(store.inbox_put(&t, "2@x", "cxml-invoice", "second").await.unwrap());
-    assert!(store.inbox_put(&tenant("inbox"), "1@x", "cxml-invoice", doc).await.unwrap(), "doc ids are per tenant");
+    assert!(
+        store
+            .inbox_put(&t, "1@x", "cxml-invoice", doc)
+            .await
+            .unwrap(),
+        "new document"
+    );
+    assert!(
+        !store
+            .inbox_put(&t, "1@x", "cxml-invoice", "resent")
+            .await
+            .unwrap(),
+        "resend is recognised"
+    );
+    assert!(
+        store
+            .inbox_put(&t, "2@x", "cxml-invoice", "second")
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .inbox_put(&tenant("inbox"), "1@x", "cxml-invoice", doc)
+            .await
+            .unwrap(),
+        "doc ids are per tenant"
+    );
 
     let pending = store.inbox_pending(&t, 10).await.unwrap();
-    assert_eq!(pending.iter().map(|d| d.doc_id.as_str()).collect::<Vec<_>>(), vec!["1@x", "2@x"], "oldest first");
-    assert_eq!((pending[0].payload.as_str(), pending[0].kind.as_str(), &pending[0].tenant), (doc, "cxml-invoice", &t), "first copy kept");
+    assert_eq!(
+        pending
+            .iter()
+            .map(|d| d.doc_id.as_str())
+            .collect::<Vec<_>>(),
+        vec!["1@x", "2@x"],
+        "oldest first"
+    );
+    assert_eq!(
+        (
+            pending[0].payload.as_str(),
+            pending[0].kind.as_str(),
+            &pending[0].tenant
+        ),
+        (doc, "cxml-invoice", &t),
+        "first copy kept"
+    );
     assert!(pending[0].received_at >= before);
     assert_eq!(store.inbox_pending(&t, 1).await.unwrap().len(), 1);
 
     store.inbox_done(pending[0].id).await.unwrap();
     store.inbox_done(pending[0].id).await.unwrap();
     let pending2 = store.inbox_pending(&t, 10).await.unwrap();
-    assert_eq!(pending2.iter().map(|d| d.doc_id.as_str()).collect::<Vec<_>>(), vec!["2@x"]);
+    assert_eq!(
+        pending2
+            .iter()
+            .map(|d| d.doc_id.as_str())
+            .collect::<Vec<_>>(),
+        vec!["2@x"]
+    );
     // A processed document is still a known document.
-    assert!(!store.inbox_put(&t, "1@x", "cxml-invoice", doc).await.unwrap());
-    assert!(matches!(store.inbox_done(i64::MAX).await, Err(StoreError::NotFound { .. })));
+    assert!(
+        !store
+            .inbox_put(&t, "1@x", "cxml-invoice", doc)
+            .await
+            .unwrap()
+    );
+    assert!(matches!(
+        store.inbox_done(i64::MAX).await,
+        Err(StoreError::NotFound { .. })
+    ));
 }

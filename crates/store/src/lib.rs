@@ -99,13 +99,33 @@ pub trait StateStore: Send + Sync + std::fmt::Debug {
     /// The ledger row of one record.
     async fn ledger(&self, record: &RecordKey) -> Result<Option<LedgerEntry>>;
     /// The ledger rows of many records of one kind (missing keys are absent from the map).
-    async fn ledger_many(&self, tenant: &TenantId, kind: RecordKind, keys: &[String]) -> Result<HashMap<String, LedgerEntry>>;
+    async fn ledger_many(
+        &self,
+        tenant: &TenantId,
+        kind: RecordKind,
+        keys: &[String],
+    ) -> Result<HashMap<String, LedgerEntry>>;
     /// Every ledger row of a kind, for `reconcile` and read-back.
-    async fn ledger_by_status(&self, tenant: &TenantId, kind: RecordKind, status: Option<LedgerStatus>) -> Result<Vec<LedgerEntry>>;
+    async fn ledger_by_status(
+        &self,
+        tenant: &TenantId,
+        kind: RecordKind,
+        status: Option<LedgerStatus>,
+    ) -> Result<Vec<LedgerEntry>>;
     /// The JAGGAER id cross-referenced to a JDE key.
-    async fn xref_remote(&self, tenant: &TenantId, kind: RecordKind, jde_key: &str) -> Result<Option<String>>;
+    async fn xref_remote(
+        &self,
+        tenant: &TenantId,
+        kind: RecordKind,
+        jde_key: &str,
+    ) -> Result<Option<String>>;
     /// The JDE key cross-referenced to a JAGGAER id.
-    async fn xref_local(&self, tenant: &TenantId, kind: RecordKind, remote_id: &str) -> Result<Option<String>>;
+    async fn xref_local(
+        &self,
+        tenant: &TenantId,
+        kind: RecordKind,
+        remote_id: &str,
+    ) -> Result<Option<String>>;
     /// All cross references of a kind as `(jde_key, remote_id)`.
     async fn xrefs(&self, tenant: &TenantId, kind: RecordKind) -> Result<Vec<(String, String)>>;
 
@@ -113,15 +133,28 @@ pub trait StateStore: Send + Sync + std::fmt::Debug {
     /// Appends audit events that come with no ledger change (reads, retries, errors).
     async fn append_audit(&self, events: &[AuditEvent]) -> Result<()>;
     /// The trail of one record, oldest first.
-    async fn audit_trail(&self, record: &RecordKey, since: Option<Timestamp>) -> Result<Vec<AuditEvent>>;
+    async fn audit_trail(
+        &self,
+        record: &RecordKey,
+        since: Option<Timestamp>,
+    ) -> Result<Vec<AuditEvent>>;
 
     // ---- quarantine -------------------------------------------------------------------------
     /// Quarantine entries, newest first; `open_only` hides retried/resolved/discarded ones.
-    async fn quarantine_list(&self, tenant: Option<&TenantId>, open_only: bool) -> Result<Vec<QuarantineEntry>>;
+    async fn quarantine_list(
+        &self,
+        tenant: Option<&TenantId>,
+        open_only: bool,
+    ) -> Result<Vec<QuarantineEntry>>;
     /// One entry.
     async fn quarantine_get(&self, id: i64) -> Result<QuarantineEntry>;
     /// Changes an entry's status (retry, discard) with a note, and audits it.
-    async fn quarantine_set_status(&self, id: i64, status: QuarantineStatus, note: &str) -> Result<()>;
+    async fn quarantine_set_status(
+        &self,
+        id: i64,
+        status: QuarantineStatus,
+        note: &str,
+    ) -> Result<()>;
     /// Number of open entries of a tenant.
     async fn quarantine_open_count(&self, tenant: &TenantId) -> Result<u64>;
 
@@ -129,7 +162,13 @@ pub trait StateStore: Send + Sync + std::fmt::Debug {
     /// Records the start of a sync run.
     async fn run_start(&self, tenant: &TenantId, trigger: &str) -> Result<RunId>;
     /// Records the end of a run with its summary (the JSON of `sync --json` for that tenant).
-    async fn run_finish(&self, run: &RunId, status: RunStatus, summary: &serde_json::Value, error: Option<&str>) -> Result<()>;
+    async fn run_finish(
+        &self,
+        run: &RunId,
+        status: RunStatus,
+        summary: &serde_json::Value,
+        error: Option<&str>,
+    ) -> Result<()>;
     /// Latest runs, newest first.
     async fn runs(&self, tenant: Option<&TenantId>, limit: u32) -> Result<Vec<RunRow>>;
 
@@ -153,7 +192,13 @@ pub trait StateStore: Send + Sync + std::fmt::Debug {
     // ---- inbound documents --------------------------------------------------------------------
     /// Stores an inbound document durably. Returns false when a document with the same
     /// `(tenant, doc_id)` is already stored (a resend), true when it is new.
-    async fn inbox_put(&self, tenant: &TenantId, doc_id: &str, kind: &str, payload: &str) -> Result<bool>;
+    async fn inbox_put(
+        &self,
+        tenant: &TenantId,
+        doc_id: &str,
+        kind: &str,
+        payload: &str,
+    ) -> Result<bool>;
     /// Documents not yet processed, oldest first.
     async fn inbox_pending(&self, tenant: &TenantId, limit: u32) -> Result<Vec<InboxDoc>>;
     /// Marks a document processed.
@@ -182,4 +227,3 @@ pub mod conformance;
 
 #[doc(hidden)]
 pub fn _assert_object_safe(_: &dyn StateStore) {}
-

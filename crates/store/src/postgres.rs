@@ -18,8 +18,8 @@ use sqlx::{Postgres, Transaction};
 
 use crate::common::{self, now_text, ts_text};
 use crate::{
-    AuditEvent, Commit, CursorRow, InboxDoc, LeaseRow, LedgerEntry, LedgerStatus, QuarantineEntry, QuarantineStatus, Result, RunId, RunRow, RunStatus,
-    StateStore, StoreError, TenantState,
+    AuditEvent, Commit, CursorRow, InboxDoc, LeaseRow, LedgerEntry, LedgerStatus, QuarantineEntry,
+    QuarantineStatus, Result, RunId, RunRow, RunStatus, StateStore, StoreError, TenantState,
 };
 
 fn db(context: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
@@ -29,7 +29,12 @@ fn db(context: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
 /// Selects a `timestamptz` column as the store's timestamp text, under the column's own name.
 macro_rules! ts {
     ($col:literal) => {
-        concat!("to_char(", $col, " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') AS ", $col)
+        concat!(
+            "to_char(",
+            $col,
+            " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') AS ",
+            $col
+        )
     };
 }
 
@@ -37,7 +42,10 @@ const LEDGER_COLS: &str = concat!(
     "tenant, kind, key, content_hash, source_version, remote_id, status, detail::text AS detail, ",
     ts!("updated_at")
 );
-const AUDIT_COLS: &str = concat!("tenant, kind, key, run_id, action, message, detail::text AS detail, ", ts!("at"));
+const AUDIT_COLS: &str = concat!(
+    "tenant, kind, key, run_id, action, message, detail::text AS detail, ",
+    ts!("at")
+);
 const QUARANTINE_COLS: &str = concat!(
     "id, tenant, kind, key, run_id, reason_kind, reason, field, payload::text AS payload, status, note, attempts, ",
     ts!("created_at"),
@@ -77,24 +85,86 @@ impl PgStore {
     }
 }
 
-const INSERT_AUDIT: &str =
-    "INSERT INTO audit (tenant, kind, key, run_id, action, message, detail, at) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8::timestamptz)";
+/// Appends audit rows with one statement per call: the rows travel as arrays and `UNNEST`
+/// turns them back into rows (one round trip for a batch of hundreds, instead of one each).
+/// `ORDER BY ord` keeps the ids in the caller's order, which breaks ties between equal times.
+const INSERT_AUDIT: &str = "INSERT INTO audit (tenant, kind, key, run_id, action, message, detail, at) \
+     SELECT tenant, kind, key, run_id, action, message, detail::jsonb, at::timestamptz \
+     FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[]) \
+     WITH ORDINALITY AS u(tenant, kind, key, run_id, action, message, detail, at, ord) ORDER BY ord";
 
-async fn insert_audit(tx: &mut Transaction<'static, Postgres>, events: &[AuditEvent]) -> Result<()> {
-    for e in events {
-        sqlx::query(INSERT_AUDIT)
-            .bind(e.record.tenant.as_str())
-            .bind(e.record.kind.as_str())
-            .bind(&e.record.key)
-            .bind(e.run_id.as_ref().map(|r| r.0.as_str()))
-            .bind(&e.action)
-            .bind(&e.message)
-            .bind(e.detail.to_string())
-            .bind(ts_text(e.at))
-            .execute(&mut **tx)
-            .await
-            .map_err(db("appending audit events"))?;
+async fn insert_audit(
+    tx: &mut Transaction<'static, Postgres>,
+    events: &[AuditEvent],
+) -> Result<()> {
+    if events.is_empty() {
+        return Ok(());
     }
+    let col = |f: &dyn Fn(&AuditEvent) -> String| events.iter().map(f).collect::<Vec<String>>();
+    sqlx::query(INSERT_AUDIT)
+        .bind(col(&|e| e.record.tenant.as_str().to_owned()))
+        .bind(col(&|e| e.record.kind.as_str().to_owned()))
+        .bind(col(&|e| e.record.key.clone()))
+        .bind(
+            events
+                .iter()
+                .map(|e| e.run_id.as_ref().map(|r| r.0.clone()))
+                .collect::<Vec<Option<String>>>(),
+        )
+        .bind(col(&|e| e.action.clone()))
+        .bind(col(&|e| e.message.clone()))
+        .bind(col(&|e| e.detail.to_string()))
+        .bind(col(&|e| ts_text(e.at)))
+        .execute(&mut **tx)
+        .await
+        .map_err(db("appending audit events"))?;
+    Ok(())
+}
+
+/// Upserts ledger rows with one statement (arrays + `UNNEST`, as for audit rows).
+async fn upsert_ledger(
+    tx: &mut Transaction<'static, Postgres>,
+    rows: &[LedgerEntry],
+    now: &str,
+) -> Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    // One INSERT ... ON CONFLICT may not touch a row twice, so a record listed twice keeps only
+    // its last entry, which is what writing them one after the other would leave.
+    let mut last: HashMap<(&str, &str, &str), usize> = HashMap::with_capacity(rows.len());
+    for (i, l) in rows.iter().enumerate() {
+        last.insert(
+            (
+                l.record.tenant.as_str(),
+                l.record.kind.as_str(),
+                l.record.key.as_str(),
+            ),
+            i,
+        );
+    }
+    let mut picked: Vec<usize> = last.into_values().collect();
+    picked.sort_unstable();
+    let rows: Vec<&LedgerEntry> = picked.into_iter().map(|i| &rows[i]).collect();
+    let col =
+        |f: &dyn Fn(&LedgerEntry) -> String| rows.iter().map(|l| f(l)).collect::<Vec<String>>();
+    sqlx::query(UPSERT_LEDGER)
+        .bind(col(&|l| l.record.tenant.as_str().to_owned()))
+        .bind(col(&|l| l.record.kind.as_str().to_owned()))
+        .bind(col(&|l| l.record.key.clone()))
+        .bind(col(&|l| l.content_hash.clone()))
+        .bind(col(&|l| l.source_version.clone()))
+        .bind(
+            rows.iter()
+                .map(|l| l.remote_id.clone())
+                .collect::<Vec<Option<String>>>(),
+        )
+        .bind(col(&|l| l.status.as_str().to_owned()))
+        .bind(col(&|l| l.detail.to_string()))
+        .bind(now)
+        .execute(&mut **tx)
+        .await
+        .map_err(db("writing ledger rows"))?;
     Ok(())
 }
 
@@ -102,12 +172,17 @@ async fn insert_audit(tx: &mut Transaction<'static, Postgres>, events: &[AuditEv
 impl StateStore for PgStore {
     async fn migrate(&self) -> Result<()> {
         // sqlx takes an advisory lock, so workers starting together migrate one at a time.
-        sqlx::migrate!("./migrations/postgres").run(&self.pool).await?;
+        sqlx::migrate!("./migrations/postgres")
+            .run(&self.pool)
+            .await?;
         Ok(())
     }
 
     async fn ping(&self) -> Result<()> {
-        sqlx::query("SELECT 1").execute(&self.pool).await.map_err(db("pinging the database"))?;
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map_err(db("pinging the database"))?;
         Ok(())
     }
 
@@ -125,20 +200,32 @@ impl StateStore for PgStore {
     }
 
     async fn cursors(&self, tenant: &TenantId) -> Result<Vec<CursorRow>> {
-        let rows = sqlx::query(concat!("SELECT name, value, ", ts!("updated_at"), " FROM cursors WHERE tenant = $1 ORDER BY name"))
-            .bind(tenant.as_str())
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db("reading cursors"))?;
+        let rows = sqlx::query(concat!(
+            "SELECT name, value, ",
+            ts!("updated_at"),
+            " FROM cursors WHERE tenant = $1 ORDER BY name"
+        ))
+        .bind(tenant.as_str())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db("reading cursors"))?;
         rows.iter().map(common::cursor_row).collect()
     }
 
     async fn set_cursor(&self, tenant: &TenantId, name: &str, value: Option<&str>) -> Result<()> {
         let q = match value {
-            Some(v) => sqlx::query(UPSERT_CURSOR).bind(tenant.as_str()).bind(name).bind(v).bind(now_text()),
-            None => sqlx::query("DELETE FROM cursors WHERE tenant = $1 AND name = $2").bind(tenant.as_str()).bind(name),
+            Some(v) => sqlx::query(UPSERT_CURSOR)
+                .bind(tenant.as_str())
+                .bind(name)
+                .bind(v)
+                .bind(now_text()),
+            None => sqlx::query("DELETE FROM cursors WHERE tenant = $1 AND name = $2")
+                .bind(tenant.as_str())
+                .bind(name),
         };
-        q.execute(&self.pool).await.map_err(db("setting a cursor"))?;
+        q.execute(&self.pool)
+            .await
+            .map_err(db("setting a cursor"))?;
         Ok(())
     }
 
@@ -147,23 +234,10 @@ impl StateStore for PgStore {
             return Ok(Vec::new());
         }
         let now = now_text();
-        // sqlx prepares each distinct SQL text once per connection and reuses it.
+        // Ledger rows and audit events go as one array statement each; the rest (few rows per
+        // commit) one prepared statement execution per row (sqlx caches statements per connection).
         let mut tx = self.tx("starting a commit").await?;
-        for l in &c.ledger {
-            sqlx::query(UPSERT_LEDGER)
-                .bind(l.record.tenant.as_str())
-                .bind(l.record.kind.as_str())
-                .bind(&l.record.key)
-                .bind(&l.content_hash)
-                .bind(&l.source_version)
-                .bind(l.remote_id.as_deref())
-                .bind(l.status.as_str())
-                .bind(l.detail.to_string())
-                .bind(&now)
-                .execute(&mut *tx)
-                .await
-                .map_err(db("writing ledger rows"))?;
-        }
+        upsert_ledger(&mut tx, &c.ledger, &now).await?;
         for (tenant, name, value) in &c.cursors {
             sqlx::query(UPSERT_CURSOR)
                 .bind(tenant.as_str())
@@ -219,28 +293,37 @@ impl StateStore for PgStore {
     }
 
     async fn ledger(&self, record: &RecordKey) -> Result<Option<LedgerEntry>> {
-        let row = sqlx::query(&format!("SELECT {LEDGER_COLS} FROM ledger WHERE tenant = $1 AND kind = $2 AND key = $3"))
-            .bind(record.tenant.as_str())
-            .bind(record.kind.as_str())
-            .bind(&record.key)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(db("reading a ledger row"))?;
+        let row = sqlx::query(&format!(
+            "SELECT {LEDGER_COLS} FROM ledger WHERE tenant = $1 AND kind = $2 AND key = $3"
+        ))
+        .bind(record.tenant.as_str())
+        .bind(record.kind.as_str())
+        .bind(&record.key)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db("reading a ledger row"))?;
         row.as_ref().map(common::ledger_entry).transpose()
     }
 
-    async fn ledger_many(&self, tenant: &TenantId, kind: RecordKind, keys: &[String]) -> Result<HashMap<String, LedgerEntry>> {
+    async fn ledger_many(
+        &self,
+        tenant: &TenantId,
+        kind: RecordKind,
+        keys: &[String],
+    ) -> Result<HashMap<String, LedgerEntry>> {
         let mut out = HashMap::with_capacity(keys.len());
         if keys.is_empty() {
             return Ok(out);
         }
-        let rows = sqlx::query(&format!("SELECT {LEDGER_COLS} FROM ledger WHERE tenant = $1 AND kind = $2 AND key = ANY($3)"))
-            .bind(tenant.as_str())
-            .bind(kind.as_str())
-            .bind(keys)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db("reading ledger rows"))?;
+        let rows = sqlx::query(&format!(
+            "SELECT {LEDGER_COLS} FROM ledger WHERE tenant = $1 AND kind = $2 AND key = ANY($3)"
+        ))
+        .bind(tenant.as_str())
+        .bind(kind.as_str())
+        .bind(keys)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db("reading ledger rows"))?;
         for row in &rows {
             let e = common::ledger_entry(row)?;
             out.insert(e.record.key.clone(), e);
@@ -248,7 +331,12 @@ impl StateStore for PgStore {
         Ok(out)
     }
 
-    async fn ledger_by_status(&self, tenant: &TenantId, kind: RecordKind, status: Option<LedgerStatus>) -> Result<Vec<LedgerEntry>> {
+    async fn ledger_by_status(
+        &self,
+        tenant: &TenantId,
+        kind: RecordKind,
+        status: Option<LedgerStatus>,
+    ) -> Result<Vec<LedgerEntry>> {
         let rows = sqlx::query(&format!(
             "SELECT {LEDGER_COLS} FROM ledger WHERE tenant = $1 AND kind = $2 AND ($3::text IS NULL OR status = $3) ORDER BY key"
         ))
@@ -261,33 +349,49 @@ impl StateStore for PgStore {
         rows.iter().map(common::ledger_entry).collect()
     }
 
-    async fn xref_remote(&self, tenant: &TenantId, kind: RecordKind, jde_key: &str) -> Result<Option<String>> {
-        sqlx::query_scalar("SELECT remote_id FROM xref WHERE tenant = $1 AND kind = $2 AND jde_key = $3")
-            .bind(tenant.as_str())
-            .bind(kind.as_str())
-            .bind(jde_key)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(db("reading a cross reference"))
+    async fn xref_remote(
+        &self,
+        tenant: &TenantId,
+        kind: RecordKind,
+        jde_key: &str,
+    ) -> Result<Option<String>> {
+        sqlx::query_scalar(
+            "SELECT remote_id FROM xref WHERE tenant = $1 AND kind = $2 AND jde_key = $3",
+        )
+        .bind(tenant.as_str())
+        .bind(kind.as_str())
+        .bind(jde_key)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db("reading a cross reference"))
     }
 
-    async fn xref_local(&self, tenant: &TenantId, kind: RecordKind, remote_id: &str) -> Result<Option<String>> {
-        sqlx::query_scalar("SELECT jde_key FROM xref WHERE tenant = $1 AND kind = $2 AND remote_id = $3")
-            .bind(tenant.as_str())
-            .bind(kind.as_str())
-            .bind(remote_id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(db("reading a cross reference"))
+    async fn xref_local(
+        &self,
+        tenant: &TenantId,
+        kind: RecordKind,
+        remote_id: &str,
+    ) -> Result<Option<String>> {
+        sqlx::query_scalar(
+            "SELECT jde_key FROM xref WHERE tenant = $1 AND kind = $2 AND remote_id = $3",
+        )
+        .bind(tenant.as_str())
+        .bind(kind.as_str())
+        .bind(remote_id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db("reading a cross reference"))
     }
 
     async fn xrefs(&self, tenant: &TenantId, kind: RecordKind) -> Result<Vec<(String, String)>> {
-        sqlx::query_as("SELECT jde_key, remote_id FROM xref WHERE tenant = $1 AND kind = $2 ORDER BY jde_key")
-            .bind(tenant.as_str())
-            .bind(kind.as_str())
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db("reading cross references"))
+        sqlx::query_as(
+            "SELECT jde_key, remote_id FROM xref WHERE tenant = $1 AND kind = $2 ORDER BY jde_key",
+        )
+        .bind(tenant.as_str())
+        .bind(kind.as_str())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db("reading cross references"))
     }
 
     async fn append_audit(&self, events: &[AuditEvent]) -> Result<()> {
@@ -299,7 +403,11 @@ impl StateStore for PgStore {
         tx.commit().await.map_err(db("committing audit events"))
     }
 
-    async fn audit_trail(&self, record: &RecordKey, since: Option<Timestamp>) -> Result<Vec<AuditEvent>> {
+    async fn audit_trail(
+        &self,
+        record: &RecordKey,
+        since: Option<Timestamp>,
+    ) -> Result<Vec<AuditEvent>> {
         let rows = sqlx::query(&format!(
             "SELECT {AUDIT_COLS} FROM audit WHERE tenant = $1 AND kind = $2 AND key = $3 \
              AND ($4::timestamptz IS NULL OR audit.at >= $4::timestamptz) ORDER BY audit.at, id"
@@ -314,7 +422,11 @@ impl StateStore for PgStore {
         rows.iter().map(common::audit_event).collect()
     }
 
-    async fn quarantine_list(&self, tenant: Option<&TenantId>, open_only: bool) -> Result<Vec<QuarantineEntry>> {
+    async fn quarantine_list(
+        &self,
+        tenant: Option<&TenantId>,
+        open_only: bool,
+    ) -> Result<Vec<QuarantineEntry>> {
         let rows = sqlx::query(&format!(
             "SELECT {QUARANTINE_COLS} FROM quarantine WHERE ($1::text IS NULL OR tenant = $1) AND (NOT $2 OR status = 'open') ORDER BY id DESC"
         ))
@@ -327,26 +439,41 @@ impl StateStore for PgStore {
     }
 
     async fn quarantine_get(&self, id: i64) -> Result<QuarantineEntry> {
-        let row = sqlx::query(&format!("SELECT {QUARANTINE_COLS} FROM quarantine WHERE id = $1"))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(db("reading a quarantine entry"))?
-            .ok_or_else(|| StoreError::NotFound { what: "quarantine entry", id: id.to_string() })?;
+        let row = sqlx::query(&format!(
+            "SELECT {QUARANTINE_COLS} FROM quarantine WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db("reading a quarantine entry"))?
+        .ok_or_else(|| StoreError::NotFound {
+            what: "quarantine entry",
+            id: id.to_string(),
+        })?;
         common::quarantine_entry(&row)
     }
 
-    async fn quarantine_set_status(&self, id: i64, status: QuarantineStatus, note: &str) -> Result<()> {
+    async fn quarantine_set_status(
+        &self,
+        id: i64,
+        status: QuarantineStatus,
+        note: &str,
+    ) -> Result<()> {
         let now = Timestamp::now();
         let mut tx = self.tx("starting a quarantine status change").await?;
         // FOR UPDATE: two operators acting on one entry at once are serialized, and each audit
         // row names the status it really changed from.
-        let row = sqlx::query(&format!("SELECT {QUARANTINE_COLS} FROM quarantine WHERE id = $1 FOR UPDATE"))
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(db("reading a quarantine entry"))?
-            .ok_or_else(|| StoreError::NotFound { what: "quarantine entry", id: id.to_string() })?;
+        let row = sqlx::query(&format!(
+            "SELECT {QUARANTINE_COLS} FROM quarantine WHERE id = $1 FOR UPDATE"
+        ))
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db("reading a quarantine entry"))?
+        .ok_or_else(|| StoreError::NotFound {
+            what: "quarantine entry",
+            id: id.to_string(),
+        })?;
         let entry = common::quarantine_entry(&row)?;
         sqlx::query("UPDATE quarantine SET status = $2, note = $3, updated_at = $4::timestamptz WHERE id = $1")
             .bind(id)
@@ -356,16 +483,24 @@ impl StateStore for PgStore {
             .execute(&mut *tx)
             .await
             .map_err(db("changing a quarantine entry's status"))?;
-        insert_audit(&mut tx, &[common::status_change_audit(id, &entry, status, note, now)]).await?;
-        tx.commit().await.map_err(db("committing a quarantine status change"))
+        insert_audit(
+            &mut tx,
+            &[common::status_change_audit(id, &entry, status, note, now)],
+        )
+        .await?;
+        tx.commit()
+            .await
+            .map_err(db("committing a quarantine status change"))
     }
 
     async fn quarantine_open_count(&self, tenant: &TenantId) -> Result<u64> {
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM quarantine WHERE tenant = $1 AND status = 'open'")
-            .bind(tenant.as_str())
-            .fetch_one(&self.pool)
-            .await
-            .map_err(db("counting open quarantine entries"))?;
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM quarantine WHERE tenant = $1 AND status = 'open'",
+        )
+        .bind(tenant.as_str())
+        .fetch_one(&self.pool)
+        .await
+        .map_err(db("counting open quarantine entries"))?;
         Ok(n.max(0) as u64)
     }
 
@@ -384,7 +519,13 @@ impl StateStore for PgStore {
         Ok(id)
     }
 
-    async fn run_finish(&self, run: &RunId, status: RunStatus, summary: &serde_json::Value, error: Option<&str>) -> Result<()> {
+    async fn run_finish(
+        &self,
+        run: &RunId,
+        status: RunStatus,
+        summary: &serde_json::Value,
+        error: Option<&str>,
+    ) -> Result<()> {
         let done = sqlx::query(
             "UPDATE runs SET status = $2, finished_at = $3::timestamptz, summary = $4::jsonb, error = $5 WHERE id = $1",
         )
@@ -397,7 +538,10 @@ impl StateStore for PgStore {
         .await
         .map_err(db("recording a run end"))?;
         if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound { what: "run", id: run.0.clone() });
+            return Err(StoreError::NotFound {
+                what: "run",
+                id: run.0.clone(),
+            });
         }
         Ok(())
     }
@@ -508,7 +652,13 @@ impl StateStore for PgStore {
         .map_err(db("advancing a sequence"))
     }
 
-    async fn inbox_put(&self, tenant: &TenantId, doc_id: &str, kind: &str, payload: &str) -> Result<bool> {
+    async fn inbox_put(
+        &self,
+        tenant: &TenantId,
+        doc_id: &str,
+        kind: &str,
+        payload: &str,
+    ) -> Result<bool> {
         let done = sqlx::query(
             "INSERT INTO inbox (tenant, doc_id, kind, payload, received_at) VALUES ($1, $2, $3, $4, $5::timestamptz) \
              ON CONFLICT (tenant, doc_id) DO NOTHING",
@@ -550,7 +700,10 @@ impl StateStore for PgStore {
         .map_err(db("marking an inbound document processed"))?;
         match found {
             Some(_) => Ok(()),
-            None => Err(StoreError::NotFound { what: "inbound document", id: id.to_string() }),
+            None => Err(StoreError::NotFound {
+                what: "inbound document",
+                id: id.to_string(),
+            }),
         }
     }
 }
@@ -559,7 +712,9 @@ const UPSERT_CURSOR: &str = "INSERT INTO cursors (tenant, name, value, updated_a
      ON CONFLICT (tenant, name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at";
 
 const UPSERT_LEDGER: &str = "INSERT INTO ledger (tenant, kind, key, content_hash, source_version, remote_id, status, detail, updated_at) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::timestamptz) \
+     SELECT tenant, kind, key, content_hash, source_version, remote_id, status, detail::jsonb, $9::timestamptz \
+     FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[]) \
+     AS u(tenant, kind, key, content_hash, source_version, remote_id, status, detail) \
      ON CONFLICT (tenant, kind, key) DO UPDATE SET content_hash = excluded.content_hash, \
      source_version = excluded.source_version, remote_id = excluded.remote_id, status = excluded.status, \
      detail = excluded.detail, updated_at = excluded.updated_at";

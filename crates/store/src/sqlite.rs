@@ -17,13 +17,15 @@ use async_trait::async_trait;
 use jiff::Timestamp;
 use mlc_core::ids::TenantId;
 use mlc_core::record::{RecordKey, RecordKind};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 use sqlx::{Sqlite, Transaction};
 
 use crate::common::{self, now_text, ts_text};
 use crate::{
-    AuditEvent, Commit, CursorRow, InboxDoc, LeaseRow, LedgerEntry, LedgerStatus, QuarantineEntry, QuarantineStatus, Result, RunId, RunRow, RunStatus,
-    StateStore, StoreError, TenantState,
+    AuditEvent, Commit, CursorRow, InboxDoc, LeaseRow, LedgerEntry, LedgerStatus, QuarantineEntry,
+    QuarantineStatus, Result, RunId, RunRow, RunStatus, StateStore, StoreError, TenantState,
 };
 
 /// How long a statement waits for another connection's write lock before failing.
@@ -57,7 +59,11 @@ impl SqliteStore {
         // An in-memory database lives as long as its connection: keep exactly one, forever.
         // A file database gets a few connections so reads run beside the (single) writer.
         let pool = if in_memory {
-            SqlitePoolOptions::new().max_connections(1).min_connections(1).idle_timeout(None).max_lifetime(None)
+            SqlitePoolOptions::new()
+                .max_connections(1)
+                .min_connections(1)
+                .idle_timeout(None)
+                .max_lifetime(None)
         } else {
             SqlitePoolOptions::new().max_connections(4)
         }
@@ -69,14 +75,17 @@ impl SqliteStore {
     }
 
     async fn write_tx(&self, context: &'static str) -> Result<Transaction<'static, Sqlite>> {
-        self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(db(context))
+        self.pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(db(context))
     }
 }
 
-const LEDGER_COLS: &str = "tenant, kind, key, content_hash, source_version, remote_id, status, detail, updated_at";
+const LEDGER_COLS: &str =
+    "tenant, kind, key, content_hash, source_version, remote_id, status, detail, updated_at";
 const AUDIT_COLS: &str = "tenant, kind, key, run_id, action, message, detail, at";
-const QUARANTINE_COLS: &str =
-    "id, tenant, kind, key, run_id, reason_kind, reason, field, payload, status, note, attempts, created_at, updated_at";
+const QUARANTINE_COLS: &str = "id, tenant, kind, key, run_id, reason_kind, reason, field, payload, status, note, attempts, created_at, updated_at";
 const RUN_COLS: &str = "id, tenant, trigger, status, started_at, finished_at, summary, error";
 
 const INSERT_AUDIT: &str = "INSERT INTO audit (tenant, kind, key, run_id, action, message, detail, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
@@ -99,25 +108,38 @@ async fn insert_audit(tx: &mut Transaction<'static, Sqlite>, events: &[AuditEven
     Ok(())
 }
 
-async fn quarantine_by_id(tx: &mut Transaction<'static, Sqlite>, id: i64) -> Result<QuarantineEntry> {
-    let row = sqlx::query(&format!("SELECT {QUARANTINE_COLS} FROM quarantine WHERE id = ?1"))
-        .bind(id)
-        .fetch_optional(&mut **tx)
-        .await
-        .map_err(db("reading a quarantine entry"))?
-        .ok_or_else(|| StoreError::NotFound { what: "quarantine entry", id: id.to_string() })?;
+async fn quarantine_by_id(
+    tx: &mut Transaction<'static, Sqlite>,
+    id: i64,
+) -> Result<QuarantineEntry> {
+    let row = sqlx::query(&format!(
+        "SELECT {QUARANTINE_COLS} FROM quarantine WHERE id = ?1"
+    ))
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await
+    .map_err(db("reading a quarantine entry"))?
+    .ok_or_else(|| StoreError::NotFound {
+        what: "quarantine entry",
+        id: id.to_string(),
+    })?;
     common::quarantine_entry(&row)
 }
 
 #[async_trait]
 impl StateStore for SqliteStore {
     async fn migrate(&self) -> Result<()> {
-        sqlx::migrate!("./migrations/sqlite").run(&self.pool).await?;
+        sqlx::migrate!("./migrations/sqlite")
+            .run(&self.pool)
+            .await?;
         Ok(())
     }
 
     async fn ping(&self) -> Result<()> {
-        sqlx::query("SELECT 1").execute(&self.pool).await.map_err(db("pinging the database"))?;
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map_err(db("pinging the database"))?;
         Ok(())
     }
 
@@ -135,20 +157,30 @@ impl StateStore for SqliteStore {
     }
 
     async fn cursors(&self, tenant: &TenantId) -> Result<Vec<CursorRow>> {
-        let rows = sqlx::query("SELECT name, value, updated_at FROM cursors WHERE tenant = ?1 ORDER BY name")
-            .bind(tenant.as_str())
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db("reading cursors"))?;
+        let rows = sqlx::query(
+            "SELECT name, value, updated_at FROM cursors WHERE tenant = ?1 ORDER BY name",
+        )
+        .bind(tenant.as_str())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db("reading cursors"))?;
         rows.iter().map(common::cursor_row).collect()
     }
 
     async fn set_cursor(&self, tenant: &TenantId, name: &str, value: Option<&str>) -> Result<()> {
         let q = match value {
-            Some(v) => sqlx::query(UPSERT_CURSOR).bind(tenant.as_str()).bind(name).bind(v).bind(now_text()),
-            None => sqlx::query("DELETE FROM cursors WHERE tenant = ?1 AND name = ?2").bind(tenant.as_str()).bind(name),
+            Some(v) => sqlx::query(UPSERT_CURSOR)
+                .bind(tenant.as_str())
+                .bind(name)
+                .bind(v)
+                .bind(now_text()),
+            None => sqlx::query("DELETE FROM cursors WHERE tenant = ?1 AND name = ?2")
+                .bind(tenant.as_str())
+                .bind(name),
         };
-        q.execute(&self.pool).await.map_err(db("setting a cursor"))?;
+        q.execute(&self.pool)
+            .await
+            .map_err(db("setting a cursor"))?;
         Ok(())
     }
 
@@ -231,26 +263,41 @@ impl StateStore for SqliteStore {
     }
 
     async fn ledger(&self, record: &RecordKey) -> Result<Option<LedgerEntry>> {
-        let row = sqlx::query(&format!("SELECT {LEDGER_COLS} FROM ledger WHERE tenant = ?1 AND kind = ?2 AND key = ?3"))
-            .bind(record.tenant.as_str())
-            .bind(record.kind.as_str())
-            .bind(&record.key)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(db("reading a ledger row"))?;
+        let row = sqlx::query(&format!(
+            "SELECT {LEDGER_COLS} FROM ledger WHERE tenant = ?1 AND kind = ?2 AND key = ?3"
+        ))
+        .bind(record.tenant.as_str())
+        .bind(record.kind.as_str())
+        .bind(&record.key)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db("reading a ledger row"))?;
         row.as_ref().map(common::ledger_entry).transpose()
     }
 
-    async fn ledger_many(&self, tenant: &TenantId, kind: RecordKind, keys: &[String]) -> Result<HashMap<String, LedgerEntry>> {
+    async fn ledger_many(
+        &self,
+        tenant: &TenantId,
+        kind: RecordKind,
+        keys: &[String],
+    ) -> Result<HashMap<String, LedgerEntry>> {
         let mut out = HashMap::with_capacity(keys.len());
         for chunk in keys.chunks(IN_CHUNK) {
-            let placeholders = (0..chunk.len()).map(|i| format!("?{}", i + 3)).collect::<Vec<_>>().join(", ");
-            let sql = format!("SELECT {LEDGER_COLS} FROM ledger WHERE tenant = ?1 AND kind = ?2 AND key IN ({placeholders})");
+            let placeholders = (0..chunk.len())
+                .map(|i| format!("?{}", i + 3))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql = format!(
+                "SELECT {LEDGER_COLS} FROM ledger WHERE tenant = ?1 AND kind = ?2 AND key IN ({placeholders})"
+            );
             let mut q = sqlx::query(&sql).bind(tenant.as_str()).bind(kind.as_str());
             for k in chunk {
                 q = q.bind(k);
             }
-            let rows = q.fetch_all(&self.pool).await.map_err(db("reading ledger rows"))?;
+            let rows = q
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db("reading ledger rows"))?;
             for row in &rows {
                 let e = common::ledger_entry(row)?;
                 out.insert(e.record.key.clone(), e);
@@ -259,7 +306,12 @@ impl StateStore for SqliteStore {
         Ok(out)
     }
 
-    async fn ledger_by_status(&self, tenant: &TenantId, kind: RecordKind, status: Option<LedgerStatus>) -> Result<Vec<LedgerEntry>> {
+    async fn ledger_by_status(
+        &self,
+        tenant: &TenantId,
+        kind: RecordKind,
+        status: Option<LedgerStatus>,
+    ) -> Result<Vec<LedgerEntry>> {
         let rows = sqlx::query(&format!(
             "SELECT {LEDGER_COLS} FROM ledger WHERE tenant = ?1 AND kind = ?2 AND (?3 IS NULL OR status = ?3) ORDER BY key"
         ))
@@ -272,33 +324,49 @@ impl StateStore for SqliteStore {
         rows.iter().map(common::ledger_entry).collect()
     }
 
-    async fn xref_remote(&self, tenant: &TenantId, kind: RecordKind, jde_key: &str) -> Result<Option<String>> {
-        sqlx::query_scalar("SELECT remote_id FROM xref WHERE tenant = ?1 AND kind = ?2 AND jde_key = ?3")
-            .bind(tenant.as_str())
-            .bind(kind.as_str())
-            .bind(jde_key)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(db("reading a cross reference"))
+    async fn xref_remote(
+        &self,
+        tenant: &TenantId,
+        kind: RecordKind,
+        jde_key: &str,
+    ) -> Result<Option<String>> {
+        sqlx::query_scalar(
+            "SELECT remote_id FROM xref WHERE tenant = ?1 AND kind = ?2 AND jde_key = ?3",
+        )
+        .bind(tenant.as_str())
+        .bind(kind.as_str())
+        .bind(jde_key)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db("reading a cross reference"))
     }
 
-    async fn xref_local(&self, tenant: &TenantId, kind: RecordKind, remote_id: &str) -> Result<Option<String>> {
-        sqlx::query_scalar("SELECT jde_key FROM xref WHERE tenant = ?1 AND kind = ?2 AND remote_id = ?3")
-            .bind(tenant.as_str())
-            .bind(kind.as_str())
-            .bind(remote_id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(db("reading a cross reference"))
+    async fn xref_local(
+        &self,
+        tenant: &TenantId,
+        kind: RecordKind,
+        remote_id: &str,
+    ) -> Result<Option<String>> {
+        sqlx::query_scalar(
+            "SELECT jde_key FROM xref WHERE tenant = ?1 AND kind = ?2 AND remote_id = ?3",
+        )
+        .bind(tenant.as_str())
+        .bind(kind.as_str())
+        .bind(remote_id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db("reading a cross reference"))
     }
 
     async fn xrefs(&self, tenant: &TenantId, kind: RecordKind) -> Result<Vec<(String, String)>> {
-        sqlx::query_as("SELECT jde_key, remote_id FROM xref WHERE tenant = ?1 AND kind = ?2 ORDER BY jde_key")
-            .bind(tenant.as_str())
-            .bind(kind.as_str())
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db("reading cross references"))
+        sqlx::query_as(
+            "SELECT jde_key, remote_id FROM xref WHERE tenant = ?1 AND kind = ?2 ORDER BY jde_key",
+        )
+        .bind(tenant.as_str())
+        .bind(kind.as_str())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db("reading cross references"))
     }
 
     async fn append_audit(&self, events: &[AuditEvent]) -> Result<()> {
@@ -310,7 +378,11 @@ impl StateStore for SqliteStore {
         tx.commit().await.map_err(db("committing audit events"))
     }
 
-    async fn audit_trail(&self, record: &RecordKey, since: Option<Timestamp>) -> Result<Vec<AuditEvent>> {
+    async fn audit_trail(
+        &self,
+        record: &RecordKey,
+        since: Option<Timestamp>,
+    ) -> Result<Vec<AuditEvent>> {
         let rows = sqlx::query(&format!(
             "SELECT {AUDIT_COLS} FROM audit WHERE tenant = ?1 AND kind = ?2 AND key = ?3 AND (?4 IS NULL OR at >= ?4) ORDER BY at, id"
         ))
@@ -324,7 +396,11 @@ impl StateStore for SqliteStore {
         rows.iter().map(common::audit_event).collect()
     }
 
-    async fn quarantine_list(&self, tenant: Option<&TenantId>, open_only: bool) -> Result<Vec<QuarantineEntry>> {
+    async fn quarantine_list(
+        &self,
+        tenant: Option<&TenantId>,
+        open_only: bool,
+    ) -> Result<Vec<QuarantineEntry>> {
         let rows = sqlx::query(&format!(
             "SELECT {QUARANTINE_COLS} FROM quarantine WHERE (?1 IS NULL OR tenant = ?1) AND (?2 = 0 OR status = 'open') ORDER BY id DESC"
         ))
@@ -337,16 +413,26 @@ impl StateStore for SqliteStore {
     }
 
     async fn quarantine_get(&self, id: i64) -> Result<QuarantineEntry> {
-        let row = sqlx::query(&format!("SELECT {QUARANTINE_COLS} FROM quarantine WHERE id = ?1"))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(db("reading a quarantine entry"))?
-            .ok_or_else(|| StoreError::NotFound { what: "quarantine entry", id: id.to_string() })?;
+        let row = sqlx::query(&format!(
+            "SELECT {QUARANTINE_COLS} FROM quarantine WHERE id = ?1"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db("reading a quarantine entry"))?
+        .ok_or_else(|| StoreError::NotFound {
+            what: "quarantine entry",
+            id: id.to_string(),
+        })?;
         common::quarantine_entry(&row)
     }
 
-    async fn quarantine_set_status(&self, id: i64, status: QuarantineStatus, note: &str) -> Result<()> {
+    async fn quarantine_set_status(
+        &self,
+        id: i64,
+        status: QuarantineStatus,
+        note: &str,
+    ) -> Result<()> {
         let now = Timestamp::now();
         let mut tx = self.write_tx("starting a quarantine status change").await?;
         let entry = quarantine_by_id(&mut tx, id).await?;
@@ -358,16 +444,24 @@ impl StateStore for SqliteStore {
             .execute(&mut *tx)
             .await
             .map_err(db("changing a quarantine entry's status"))?;
-        insert_audit(&mut tx, &[common::status_change_audit(id, &entry, status, note, now)]).await?;
-        tx.commit().await.map_err(db("committing a quarantine status change"))
+        insert_audit(
+            &mut tx,
+            &[common::status_change_audit(id, &entry, status, note, now)],
+        )
+        .await?;
+        tx.commit()
+            .await
+            .map_err(db("committing a quarantine status change"))
     }
 
     async fn quarantine_open_count(&self, tenant: &TenantId) -> Result<u64> {
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM quarantine WHERE tenant = ?1 AND status = 'open'")
-            .bind(tenant.as_str())
-            .fetch_one(&self.pool)
-            .await
-            .map_err(db("counting open quarantine entries"))?;
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM quarantine WHERE tenant = ?1 AND status = 'open'",
+        )
+        .bind(tenant.as_str())
+        .fetch_one(&self.pool)
+        .await
+        .map_err(db("counting open quarantine entries"))?;
         Ok(n.max(0) as u64)
     }
 
@@ -384,18 +478,29 @@ impl StateStore for SqliteStore {
         Ok(id)
     }
 
-    async fn run_finish(&self, run: &RunId, status: RunStatus, summary: &serde_json::Value, error: Option<&str>) -> Result<()> {
-        let done = sqlx::query("UPDATE runs SET status = ?2, finished_at = ?3, summary = ?4, error = ?5 WHERE id = ?1")
-            .bind(&run.0)
-            .bind(status.as_str())
-            .bind(now_text())
-            .bind(summary.to_string())
-            .bind(error)
-            .execute(&self.pool)
-            .await
-            .map_err(db("recording a run end"))?;
+    async fn run_finish(
+        &self,
+        run: &RunId,
+        status: RunStatus,
+        summary: &serde_json::Value,
+        error: Option<&str>,
+    ) -> Result<()> {
+        let done = sqlx::query(
+            "UPDATE runs SET status = ?2, finished_at = ?3, summary = ?4, error = ?5 WHERE id = ?1",
+        )
+        .bind(&run.0)
+        .bind(status.as_str())
+        .bind(now_text())
+        .bind(summary.to_string())
+        .bind(error)
+        .execute(&self.pool)
+        .await
+        .map_err(db("recording a run end"))?;
         if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound { what: "run", id: run.0.clone() });
+            return Err(StoreError::NotFound {
+                what: "run",
+                id: run.0.clone(),
+            });
         }
         Ok(())
     }
@@ -414,7 +519,9 @@ impl StateStore for SqliteStore {
 
     async fn lease_acquire(&self, name: &str, owner: &str, ttl: Duration) -> Result<bool> {
         let now = Timestamp::now();
-        let expires = now.checked_add(jiff::SignedDuration::from_millis(common::ttl_millis(ttl))).unwrap_or(Timestamp::MAX);
+        let expires = now
+            .checked_add(jiff::SignedDuration::from_millis(common::ttl_millis(ttl)))
+            .unwrap_or(Timestamp::MAX);
         // One statement: insert if free, take over if expired, renew if ours; otherwise the
         // conflict's WHERE fails, no row is returned, and the lease stays with its holder.
         let got: Option<String> = sqlx::query_scalar(
@@ -444,12 +551,14 @@ impl StateStore for SqliteStore {
     }
 
     async fn lease_holder(&self, name: &str) -> Result<Option<LeaseRow>> {
-        let row = sqlx::query("SELECT name, owner, expires_at FROM leases WHERE name = ?1 AND expires_at > ?2")
-            .bind(name)
-            .bind(now_text())
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(db("reading a lease"))?;
+        let row = sqlx::query(
+            "SELECT name, owner, expires_at FROM leases WHERE name = ?1 AND expires_at > ?2",
+        )
+        .bind(name)
+        .bind(now_text())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db("reading a lease"))?;
         row.as_ref().map(common::lease_row).transpose()
     }
 
@@ -502,7 +611,13 @@ impl StateStore for SqliteStore {
         .map_err(db("advancing a sequence"))
     }
 
-    async fn inbox_put(&self, tenant: &TenantId, doc_id: &str, kind: &str, payload: &str) -> Result<bool> {
+    async fn inbox_put(
+        &self,
+        tenant: &TenantId,
+        doc_id: &str,
+        kind: &str,
+        payload: &str,
+    ) -> Result<bool> {
         let done = sqlx::query(
             "INSERT INTO inbox (tenant, doc_id, kind, payload, received_at) VALUES (?1, ?2, ?3, ?4, ?5) \
              ON CONFLICT (tenant, doc_id) DO NOTHING",
@@ -539,7 +654,10 @@ impl StateStore for SqliteStore {
             .await
             .map_err(db("reading an inbound document"))?;
         if exists.is_none() {
-            return Err(StoreError::NotFound { what: "inbound document", id: id.to_string() });
+            return Err(StoreError::NotFound {
+                what: "inbound document",
+                id: id.to_string(),
+            });
         }
         // Marking twice keeps the first processing time.
         sqlx::query("UPDATE inbox SET processed_at = ?2 WHERE id = ?1 AND processed_at IS NULL")

@@ -47,9 +47,16 @@ impl LedgerStatus {
     }
     /// Parses [`LedgerStatus::as_str`].
     pub fn parse(s: &str) -> Option<Self> {
-        [Self::Synced, Self::Waiting, Self::Quarantined, Self::Posted, Self::Processed, Self::Inactive]
-            .into_iter()
-            .find(|v| v.as_str() == s)
+        [
+            Self::Synced,
+            Self::Waiting,
+            Self::Quarantined,
+            Self::Posted,
+            Self::Processed,
+            Self::Inactive,
+        ]
+        .into_iter()
+        .find(|v| v.as_str() == s)
     }
 }
 
@@ -165,7 +172,9 @@ impl QuarantineStatus {
     }
     /// Parses [`QuarantineStatus::as_str`].
     pub fn parse(s: &str) -> Option<Self> {
-        [Self::Open, Self::Retrying, Self::Resolved, Self::Discarded].into_iter().find(|v| v.as_str() == s)
+        [Self::Open, Self::Retrying, Self::Resolved, Self::Discarded]
+            .into_iter()
+            .find(|v| v.as_str() == s)
     }
 }
 
@@ -273,7 +282,9 @@ impl RunStatus {
     }
     /// Parses [`RunStatus::as_str`].
     pub fn parse(s: &str) -> Option<Self> {
-        [Self::Running, Self::Ok, Self::Partial, Self::Failed].into_iter().find(|v| v.as_str() == s)
+        [Self::Running, Self::Ok, Self::Partial, Self::Failed]
+            .into_iter()
+            .find(|v| v.as_str() == s)
     }
 }
 

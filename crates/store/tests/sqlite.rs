@@ -22,7 +22,9 @@ async fn conformance_on_a_sqlite_file() {
 
 #[tokio::test]
 async fn conformance_in_memory() {
-    let store = mlc_store::open("sqlite::memory:").await.expect("open in-memory store");
+    let store = mlc_store::open("sqlite::memory:")
+        .await
+        .expect("open in-memory store");
     mlc_store::conformance::run_all(store).await;
 }
 
@@ -69,12 +71,23 @@ async fn batched_commits_are_fast() {
             })
             .collect();
         store
-            .commit(Commit { ledger, cursors: vec![(t.clone(), "po".into(), batch.to_string())], ..Commit::default() })
+            .commit(Commit {
+                ledger,
+                cursors: vec![(t.clone(), "po".into(), batch.to_string())],
+                ..Commit::default()
+            })
             .await
             .unwrap();
     }
     let took = started.elapsed();
     eprintln!("sqlite: 10,000 ledger rows in 20 commits of 500 took {took:?}");
-    assert_eq!(store.ledger_by_status(&t, RecordKind::Po, None).await.unwrap().len(), 10_000);
+    assert_eq!(
+        store
+            .ledger_by_status(&t, RecordKind::Po, None)
+            .await
+            .unwrap()
+            .len(),
+        10_000
+    );
     assert!(took.as_secs() < 20, "batched commits too slow: {took:?}");
 }
