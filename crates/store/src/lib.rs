@@ -213,10 +213,31 @@ pub async fn open(url: &str) -> Result<std::sync::Arc<dyn StateStore>> {
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         std::sync::Arc::new(postgres::PgStore::connect(url).await?)
     } else {
-        return Err(StoreError::UnsupportedUrl(url.to_owned()));
+        return Err(StoreError::UnsupportedUrl(redact_url(url)));
     };
     store.migrate().await?;
     Ok(store)
+}
+
+/// The URL with any password replaced by `***`, for error messages: store URLs may carry a
+/// database password, which must never reach logs.
+fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        // `user:password@host` without a scheme parses as scheme `user` with an opaque path.
+        Ok(parsed) if !parsed.has_host() && url.contains('@') => {
+            "(url with credentials, not shown)".to_owned()
+        }
+        Ok(mut parsed) => {
+            if parsed.password().is_some() {
+                // Cannot fail for a URL that already has a password (it has a host).
+                let _ = parsed.set_password(Some("***"));
+            }
+            parsed.to_string()
+        }
+        // Not a URL at all: show it only when it cannot hold `user:password@`.
+        Err(_) if url.contains('@') => "(unparseable url with credentials, not shown)".to_owned(),
+        Err(_) => url.to_owned(),
+    }
 }
 
 pub mod postgres;

@@ -14,7 +14,7 @@ use jiff::Timestamp;
 use mlc_core::ids::TenantId;
 use mlc_core::record::{RecordKey, RecordKind};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::{Postgres, Transaction};
+use sqlx::{Connection, PgConnection, Postgres, Transaction};
 
 use crate::common::{self, now_text, ts_text};
 use crate::{
@@ -71,12 +71,17 @@ impl PgStore {
     /// [`StateStore::migrate`] (or use [`crate::open`]).
     pub async fn connect(url: &str) -> Result<Self> {
         let options: PgConnectOptions = url.parse().map_err(db("parsing the postgres url"))?;
+        let options = options.application_name("ml-connector");
+        // One direct connection first: a wrong host, port or password fails right away with the
+        // server's own error, where a pool would keep retrying until its acquire timeout.
+        let probe = PgConnection::connect_with(&options)
+            .await
+            .map_err(db("connecting to postgres"))?;
+        probe.close().await.map_err(db("connecting to postgres"))?;
         let pool = PgPoolOptions::new()
             .max_connections(8)
             .acquire_timeout(Duration::from_secs(30))
-            .connect_with(options.application_name("ml-connector"))
-            .await
-            .map_err(db("connecting to postgres"))?;
+            .connect_lazy_with(options);
         Ok(Self { pool })
     }
 

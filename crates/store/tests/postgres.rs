@@ -189,3 +189,32 @@ async fn batched_commits_are_fast() {
     })
     .await;
 }
+
+/// A password in the URL does not appear in the store's Debug output (the server here may use
+/// trust auth and accept any password; the check is about what we print).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn debug_output_does_not_contain_the_password() {
+    let Some(server) = server_url() else { return };
+    with_fresh_db(&server, |url| async move {
+        let mut with_pw = url::Url::parse(&url).unwrap();
+        if with_pw.password().is_some() {
+            // The CI URL already carries a real password: check that one.
+            let pw = with_pw.password().unwrap().to_owned();
+            let store = PgStore::connect(&url).await.unwrap();
+            assert!(!format!("{store:?}").contains(&pw));
+            return;
+        }
+        with_pw.set_password(Some("s3cret-Pa55word")).unwrap();
+        let store = match PgStore::connect(with_pw.as_str()).await {
+            Ok(store) => store,
+            Err(e) => {
+                // The server checks passwords: then only the error text can be checked.
+                assert!(!format!("{e} {e:?}").contains("s3cret-Pa55word"));
+                return;
+            }
+        };
+        let shown = format!("{store:?}");
+        assert!(!shown.contains("s3cret-Pa55word"), "{shown}");
+    })
+    .await;
+}
