@@ -5,7 +5,8 @@
 //! - [`StateStore`]: the trait the engine and the app use. Every method is one transaction.
 //! - [`sqlite`]: the embedded default (WAL mode), one worker.
 //! - [`postgres`]: for several workers sharing one store.
-//! - [`conformance`]: one test suite both backends must pass (`testing` feature).
+//! - `conformance` (feature `testing`): one test suite both backends must pass.
+//! - `common` (private): the shared timestamp format and row decoders.
 //! - `migrations/sqlite`, `migrations/postgres`: versioned schema, applied by [`StateStore::migrate`].
 //!
 //! # What it holds
@@ -18,6 +19,14 @@
 //! The central rule: a record's ledger row, its audit events and the cursor advance it allows are
 //! written by one [`StateStore::commit`] call, in one transaction, after the destination
 //! accepted the record.
+//!
+//! # Storage choices
+//! Timestamps keep microseconds (PostgreSQL's precision; finer digits are truncated): SQLite
+//! stores them as fixed-width RFC 3339 UTC text (`2024-05-01T10:00:00.000000Z`, so text order is
+//! time order), PostgreSQL as `timestamptz`. JSON is stored as text (SQLite), `jsonb` (details,
+//! run summaries) or `json` (quarantined payloads, kept as read) in PostgreSQL; numbers keep
+//! their exact text either way. The audit table is append-only: triggers refuse UPDATE and
+//! DELETE.
 use std::collections::HashMap;
 use std::time::Duration;
 

@@ -7,7 +7,7 @@
 //! up front and can never fail half-way with `SQLITE_BUSY` on lock upgrade.
 //!
 //! Timestamps are stored as fixed-width RFC 3339 text with microseconds (see
-//! [`crate::common::ts_text`]). Leases compare against this process's clock: every worker on a
+//! `common::ts_text`). Leases compare against this process's clock: every worker on a
 //! SQLite store runs on the same machine, so that clock *is* the shared clock.
 use std::collections::HashMap;
 use std::str::FromStr;
