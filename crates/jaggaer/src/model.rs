@@ -920,7 +920,7 @@ mod tests {
         let s = g.splits();
         assert_eq!(s.len(), 2);
         assert_eq!(s[0].kind, SplitKind::Amount);
-        assert_eq!(s[0].value.to_string(), "600.10");
+        assert_eq!(s[0].value, Decimal::from_str("600.10").unwrap());
         assert_eq!(s[0].fields["Account"], "200.6110");
         assert_eq!(s[1].kind, SplitKind::Percentage);
         let lone: SplitGroups = serde_json::from_value(json!({"splittableFieldSetGroup": [{"splittableFieldIndexSet": [{"context": "Line",
