@@ -481,9 +481,12 @@ pub(crate) fn correct(doc: &mut Value) -> bool {
     {
         line["unitPrice"] = num(p + unit);
         let delta = q * unit;
-        let idx = &mut line["splittableFieldSetGroupList"]["splittableFieldSetGroup"][0]["splittableFieldIndexSet"]
-            [0]["splittableFieldIndexList"]["splittableFieldIndex"];
-        if let Some(last) = idx.as_array_mut().and_then(|a| a.last_mut())
+        // pointer_mut, not IndexMut: indexing would create the path on lines without splits.
+        let idx = line.pointer_mut(
+            "/splittableFieldSetGroupList/splittableFieldSetGroup/0/splittableFieldIndexSet/0\
+             /splittableFieldIndexList/splittableFieldIndex",
+        );
+        if let Some(last) = idx.and_then(Value::as_array_mut).and_then(|a| a.last_mut())
             && last["distributionType"] == "AmountOfPrice"
             && let Some(v) = dec(&last["distributionValue"])
         {
