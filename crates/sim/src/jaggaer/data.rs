@@ -438,5 +438,7 @@ mod tests {
         );
         assert_eq!(round_to(Decimal::from(5), 2).to_string(), "5.00");
         assert_eq!(iso_ms(1_700_000_000_123), "2023-11-14T22:13:20.123Z");
+        // Whole seconds keep their three digits: the wire format is fixed-width.
+        assert_eq!(iso_ms(1_700_000_000_000), "2023-11-14T22:13:20.000Z");
     }
 }

@@ -384,7 +384,15 @@ async fn token(State(st): State<JaggaerSimState>, headers: HeaderMap, body: Byte
     };
     let token = format!("sim.{}", uuid::Uuid::new_v4().simple());
     let lifetime = knobs.token_lifetime;
-    lock(&st.inner.tokens).insert(token.clone(), (client_id, Instant::now() + lifetime));
+    {
+        let mut tokens = lock(&st.inner.tokens);
+        let now = Instant::now();
+        if tokens.len() >= 1024 {
+            // Clients that never reuse a token must not grow the map without bound.
+            tokens.retain(|_, (_, exp)| *exp > now);
+        }
+        tokens.insert(token.clone(), (client_id, now + lifetime));
+    }
     ok(&json!({
         "access_token": token,
         "expires_in": lifetime.as_secs(),
