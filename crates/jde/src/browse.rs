@@ -22,6 +22,8 @@ use crate::rows::{JdeRow, parse_decimal};
 
 /// Restarts allowed in a row without a single new row yielded in between.
 const MAX_STALLED_RESTARTS: u32 = 3;
+/// Restarts of any kind per browse: a safety net against a server that expires every link.
+const MAX_TOTAL_RESTARTS: u32 = 100;
 /// Restarts from the beginning (no keyset possible) allowed per browse.
 const MAX_FULL_RESTARTS: u32 = 3;
 
@@ -39,6 +41,7 @@ struct Pager<R> {
     last_key: Option<Vec<Literal>>,
     stalled_restarts: u32,
     full_restarts: u32,
+    total_restarts: u32,
     _rows: PhantomData<fn() -> R>,
 }
 
@@ -69,6 +72,7 @@ impl AisClient {
             last_key: None,
             stalled_restarts: 0,
             full_restarts: 0,
+            total_restarts: 0,
             _rows: PhantomData,
         };
         futures::stream::try_unfold(pager, |mut p| async move {
@@ -217,6 +221,13 @@ impl<R: JdeRow> Pager<R> {
 
     fn restart(&mut self, cause: &JdeError) -> Result<(), JdeError> {
         self.stalled_restarts += 1;
+        self.total_restarts += 1;
+        if self.total_restarts > MAX_TOTAL_RESTARTS {
+            return Err(JdeError::Paging {
+                table: self.query.table.clone(),
+                reason: format!("result set lost {MAX_TOTAL_RESTARTS} times: {cause}"),
+            });
+        }
         if self.stalled_restarts > MAX_STALLED_RESTARTS {
             return Err(JdeError::Paging {
                 table: self.query.table.clone(),
