@@ -12,10 +12,12 @@ use std::process::ExitCode;
 
 use clap::Parser as _;
 
+mod alerts;
 mod cli;
 mod commands;
 mod config;
 mod error;
+mod server;
 mod telemetry;
 
 fn main() -> ExitCode {

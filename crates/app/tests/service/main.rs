@@ -1,0 +1,1 @@
+//! Service tests (being written).
