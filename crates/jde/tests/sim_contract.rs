@@ -94,7 +94,8 @@ async fn every_operator_filters_like_the_client_would() {
     let mid = all[all.len() / 2].an8;
     let lo = all[2].an8;
     let word = all[0].alph.split_whitespace().next().unwrap().to_owned();
-    let cases: Vec<(Condition, Box<dyn Fn(&F0101Row) -> bool>)> = vec![
+    type Pred = Box<dyn Fn(&F0101Row) -> bool>;
+    let cases: Vec<(Condition, Pred)> = vec![
         (
             Condition::new("AN8", Op::Equal, mid),
             Box::new(move |r| r.an8 == mid),
