@@ -57,7 +57,9 @@ pub struct Engine {
 
 impl std::fmt::Debug for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Engine").field("tenant", &self.settings.tenant).finish_non_exhaustive()
+        f.debug_struct("Engine")
+            .field("tenant", &self.settings.tenant)
+            .finish_non_exhaustive()
     }
 }
 
@@ -72,7 +74,11 @@ pub(crate) struct Run<'a> {
 
 impl Engine {
     /// Runs one cycle over `entities` (in dependency order), records the run and returns its summary.
-    pub async fn run_cycle(&self, entities: Vec<Entity>, trigger: String) -> Result<TenantSummary, StoreError> {
+    pub async fn run_cycle(
+        &self,
+        entities: Vec<Entity>,
+        trigger: String,
+    ) -> Result<TenantSummary, StoreError> {
         let started = Instant::now();
         let tenant = &self.settings.tenant;
         let run_id = self.store.run_start(tenant, &trigger).await?;
@@ -80,12 +86,27 @@ impl Engine {
         self.flows(run_id, entities, started).instrument(span).await
     }
 
-    async fn flows(&self, run_id: RunId, entities: Vec<Entity>, started: Instant) -> Result<TenantSummary, StoreError> {
+    async fn flows(
+        &self,
+        run_id: RunId,
+        entities: Vec<Entity>,
+        started: Instant,
+    ) -> Result<TenantSummary, StoreError> {
         let tenant = &self.settings.tenant;
-        let run = Run { e: self, run_id: run_id.clone(), counts: Mutex::new(BTreeMap::new()), edbt: OnceCell::new(), refdata: OnceCell::new() };
+        let run = Run {
+            e: self,
+            run_id: run_id.clone(),
+            counts: Mutex::new(BTreeMap::new()),
+            edbt: OnceCell::new(),
+            refdata: OnceCell::new(),
+        };
         let mut error = None;
         for entity in Entity::ALL.into_iter().filter(|e| entities.contains(e)) {
-            run.counts.lock().expect("counts lock").entry(entity).or_default();
+            run.counts
+                .lock()
+                .expect("counts lock")
+                .entry(entity)
+                .or_default();
             tracing::info!(entity = %entity, "Flow started.");
             let res = match entity {
                 Entity::Suppliers => crate::flows::suppliers::run(&run).await,
@@ -111,7 +132,10 @@ impl Engine {
             tenant: tenant.to_string(),
             status,
             error: error.clone(),
-            entities: counts.into_iter().map(|(k, v)| (k.as_str().to_owned(), v)).collect(),
+            entities: counts
+                .into_iter()
+                .map(|(k, v)| (k.as_str().to_owned(), v))
+                .collect(),
             duration_ms: started.elapsed().as_millis() as u64,
             run_id: Some(run_id.0.clone()),
         };
@@ -121,7 +145,9 @@ impl Engine {
             SummaryStatus::Failed => RunStatus::Failed,
         };
         let json = serde_json::to_value(&summary).unwrap_or_default();
-        self.store.run_finish(&run_id, run_status, &json, error.as_deref()).await?;
+        self.store
+            .run_finish(&run_id, run_status, &json, error.as_deref())
+            .await?;
         Ok(summary)
     }
 }
@@ -130,10 +156,20 @@ impl Engine {
     /// Reads one record afresh from its source and sends it again (`quarantine retry`). The
     /// record's open quarantine entry is resolved when it goes through, or updated with the new
     /// reason when it fails again.
-    pub async fn retry(&self, record: &RecordKey, payload: &serde_json::Value) -> Result<TenantSummary, StoreError> {
+    pub async fn retry(
+        &self,
+        record: &RecordKey,
+        payload: &serde_json::Value,
+    ) -> Result<TenantSummary, StoreError> {
         let started = Instant::now();
         let run_id = self.store.run_start(&self.settings.tenant, "retry").await?;
-        let run = Run { e: self, run_id: run_id.clone(), counts: Mutex::new(BTreeMap::new()), edbt: OnceCell::new(), refdata: OnceCell::new() };
+        let run = Run {
+            e: self,
+            run_id: run_id.clone(),
+            counts: Mutex::new(BTreeMap::new()),
+            edbt: OnceCell::new(),
+            refdata: OnceCell::new(),
+        };
         let res = crate::flows::retry(&run, record, payload).await;
         let counts = run.counts.into_inner().expect("counts lock");
         let quarantined: u64 = counts.values().map(|c| c.quarantined).sum();
@@ -147,7 +183,10 @@ impl Engine {
             tenant: self.settings.tenant.to_string(),
             status,
             error: error.clone(),
-            entities: counts.into_iter().map(|(k, v)| (k.as_str().to_owned(), v)).collect(),
+            entities: counts
+                .into_iter()
+                .map(|(k, v)| (k.as_str().to_owned(), v))
+                .collect(),
             duration_ms: started.elapsed().as_millis() as u64,
             run_id: Some(run_id.0.clone()),
         };
@@ -156,7 +195,14 @@ impl Engine {
             SummaryStatus::Partial => RunStatus::Partial,
             SummaryStatus::Failed => RunStatus::Failed,
         };
-        self.store.run_finish(&run_id, run_status, &serde_json::to_value(&summary).unwrap_or_default(), error.as_deref()).await?;
+        self.store
+            .run_finish(
+                &run_id,
+                run_status,
+                &serde_json::to_value(&summary).unwrap_or_default(),
+                error.as_deref(),
+            )
+            .await?;
         Ok(summary)
     }
 }
@@ -175,7 +221,13 @@ impl Run<'_> {
         }
     }
 
-    pub(crate) fn audit(&self, record: &RecordKey, action: &str, message: impl Into<String>, detail: serde_json::Value) -> AuditEvent {
+    pub(crate) fn audit(
+        &self,
+        record: &RecordKey,
+        action: &str,
+        message: impl Into<String>,
+        detail: serde_json::Value,
+    ) -> AuditEvent {
         AuditEvent {
             record: record.clone(),
             run_id: Some(self.run_id.clone()),
@@ -187,7 +239,13 @@ impl Run<'_> {
     }
 
     /// Adds a quarantine entry and its audit row to `commit`.
-    pub(crate) fn quarantine(&self, commit: &mut Commit, record: &RecordKey, err: &MappingError, payload: serde_json::Value) {
+    pub(crate) fn quarantine(
+        &self,
+        commit: &mut Commit,
+        record: &RecordKey,
+        err: &MappingError,
+        payload: serde_json::Value,
+    ) {
         let reason = format!("{record}: {err}");
         tracing::warn!(record = %record, field = %err.field, reason = %err.reason, "Record quarantined.");
         commit.audit.push(self.audit(
@@ -210,13 +268,21 @@ impl Run<'_> {
     /// The batch number of this run (one `EDBT` per tenant and run), allocated on first use.
     pub(crate) async fn edbt(&self) -> Result<&str, StoreError> {
         self.edbt
-            .get_or_try_init(|| async { self.e.store.next_sequence(self.tenant(), "edbt", 1000).await.map(|n| n.to_string()) })
+            .get_or_try_init(|| async {
+                self.e
+                    .store
+                    .next_sequence(self.tenant(), "edbt", 1000)
+                    .await
+                    .map(|n| n.to_string())
+            })
             .await
             .map(String::as_str)
     }
 
     /// JDE reference data, loaded once per run.
     pub(crate) async fn refdata(&self) -> Result<&RefData, SyncError> {
-        self.refdata.get_or_try_init(|| crate::flows::invoices::load_refdata(self)).await
+        self.refdata
+            .get_or_try_init(|| crate::flows::invoices::load_refdata(self))
+            .await
     }
 }

@@ -10,13 +10,14 @@
 //! - [`window`]: `(UPMJ, TDAY)` cursor windows (inclusive lookback, exclusive safety lag).
 //! - [`refdata`]: JDE master data vouchers are checked against.
 //! - [`settings`], [`summary`]: validated tenant settings and the `sync --json` summary.
+pub mod connectors;
 pub mod engine;
 mod flows;
 pub mod mapping;
 pub mod ports;
 pub mod reconcile;
-pub mod schedule;
 pub mod refdata;
+pub mod schedule;
 pub mod settings;
 pub mod summary;
 pub mod window;

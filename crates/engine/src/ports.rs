@@ -163,7 +163,12 @@ pub struct VoucherRequest {
 pub trait JdeSource: Send + Sync {
     /// F4301 rows of the given order types changed in the window, by `(UPMJ, TDAY)` ascending.
     /// `start_date` bounds TRDJ on the first sync.
-    fn po_headers_changed(&self, window: &Window, order_types: &[String], start_date: Option<Date>) -> PageStream<PoHeader>;
+    fn po_headers_changed(
+        &self,
+        window: &Window,
+        order_types: &[String],
+        start_date: Option<Date>,
+    ) -> PageStream<PoHeader>;
     /// F4311 rows changed in the window, ascending.
     fn po_lines_changed(&self, window: &Window, order_types: &[String]) -> PageStream<PoLineRow>;
     /// F4301 rows of these POs.
@@ -171,9 +176,16 @@ pub trait JdeSource: Send + Sync {
     /// All F4311 rows of these POs (bulk reads, never one request per PO).
     async fn po_lines(&self, keys: &[OrderKey]) -> Result<Vec<PoLineRow>, RemoteError>;
     /// Suppliers whose rows in `table` changed in the window (all on the first sync).
-    fn supplier_keys_changed(&self, table: SupplierTable, window: &Window) -> PageStream<(AddressNumber, JdeStamp)>;
+    fn supplier_keys_changed(
+        &self,
+        table: SupplierTable,
+        window: &Window,
+    ) -> PageStream<(AddressNumber, JdeStamp)>;
     /// Full suppliers (F0401 + F0101 + F0116 + F01151) for these numbers.
-    async fn suppliers(&self, an8s: &[AddressNumber]) -> Result<Vec<(Supplier, serde_json::Value)>, RemoteError>;
+    async fn suppliers(
+        &self,
+        an8s: &[AddressNumber],
+    ) -> Result<Vec<(Supplier, serde_json::Value)>, RemoteError>;
     /// F0901 accounts changed in the window (all on the first sync).
     fn accounts_changed(&self, window: &Window) -> PageStream<(GlAccount, JdeStamp)>;
     /// F0006 business units changed in the window (all on the first sync).
@@ -193,7 +205,11 @@ pub trait JdeSource: Send + Sync {
     /// F0911 lines of a voucher.
     async fn distribution(&self, doc: &VoucherDoc) -> Result<Vec<GlLine>, RemoteError>;
     /// Calls the voucher orchestration.
-    async fn post_voucher(&self, orchestration: &str, req: &VoucherRequest) -> Result<(), RemoteError>;
+    async fn post_voucher(
+        &self,
+        orchestration: &str,
+        req: &VoucherRequest,
+    ) -> Result<(), RemoteError>;
 }
 
 /// An invoice header seen in a list page.
@@ -246,7 +262,12 @@ pub trait JaggaerSide: Send + Sync {
     /// Upserts a PO by `poNumber`; returns its `poId`.
     async fn upsert_po(&self, po: &PoOut) -> Result<String, RemoteError>;
     /// Sends a PO as a cXML OrderRequest.
-    async fn send_po_cxml(&self, po: &PoOut, kind: CxmlOrderKind, payload_id: &str) -> Result<(), RemoteError>;
+    async fn send_po_cxml(
+        &self,
+        po: &PoOut,
+        kind: CxmlOrderKind,
+        payload_id: &str,
+    ) -> Result<(), RemoteError>;
     /// Reads a value list.
     async fn values(&self, field: &str) -> Result<Vec<ValueOut>, RemoteError>;
     /// Upserts values by `value`.
@@ -259,5 +280,8 @@ pub trait JaggaerSide: Send + Sync {
     /// the sender's identity and invoiceID) or why it cannot be decoded.
     fn decode_cxml_invoice(&self, xml: &str) -> Result<Invoice, MappingError>;
     /// One invoice: its original JSON, and the decoded invoice or why it cannot be decoded.
-    async fn invoice(&self, id: &str) -> Result<(serde_json::Value, Result<Invoice, MappingError>), RemoteError>;
+    async fn invoice(
+        &self,
+        id: &str,
+    ) -> Result<(serde_json::Value, Result<Invoice, MappingError>), RemoteError>;
 }

@@ -24,7 +24,9 @@ impl CompanyInfo {
     pub fn open_from(&self) -> Option<Date> {
         let start = self.fiscal_year_start?;
         let p = self.current_period?.max(1);
-        start.checked_add(jiff::Span::new().months(i64::from(p) - 1)).ok()
+        start
+            .checked_add(jiff::Span::new().months(i64::from(p) - 1))
+            .ok()
     }
 }
 

@@ -21,8 +21,13 @@ pub enum Schedule {
 impl Schedule {
     /// Parses a 5-field cron expression (`*/5 * * * *`) in `tz`.
     pub fn cron(expr: &str, tz: TimeZone) -> Result<Self, String> {
-        let cron: croner::Cron = expr.parse().map_err(|e| format!("invalid cron schedule {expr:?}: {e}"))?;
-        Ok(Schedule::Cron { cron: Box::new(cron), tz })
+        let cron: croner::Cron = expr
+            .parse()
+            .map_err(|e| format!("invalid cron schedule {expr:?}: {e}"))?;
+        Ok(Schedule::Cron {
+            cron: Box::new(cron),
+            tz,
+        })
     }
 
     /// The first due time strictly after `t`.
@@ -34,9 +39,19 @@ impl Schedule {
                 // if it were UTC, and turn its answer back into an instant in `tz` (a wall-clock
                 // time skipped by DST resolves to the instant just after the gap).
                 let wall = t.to_zoned(tz.clone()).datetime();
-                let naive = chrono::NaiveDate::from_ymd_opt(i32::from(wall.year()), wall.month() as u32, wall.day() as u32)
-                    .and_then(|d| d.and_hms_opt(wall.hour() as u32, wall.minute() as u32, wall.second() as u32))
-                    .map(|n| n.and_utc());
+                let naive = chrono::NaiveDate::from_ymd_opt(
+                    i32::from(wall.year()),
+                    wall.month() as u32,
+                    wall.day() as u32,
+                )
+                .and_then(|d| {
+                    d.and_hms_opt(
+                        wall.hour() as u32,
+                        wall.minute() as u32,
+                        wall.second() as u32,
+                    )
+                })
+                .map(|n| n.and_utc());
                 let next = naive.and_then(|n| cron.find_next_occurrence(&n, false).ok());
                 match next {
                     Some(n) => {
@@ -49,7 +64,11 @@ impl Schedule {
                             0,
                             0,
                         );
-                        dt.ok().and_then(|dt| dt.to_zoned(tz.clone()).ok()).map(|z| z.timestamp()).filter(|n| *n > t).unwrap_or(t + SignedDuration::from_mins(1))
+                        dt.ok()
+                            .and_then(|dt| dt.to_zoned(tz.clone()).ok())
+                            .map(|z| z.timestamp())
+                            .filter(|n| *n > t)
+                            .unwrap_or(t + SignedDuration::from_mins(1))
                     }
                     None => t + SignedDuration::from_hours(1),
                 }
@@ -73,7 +92,10 @@ mod tests {
     #[test]
     fn interval_schedule() {
         let t: Timestamp = "2026-11-26T10:00:00Z".parse().unwrap();
-        assert_eq!(Schedule::Every(SignedDuration::from_mins(5)).next_after(t), "2026-11-26T10:05:00Z".parse().unwrap());
+        assert_eq!(
+            Schedule::Every(SignedDuration::from_mins(5)).next_after(t),
+            "2026-11-26T10:05:00Z".parse().unwrap()
+        );
     }
 
     #[test]
@@ -84,7 +106,10 @@ mod tests {
         let t: Timestamp = "2026-11-26T10:00:00Z".parse().unwrap();
         assert_eq!(s.next_after(t), "2026-11-27T08:00:00Z".parse().unwrap());
         let every5 = Schedule::cron("*/5 * * * *", TimeZone::UTC).unwrap();
-        assert_eq!(every5.next_after("2026-11-26T10:01:30Z".parse().unwrap()), "2026-11-26T10:05:00Z".parse().unwrap());
+        assert_eq!(
+            every5.next_after("2026-11-26T10:01:30Z".parse().unwrap()),
+            "2026-11-26T10:05:00Z".parse().unwrap()
+        );
         assert!(Schedule::cron("not a cron", TimeZone::UTC).is_err());
     }
 

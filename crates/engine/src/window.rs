@@ -47,8 +47,18 @@ impl Window {
 
 /// The cursor after rows up to `committed_max` were all accepted: never backwards, never at or
 /// past the window's upper bound.
-pub fn advance(old: Option<JdeStamp>, committed_max: Option<JdeStamp>, window: &Window) -> Option<JdeStamp> {
-    let capped = committed_max.map(|c| if c >= window.hi { window.hi.minus(jiff::SignedDuration::from_secs(1)) } else { c });
+pub fn advance(
+    old: Option<JdeStamp>,
+    committed_max: Option<JdeStamp>,
+    window: &Window,
+) -> Option<JdeStamp> {
+    let capped = committed_max.map(|c| {
+        if c >= window.hi {
+            window.hi.minus(jiff::SignedDuration::from_secs(1))
+        } else {
+            c
+        }
+    });
     match (old, capped) {
         (Some(o), Some(c)) => Some(o.max(c)),
         (o, c) => o.or(c),
@@ -71,7 +81,11 @@ mod tests {
     #[test]
     fn window_uses_pairs_not_columns() {
         let d = jiff::civil::date(2026, 3, 1);
-        let w = Window::new(Some(st(d, 230_000)), st(d.tomorrow().unwrap(), 120_000), &WindowSettings::default());
+        let w = Window::new(
+            Some(st(d, 230_000)),
+            st(d.tomorrow().unwrap(), 120_000),
+            &WindowSettings::default(),
+        );
         assert_eq!(w.lo, Some(st(d, 210_000)));
         // next day, earlier time of day: inside (the classic column-by-column bug drops it)
         assert!(w.contains(st(d.tomorrow().unwrap(), 10_000)));
@@ -83,9 +97,18 @@ mod tests {
     #[test]
     fn advance_never_moves_back_or_past_hi() {
         let d = jiff::civil::date(2026, 3, 1);
-        let w = Window { lo: None, hi: st(d, 120_000) };
-        assert_eq!(advance(Some(st(d, 110_000)), Some(st(d, 100_000)), &w), Some(st(d, 110_000)));
-        assert_eq!(advance(None, Some(st(d, 130_000)), &w), Some(st(d, 115_959)));
+        let w = Window {
+            lo: None,
+            hi: st(d, 120_000),
+        };
+        assert_eq!(
+            advance(Some(st(d, 110_000)), Some(st(d, 100_000)), &w),
+            Some(st(d, 110_000))
+        );
+        assert_eq!(
+            advance(None, Some(st(d, 130_000)), &w),
+            Some(st(d, 115_959))
+        );
         assert_eq!(advance(Some(st(d, 1)), None, &w), Some(st(d, 1)));
     }
 
@@ -101,12 +124,22 @@ mod tests {
     }
 
     fn wall(tz: &TimeZone, t: i64) -> JdeStamp {
-        JdeStamp::from_datetime(Timestamp::from_second(t).unwrap().to_zoned(tz.clone()).datetime())
+        JdeStamp::from_datetime(
+            Timestamp::from_second(t)
+                .unwrap()
+                .to_zoned(tz.clone())
+                .datetime(),
+        )
     }
 
     /// Runs polls at the given times over the history, crashing (sending but not committing)
     /// where asked, and returns (final destination state, sends of an already-delivered version).
-    fn simulate(updates: &[Update], polls: &[(i64, bool)], tz: &TimeZone, ws: &WindowSettings) -> (HashMap<u8, u32>, u32, Option<JdeStamp>) {
+    fn simulate(
+        updates: &[Update],
+        polls: &[(i64, bool)],
+        tz: &TimeZone,
+        ws: &WindowSettings,
+    ) -> (HashMap<u8, u32>, u32, Option<JdeStamp>) {
         let mut dest: HashMap<u8, u32> = HashMap::new();
         let mut ledger: HashMap<u8, u32> = HashMap::new();
         let mut cursor: Option<JdeStamp> = None;
@@ -122,8 +155,11 @@ mod tests {
                 }
             }
             let w = Window::new(cursor, wall(tz, *now), ws);
-            let mut batch: Vec<(u8, JdeStamp, u32)> =
-                rows.into_iter().filter(|(_, (s, _))| w.contains(*s)).map(|(k, (s, v))| (k, s, v)).collect();
+            let mut batch: Vec<(u8, JdeStamp, u32)> = rows
+                .into_iter()
+                .filter(|(_, (s, _))| w.contains(*s))
+                .map(|(k, (s, v))| (k, s, v))
+                .collect();
             batch.sort_by_key(|(k, s, _)| (*s, *k));
             let mut max = None;
             for (k, s, v) in &batch {
@@ -142,7 +178,11 @@ mod tests {
                 let old = cursor;
                 cursor = advance(cursor, max, &w);
                 // Only a DST fall-back can leave the old cursor above hi; it never moves up to hi.
-                assert!(cursor == old || cursor.is_some_and(|c| c < w.hi), "cursor {cursor:?} reached hi {}", w.hi);
+                assert!(
+                    cursor == old || cursor.is_some_and(|c| c < w.hi),
+                    "cursor {cursor:?} reached hi {}",
+                    w.hi
+                );
             }
         }
         (dest, resends, cursor)
@@ -153,13 +193,31 @@ mod tests {
         let base = 1_793_400_000i64; // 2026-10-31T..Z
         let updates = proptest::collection::vec(
             // coarse times so many updates share a stamp
-            ((0i64..3_000).prop_map(move |x| base + x * 60), 0i64..90, 0u8..12),
+            (
+                (0i64..3_000).prop_map(move |x| base + x * 60),
+                0i64..90,
+                0u8..12,
+            ),
             1..60,
         );
-        let polls = proptest::collection::vec(((0i64..3_200).prop_map(move |x| base + x * 60), proptest::bool::weighted(0.2)), 1..25);
+        let polls = proptest::collection::vec(
+            (
+                (0i64..3_200).prop_map(move |x| base + x * 60),
+                proptest::bool::weighted(0.2),
+            ),
+            1..25,
+        );
         (updates, polls).prop_map(|(u, mut p)| {
-            let mut ups: Vec<Update> =
-                u.into_iter().enumerate().map(|(i, (at, delay, key))| Update { at, delay, key, version: i as u32 + 1 }).collect();
+            let mut ups: Vec<Update> = u
+                .into_iter()
+                .enumerate()
+                .map(|(i, (at, delay, key))| Update {
+                    at,
+                    delay,
+                    key,
+                    version: i as u32 + 1,
+                })
+                .collect();
             ups.sort_by_key(|u| u.at);
             for (i, u) in ups.iter_mut().enumerate() {
                 u.version = i as u32 + 1;

@@ -107,7 +107,10 @@ pub async fn run(jobs: Vec<TenantJob>, cfg: WorkerConfig, shutdown: impl Future<
             if state.paused || state.next_due.is_some_and(|d| d > Timestamp::now()) {
                 continue;
             }
-            match store.lease_acquire(&lease_name(&tenant), &cfg.worker_id, cfg.lease_ttl).await {
+            match store
+                .lease_acquire(&lease_name(&tenant), &cfg.worker_id, cfg.lease_ttl)
+                .await
+            {
                 Ok(true) => {}
                 Ok(false) => continue,
                 Err(e) => {
@@ -120,7 +123,10 @@ pub async fn run(jobs: Vec<TenantJob>, cfg: WorkerConfig, shutdown: impl Future<
             running.insert(tenant, handle);
         }
     }
-    tracing::info!(running = running.len(), "Shutting down: no new cycles; waiting for running ones.");
+    tracing::info!(
+        running = running.len(),
+        "Shutting down: no new cycles; waiting for running ones."
+    );
     let deadline = tokio::time::Instant::now() + cfg.grace;
     for (tenant, mut h) in running {
         if tokio::time::timeout_at(deadline, &mut h).await.is_err() {
@@ -128,8 +134,15 @@ pub async fn run(jobs: Vec<TenantJob>, cfg: WorkerConfig, shutdown: impl Future<
             h.abort();
             let _ = h.await;
         }
-        if let Some(job) = jobs.iter().find(|j| j.engine.settings.tenant.as_str() == tenant) {
-            let _ = job.engine.store.lease_release(&lease_name(&tenant), &cfg.worker_id).await;
+        if let Some(job) = jobs
+            .iter()
+            .find(|j| j.engine.settings.tenant.as_str() == tenant)
+        {
+            let _ = job
+                .engine
+                .store
+                .lease_release(&lease_name(&tenant), &cfg.worker_id)
+                .await;
             metrics::gauge!("mlc_lease_owned", "tenant" => tenant.clone()).set(0.0);
         }
     }
@@ -162,19 +175,35 @@ async fn run_job(job: TenantJob, cfg: WorkerConfig) {
         }
     };
     let now = Timestamp::now();
-    let mut state = store.tenant_state(&e.settings.tenant).await.unwrap_or_default();
+    let mut state = store
+        .tenant_state(&e.settings.tenant)
+        .await
+        .unwrap_or_default();
     match result {
         Some(Ok(summary)) => {
-            metrics::histogram!("mlc_run_duration_seconds", "tenant" => tenant.clone()).record(summary.duration_ms as f64 / 1000.0);
+            metrics::histogram!("mlc_run_duration_seconds", "tenant" => tenant.clone())
+                .record(summary.duration_ms as f64 / 1000.0);
             if summary.status == SummaryStatus::Failed {
                 state.consecutive_failures += 1;
                 let err = summary.error.clone().unwrap_or_default();
                 if err.contains("login") && err.contains("reject") {
                     state.paused = true;
                     state.pause_reason = Some(format!("login rejected: {err}"));
-                    emit(&cfg, ServiceEvent::LoginRejected { tenant: tenant.clone(), error: err.clone() });
+                    emit(
+                        &cfg,
+                        ServiceEvent::LoginRejected {
+                            tenant: tenant.clone(),
+                            error: err.clone(),
+                        },
+                    );
                 } else {
-                    emit(&cfg, ServiceEvent::CycleFailed { tenant: tenant.clone(), error: err });
+                    emit(
+                        &cfg,
+                        ServiceEvent::CycleFailed {
+                            tenant: tenant.clone(),
+                            error: err,
+                        },
+                    );
                 }
                 state.next_due = Some(now + backoff(state.consecutive_failures, job.base_interval));
             } else {
@@ -187,7 +216,13 @@ async fn run_job(job: TenantJob, cfg: WorkerConfig) {
         Some(Err(err)) => {
             state.consecutive_failures += 1;
             state.next_due = Some(now + backoff(state.consecutive_failures, job.base_interval));
-            emit(&cfg, ServiceEvent::CycleFailed { tenant: tenant.clone(), error: err.to_string() });
+            emit(
+                &cfg,
+                ServiceEvent::CycleFailed {
+                    tenant: tenant.clone(),
+                    error: err.to_string(),
+                },
+            );
         }
         None => {}
     }

@@ -31,10 +31,20 @@ pub(crate) async fn run(run: &Run<'_>) -> Result<(), SyncError> {
             values.push((
                 RecordKey::new(RecordKind::Account, run.tenant(), a.account.to_string()),
                 stamp,
-                ValueOut { value: a.account.to_string(), description: a.description.trim().to_owned(), active: a.postable },
+                ValueOut {
+                    value: a.account.to_string(),
+                    description: a.description.trim().to_owned(),
+                    active: a.postable,
+                },
             ));
         }
-        push_values(run, &m.gl_account_field, values, advance(cursor, max, &window).map(|c| ("accounts/F0901".to_owned(), c.to_cursor()))).await?;
+        push_values(
+            run,
+            &m.gl_account_field,
+            values,
+            advance(cursor, max, &window).map(|c| ("accounts/F0901".to_owned(), c.to_cursor())),
+        )
+        .await?;
     }
     // Business units.
     let (cursor, window) = jde_window(run, "accounts/F0006").await?;
@@ -50,10 +60,20 @@ pub(crate) async fn run(run: &Run<'_>) -> Result<(), SyncError> {
             values.push((
                 RecordKey::new(RecordKind::CostCenter, run.tenant(), b.code.to_string()),
                 stamp,
-                ValueOut { value: b.code.to_string(), description: b.description.trim().to_owned(), active: true },
+                ValueOut {
+                    value: b.code.to_string(),
+                    description: b.description.trim().to_owned(),
+                    active: true,
+                },
             ));
         }
-        push_values(run, &m.cost_center_field, values, advance(cursor, max, &window).map(|c| ("accounts/F0006".to_owned(), c.to_cursor()))).await?;
+        push_values(
+            run,
+            &m.cost_center_field,
+            values,
+            advance(cursor, max, &window).map(|c| ("accounts/F0006".to_owned(), c.to_cursor())),
+        )
+        .await?;
     }
     // Read back JAGGAER's lists.
     read_back(run, &m.gl_account_field, RecordKind::Account).await?;
@@ -62,7 +82,12 @@ pub(crate) async fn run(run: &Run<'_>) -> Result<(), SyncError> {
 }
 
 /// Upserts the changed values of one page in one batch request and commits them.
-async fn push_values(run: &Run<'_>, field: &str, values: Vec<(RecordKey, JdeStamp, ValueOut)>, cursor: Option<(String, String)>) -> Result<(), SyncError> {
+async fn push_values(
+    run: &Run<'_>,
+    field: &str,
+    values: Vec<(RecordKey, JdeStamp, ValueOut)>,
+    cursor: Option<(String, String)>,
+) -> Result<(), SyncError> {
     let mut commit = Commit::default();
     if values.is_empty() {
         return finish(run, commit, None, cursor).await;
@@ -86,19 +111,50 @@ async fn push_values(run: &Run<'_>, field: &str, values: Vec<(RecordKey, JdeStam
     match run.e.jag.upsert_values(field, &batch).await {
         Ok(_) => {
             for (record, stamp, v, hash, created) in changed {
-                let action = if created { actions::CREATED } else { actions::UPDATED };
-                commit.audit.push(run.audit(&record, action, format!("{action} {field} value {}", v.value), serde_json::json!({"active": v.active})));
-                let status = if v.active { LedgerStatus::Synced } else { LedgerStatus::Inactive };
-                commit.ledger.push(ledger_row(&record, &hash, &stamp.to_cursor(), Some(v.value.clone()), status));
-                run.count(Entity::Accounts, |c| if created { c.created += 1 } else { c.updated += 1 });
+                let action = if created {
+                    actions::CREATED
+                } else {
+                    actions::UPDATED
+                };
+                commit.audit.push(run.audit(
+                    &record,
+                    action,
+                    format!("{action} {field} value {}", v.value),
+                    serde_json::json!({"active": v.active}),
+                ));
+                let status = if v.active {
+                    LedgerStatus::Synced
+                } else {
+                    LedgerStatus::Inactive
+                };
+                commit.ledger.push(ledger_row(
+                    &record,
+                    &hash,
+                    &stamp.to_cursor(),
+                    Some(v.value.clone()),
+                    status,
+                ));
+                run.count(Entity::Accounts, |c| {
+                    if created {
+                        c.created += 1
+                    } else {
+                        c.updated += 1
+                    }
+                });
             }
             finish(run, commit, None, cursor).await
         }
         Err(e) if e.is_record_rejection() => {
             // A batch rejected as a whole: quarantine each value with the remote's reason.
             for (record, _, v, _, _) in changed {
-                let err = crate::mapping::MappingError::new(field.to_owned(), e.message.clone()).kind("rejected");
-                run.quarantine(&mut commit, &record, &err, serde_json::to_value(&v).unwrap_or_default());
+                let err = crate::mapping::MappingError::new(field.to_owned(), e.message.clone())
+                    .kind("rejected");
+                run.quarantine(
+                    &mut commit,
+                    &record,
+                    &err,
+                    serde_json::to_value(&v).unwrap_or_default(),
+                );
             }
             finish(run, commit, None, cursor).await
         }
@@ -117,7 +173,11 @@ async fn read_back(run: &Run<'_>, field: &str, kind: RecordKind) -> Result<(), S
         .into_iter()
         .map(|l| l.record.key)
         .collect();
-    let stray: Vec<ValueOut> = theirs.into_iter().filter(|v| v.active && !ours.contains(&v.value)).map(|v| ValueOut { active: false, ..v }).collect();
+    let stray: Vec<ValueOut> = theirs
+        .into_iter()
+        .filter(|v| v.active && !ours.contains(&v.value))
+        .map(|v| ValueOut { active: false, ..v })
+        .collect();
     if stray.is_empty() {
         return Ok(());
     }
@@ -125,8 +185,22 @@ async fn read_back(run: &Run<'_>, field: &str, kind: RecordKind) -> Result<(), S
     let mut commit = Commit::default();
     for v in &stray {
         let record = RecordKey::new(kind, run.tenant(), v.value.clone());
-        commit.audit.push(run.audit(&record, actions::DEACTIVATED, format!("{field} value {} is not a valid JDE dimension: deactivated in JAGGAER", v.value), serde_json::Value::Null));
-        commit.ledger.push(ledger_row(&record, &fingerprint(v), "", Some(v.value.clone()), LedgerStatus::Inactive));
+        commit.audit.push(run.audit(
+            &record,
+            actions::DEACTIVATED,
+            format!(
+                "{field} value {} is not a valid JDE dimension: deactivated in JAGGAER",
+                v.value
+            ),
+            serde_json::Value::Null,
+        ));
+        commit.ledger.push(ledger_row(
+            &record,
+            &fingerprint(v),
+            "",
+            Some(v.value.clone()),
+            LedgerStatus::Inactive,
+        ));
         run.count(Entity::Accounts, |c| c.updated += 1);
     }
     finish(run, commit, None, None).await

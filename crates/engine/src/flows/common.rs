@@ -40,7 +40,12 @@ pub(crate) struct Written {
 /// Delivers records: skips unchanged ones, writes the rest with up to `concurrency` in flight,
 /// and returns the commit plus the first transient error (if any). Records that failed
 /// transiently are neither committed nor quarantined, so the caller must not advance the cursor.
-pub(crate) async fn deliver<T, F, Fut>(run: &Run<'_>, items: Vec<Outgoing<T>>, xref_kind: Option<RecordKind>, write: F) -> Result<(Commit, Option<RemoteError>), SyncError>
+pub(crate) async fn deliver<T, F, Fut>(
+    run: &Run<'_>,
+    items: Vec<Outgoing<T>>,
+    xref_kind: Option<RecordKind>,
+    write: F,
+) -> Result<(Commit, Option<RemoteError>), SyncError>
 where
     T: Serialize + Clone + Send + Sync,
     F: Fn(T, Option<LedgerEntry>) -> Fut + Sync,
@@ -68,8 +73,19 @@ where
         let hash = fingerprint(&out);
         if let Some(reason) = &item.waiting {
             if prior.is_none_or(|p| p.status != LedgerStatus::Waiting || p.content_hash != hash) {
-                commit.audit.push(run.audit(&item.record, actions::WAITING, reason.clone(), serde_json::json!({"version": item.version})));
-                commit.ledger.push(ledger_row(&item.record, &hash, &item.version, prior.and_then(|p| p.remote_id.clone()), LedgerStatus::Waiting));
+                commit.audit.push(run.audit(
+                    &item.record,
+                    actions::WAITING,
+                    reason.clone(),
+                    serde_json::json!({"version": item.version}),
+                ));
+                commit.ledger.push(ledger_row(
+                    &item.record,
+                    &hash,
+                    &item.version,
+                    prior.and_then(|p| p.remote_id.clone()),
+                    LedgerStatus::Waiting,
+                ));
             }
             run.count(entity, |c| c.waiting += 1);
             continue;
@@ -81,7 +97,15 @@ where
             run.count(entity, |c| c.unchanged += 1);
             continue;
         }
-        to_write.push((item.record, item.version, item.raw, out, hash, prior.cloned(), item.detail));
+        to_write.push((
+            item.record,
+            item.version,
+            item.raw,
+            out,
+            hash,
+            prior.cloned(),
+            item.detail,
+        ));
     }
     // The futures own everything they use (no borrow of this frame crosses an await inside
     // the stream), which keeps the cycle future `Send` for the scheduler's tasks.
@@ -93,13 +117,16 @@ where
             async move { (i, fut.await) }
         })
         .collect();
-    let mut results: Vec<Option<Result<Written, RemoteError>>> = (0..to_write.len()).map(|_| None).collect();
-    let mut stream = futures::stream::iter(futs).buffer_unordered(run.e.settings.write_concurrency.max(1));
+    let mut results: Vec<Option<Result<Written, RemoteError>>> =
+        (0..to_write.len()).map(|_| None).collect();
+    let mut stream =
+        futures::stream::iter(futs).buffer_unordered(run.e.settings.write_concurrency.max(1));
     while let Some((i, r)) = stream.next().await {
         results[i] = Some(r);
     }
     let mut first_transient = None;
-    for ((record, version, raw, _out, hash, prior, detail), result) in to_write.iter().zip(results) {
+    for ((record, version, raw, _out, hash, prior, detail), result) in to_write.iter().zip(results)
+    {
         match result.as_ref() {
             Some(Ok(w)) => {
                 let created = prior.as_ref().is_none_or(|p| p.remote_id.is_none());
@@ -116,21 +143,38 @@ where
                     format!("{action} in JAGGAER as {}", w.remote_id),
                     serde_json::json!({"jaggaer_id": w.remote_id, "hash": hash, "version": version}),
                 ));
-                let mut row = ledger_row(record, hash, version, Some(w.remote_id.clone()), w.status);
+                let mut row =
+                    ledger_row(record, hash, version, Some(w.remote_id.clone()), w.status);
                 row.detail = detail.clone();
                 commit.ledger.push(row);
                 if let Some(k) = xref_kind {
-                    commit.xrefs.push(XRef { tenant: run.tenant().clone(), kind: k, jde_key: record.key.clone(), remote_id: w.remote_id.clone() });
+                    commit.xrefs.push(XRef {
+                        tenant: run.tenant().clone(),
+                        kind: k,
+                        jde_key: record.key.clone(),
+                        remote_id: w.remote_id.clone(),
+                    });
                 }
                 commit.resolve.push(record.clone());
-                run.count(record.kind.entity(), |c| if created { c.created += 1 } else { c.updated += 1 });
+                run.count(record.kind.entity(), |c| {
+                    if created {
+                        c.created += 1
+                    } else {
+                        c.updated += 1
+                    }
+                });
             }
             Some(Err(e)) if e.is_record_rejection() => {
                 let err = MappingError::new("JAGGAER", e.message.clone()).kind("rejected");
                 run.quarantine(&mut commit, record, &err, raw.clone());
             }
             Some(Err(e)) => {
-                commit.audit.push(run.audit(record, actions::ERROR, e.to_string(), serde_json::json!({"kind": e.kind})));
+                commit.audit.push(run.audit(
+                    record,
+                    actions::ERROR,
+                    e.to_string(),
+                    serde_json::json!({"kind": e.kind}),
+                ));
                 first_transient.get_or_insert_with(|| e.clone());
             }
             None => {}
@@ -139,7 +183,13 @@ where
     Ok((commit, first_transient))
 }
 
-pub(crate) fn ledger_row(record: &RecordKey, hash: &str, version: &str, remote_id: Option<String>, status: LedgerStatus) -> LedgerEntry {
+pub(crate) fn ledger_row(
+    record: &RecordKey,
+    hash: &str,
+    version: &str,
+    remote_id: Option<String>,
+    status: LedgerStatus,
+) -> LedgerEntry {
     LedgerEntry {
         record: record.clone(),
         content_hash: hash.to_owned(),
@@ -158,7 +208,10 @@ pub(crate) async fn jde_cursor(run: &Run<'_>, name: &str) -> Result<Option<JdeSt
 }
 
 /// The window for cursor `name` now.
-pub(crate) async fn jde_window(run: &Run<'_>, name: &str) -> Result<(Option<JdeStamp>, Window), SyncError> {
+pub(crate) async fn jde_window(
+    run: &Run<'_>,
+    name: &str,
+) -> Result<(Option<JdeStamp>, Window), SyncError> {
     let cursor = jde_cursor(run, name).await?;
     let now = JdeStamp::now_in(&run.e.settings.jde_timezone);
     Ok((cursor, Window::new(cursor, now, &run.e.settings.windows)))
@@ -166,7 +219,12 @@ pub(crate) async fn jde_window(run: &Run<'_>, name: &str) -> Result<(Option<JdeS
 
 /// Commits, adding the cursor advance only when nothing failed transiently, and reports
 /// progress. Returns the transient error to stop the flow with.
-pub(crate) async fn finish(run: &Run<'_>, mut commit: Commit, transient: Option<RemoteError>, cursor: Option<(String, String)>) -> Result<(), SyncError> {
+pub(crate) async fn finish(
+    run: &Run<'_>,
+    mut commit: Commit,
+    transient: Option<RemoteError>,
+    cursor: Option<(String, String)>,
+) -> Result<(), SyncError> {
     if transient.is_none()
         && let Some((name, value)) = cursor
     {

@@ -53,7 +53,12 @@ pub(crate) async fn run(run: &Run<'_>) -> Result<(), SyncError> {
     if run.e.settings.transport == crate::settings::Transport::Cxml {
         return inbox(run).await;
     }
-    let cursor = run.e.store.cursor(run.tenant(), CURSOR).await?.and_then(|c| c.parse::<Timestamp>().ok());
+    let cursor = run
+        .e
+        .store
+        .cursor(run.tenant(), CURSOR)
+        .await?
+        .and_then(|c| c.parse::<Timestamp>().ok());
     let since = cursor.map(|c| c - run.e.settings.windows.invoice_lookback);
     let mut pages = run.e.jag.invoices_changed(since);
     let mut max = cursor;
@@ -62,8 +67,19 @@ pub(crate) async fn run(run: &Run<'_>) -> Result<(), SyncError> {
         let page = page?;
         max = max.max(page.iter().map(|s| s.last_update).max());
         let ids: Vec<String> = page.iter().map(|s| s.id.clone()).collect();
-        let ledger = run.e.store.ledger_many(run.tenant(), RecordKind::Invoice, &ids).await?;
-        let to_read: Vec<_> = page.into_iter().filter(|s| ledger.get(&s.id).is_none_or(|l| l.source_version != version(s.last_update))).collect();
+        let ledger = run
+            .e
+            .store
+            .ledger_many(run.tenant(), RecordKind::Invoice, &ids)
+            .await?;
+        let to_read: Vec<_> = page
+            .into_iter()
+            .filter(|s| {
+                ledger
+                    .get(&s.id)
+                    .is_none_or(|l| l.source_version != version(s.last_update))
+            })
+            .collect();
         let jag = run.e.jag.clone();
         let fetched: Vec<_> = futures::stream::iter(to_read)
             .map(|s| {
@@ -80,7 +96,12 @@ pub(crate) async fn run(run: &Run<'_>) -> Result<(), SyncError> {
                 Err(e) if e.is_record_rejection() => {
                     let record = RecordKey::new(RecordKind::Invoice, run.tenant(), id);
                     let mut c = Commit::default();
-                    run.quarantine(&mut c, &record, &MappingError::new("invoice", e.message.clone()).kind("rejected"), serde_json::Value::Null);
+                    run.quarantine(
+                        &mut c,
+                        &record,
+                        &MappingError::new("invoice", e.message.clone()).kind("rejected"),
+                        serde_json::Value::Null,
+                    );
                     run.e.store.commit(c).await?;
                 }
                 Err(e) => return Err(e.into()),
@@ -93,7 +114,9 @@ pub(crate) async fn run(run: &Run<'_>) -> Result<(), SyncError> {
     if let Some(m) = max
         && Some(m) != cursor
     {
-        pending_commit.cursors.push((run.tenant().clone(), CURSOR.to_owned(), m.to_string()));
+        pending_commit
+            .cursors
+            .push((run.tenant().clone(), CURSOR.to_owned(), m.to_string()));
     }
     finish(run, pending_commit, None, None).await
 }
@@ -115,7 +138,11 @@ async fn inbox(run: &Run<'_>) -> Result<(), SyncError> {
                 Err(_) => format!("cxml-{}", doc.doc_id),
             };
             let raw = serde_json::json!({"cxml": doc.payload, "payloadID": doc.doc_id});
-            let ledger = run.e.store.ledger_many(run.tenant(), RecordKind::Invoice, std::slice::from_ref(&id)).await?;
+            let ledger = run
+                .e
+                .store
+                .ledger_many(run.tenant(), RecordKind::Invoice, std::slice::from_ref(&id))
+                .await?;
             let commit = process(run, vec![(id, raw, decoded)], &ledger).await?;
             run.e.store.commit(commit).await?;
             run.e.store.inbox_done(doc.id).await?;
@@ -140,7 +167,12 @@ pub(crate) async fn process(
     for (id, raw, decoded) in docs {
         let record = RecordKey::new(RecordKind::Invoice, run.tenant(), id.clone());
         run.count(Entity::Invoices, |c| c.read += 1);
-        commit.audit.push(run.audit(&record, actions::READ, format!("read invoice {id} from JAGGAER"), serde_json::Value::Null));
+        commit.audit.push(run.audit(
+            &record,
+            actions::READ,
+            format!("read invoice {id} from JAGGAER"),
+            serde_json::Value::Null,
+        ));
         let inv = match decoded {
             Ok(inv) => inv,
             Err(err) => {
@@ -165,23 +197,57 @@ pub(crate) async fn process(
                     format!("changed after posting (now {} {} {}, status {}): not posted again; AP decides", inv.gross, inv.currency, inv.number, inv.status),
                 )
                 .kind("changed-after-posting");
-                run.quarantine(&mut commit, &record, &err, serde_json::json!({"posted": p.detail.get("invoice"), "now": raw}));
+                run.quarantine(
+                    &mut commit,
+                    &record,
+                    &err,
+                    serde_json::json!({"posted": p.detail.get("invoice"), "now": raw}),
+                );
                 let mut row = p.clone();
                 row.source_version = ver;
                 commit.ledger.push(row);
             }
             continue;
         }
-        if s.start_date.is_some_and(|d| inv.invoice_date.to_zoned(s.jde_timezone.clone()).date() < d) {
-            commit.audit.push(run.audit(&record, actions::SKIPPED, "dated before the cut-over start_date: never synced", serde_json::Value::Null));
-            commit.ledger.push(ledger_row(&record, &hash, &ver, None, LedgerStatus::Inactive));
+        if s.start_date
+            .is_some_and(|d| inv.invoice_date.to_zoned(s.jde_timezone.clone()).date() < d)
+        {
+            commit.audit.push(run.audit(
+                &record,
+                actions::SKIPPED,
+                "dated before the cut-over start_date: never synced",
+                serde_json::Value::Null,
+            ));
+            commit.ledger.push(ledger_row(
+                &record,
+                &hash,
+                &ver,
+                None,
+                LedgerStatus::Inactive,
+            ));
             continue;
         }
-        if !s.mapping.invoice_statuses.iter().any(|st| st.eq_ignore_ascii_case(&inv.status)) {
+        if !s
+            .mapping
+            .invoice_statuses
+            .iter()
+            .any(|st| st.eq_ignore_ascii_case(&inv.status))
+        {
             if prior.is_none_or(|p| p.status != LedgerStatus::Waiting || p.content_hash != hash) {
-                commit.audit.push(run.audit(&record, actions::WAITING, format!("payment status {:?} is not ready for payables", inv.status), serde_json::Value::Null));
+                commit.audit.push(run.audit(
+                    &record,
+                    actions::WAITING,
+                    format!("payment status {:?} is not ready for payables", inv.status),
+                    serde_json::Value::Null,
+                ));
             }
-            commit.ledger.push(ledger_row(&record, &hash, &ver, None, LedgerStatus::Waiting));
+            commit.ledger.push(ledger_row(
+                &record,
+                &hash,
+                &ver,
+                None,
+                LedgerStatus::Waiting,
+            ));
             run.count(Entity::Invoices, |c| c.waiting += 1);
             continue;
         }
@@ -214,16 +280,28 @@ pub(crate) async fn process(
 
 /// The JDE supplier of an invoice: the cross reference of its `bravoId`, else its supplier
 /// number if that is a supplier we synced.
-async fn resolve_supplier(run: &Run<'_>, inv: &Invoice) -> Result<Result<AddressNumber, MappingError>, SyncError> {
+async fn resolve_supplier(
+    run: &Run<'_>,
+    inv: &Invoice,
+) -> Result<Result<AddressNumber, MappingError>, SyncError> {
     if let Some(id) = &inv.supplier_id
-        && let Some(an8) = run.e.store.xref_local(run.tenant(), RecordKind::Supplier, &id.0).await?
+        && let Some(an8) = run
+            .e
+            .store
+            .xref_local(run.tenant(), RecordKind::Supplier, &id.0)
+            .await?
         && let Ok(a) = an8.parse()
     {
         return Ok(Ok(a));
     }
     if let Some(n) = &inv.supplier_number
         && let Ok(a) = n.parse::<AddressNumber>()
-        && run.e.store.xref_remote(run.tenant(), RecordKind::Supplier, &a.to_string()).await?.is_some()
+        && run
+            .e
+            .store
+            .xref_remote(run.tenant(), RecordKind::Supplier, &a.to_string())
+            .await?
+            .is_some()
     {
         return Ok(Ok(a));
     }
@@ -231,7 +309,10 @@ async fn resolve_supplier(run: &Run<'_>, inv: &Invoice) -> Result<Result<Address
         "header.supplier",
         format!(
             "supplier {} (number {}) is not a JDE supplier known to the connector",
-            inv.supplier_id.as_ref().map(|i| i.0.as_str()).unwrap_or("?"),
+            inv.supplier_id
+                .as_ref()
+                .map(|i| i.0.as_str())
+                .unwrap_or("?"),
             inv.supplier_number.as_deref().unwrap_or("?")
         ),
     )
@@ -239,12 +320,21 @@ async fn resolve_supplier(run: &Run<'_>, inv: &Invoice) -> Result<Result<Address
 }
 
 /// Dedup checks and voucher calls for planned invoices.
-async fn post(run: &Run<'_>, plans: Vec<(RecordKey, VoucherPlan, String, serde_json::Value, String)>, commit: &mut Commit) -> Result<(), SyncError> {
+async fn post(
+    run: &Run<'_>,
+    plans: Vec<(RecordKey, VoucherPlan, String, serde_json::Value, String)>,
+    commit: &mut Commit,
+) -> Result<(), SyncError> {
     let s = &run.e.settings;
     let jde = &run.e.jde;
     for chunk in plans.chunks(100) {
         let edtns: Vec<String> = chunk.iter().map(|p| p.1.edtn.clone()).collect();
-        let ours: HashMap<String, crate::ports::ZVoucher> = jde.z_vouchers(&s.batch_user, &edtns).await?.into_iter().map(|z| (z.edtn.clone(), z)).collect();
+        let ours: HashMap<String, crate::ports::ZVoucher> = jde
+            .z_vouchers(&s.batch_user, &edtns)
+            .await?
+            .into_iter()
+            .map(|z| (z.edtn.clone(), z))
+            .collect();
         let mut an8s: Vec<AddressNumber> = chunk.iter().map(|p| p.1.an8).collect();
         an8s.sort();
         an8s.dedup();
@@ -256,32 +346,64 @@ async fn post(run: &Run<'_>, plans: Vec<(RecordKey, VoucherPlan, String, serde_j
             let detail = serde_json::json!({"invoice": raw, "edtn": plan.edtn});
             if let Some(z) = ours.get(&plan.edtn) {
                 // Our own earlier call went through (the answer or our commit was lost).
-                commit.audit.push(run.audit(record, actions::FOUND_EXISTING, format!("voucher {} already in F0411Z1 batch {}: not posted again", plan.edtn, z.edbt), serde_json::Value::Null));
-                let mut row = ledger_row(record, hash, ver, Some(format!("{}/{}/{}", s.batch_user, z.edbt, plan.edtn)), LedgerStatus::Posted);
+                commit.audit.push(run.audit(
+                    record,
+                    actions::FOUND_EXISTING,
+                    format!(
+                        "voucher {} already in F0411Z1 batch {}: not posted again",
+                        plan.edtn, z.edbt
+                    ),
+                    serde_json::Value::Null,
+                ));
+                let mut row = ledger_row(
+                    record,
+                    hash,
+                    ver,
+                    Some(format!("{}/{}/{}", s.batch_user, z.edbt, plan.edtn)),
+                    LedgerStatus::Posted,
+                );
                 row.detail = detail;
                 commit.ledger.push(row);
                 commit.resolve.push(record.clone());
                 run.count(Entity::Invoices, |c| c.unchanged += 1);
                 continue;
             }
-            let theirs = existing.get(&plan.an8).map(Vec::as_slice).unwrap_or_default();
+            let theirs = existing
+                .get(&plan.an8)
+                .map(Vec::as_slice)
+                .unwrap_or_default();
             let taken = |v: &str| theirs.iter().any(|t| normalize(&t.vinv) == normalize(v));
             let mut vinv = plan.vinv.clone();
             if taken(&vinv) {
                 if plan.credit_memo {
                     vinv = (1..)
-                        .map(|n| if n == 1 { format!("{}-CM", plan.vinv) } else { format!("{}-CM{n}", plan.vinv) })
+                        .map(|n| {
+                            if n == 1 {
+                                format!("{}-CM", plan.vinv)
+                            } else {
+                                format!("{}-CM{n}", plan.vinv)
+                            }
+                        })
                         .find(|v| !taken(v))
                         .expect("an unused suffix exists");
                 } else {
-                    let v = theirs.iter().find(|t| normalize(&t.vinv) == normalize(&plan.vinv)).expect("found above");
+                    let v = theirs
+                        .iter()
+                        .find(|t| normalize(&t.vinv) == normalize(&plan.vinv))
+                        .expect("found above");
                     commit.audit.push(run.audit(
                         record,
                         actions::FOUND_EXISTING,
                         format!("supplier {} invoice {:?} is already vouchered in JDE as {} {} {}: not posted again", plan.an8, v.vinv, v.doc.doc, v.doc.dct, v.doc.kco),
                         serde_json::json!({"doc": v.doc.doc, "dct": v.doc.dct, "kco": v.doc.kco}),
                     ));
-                    let mut row = ledger_row(record, hash, ver, Some(format!("{}/{}/{}", v.doc.doc, v.doc.dct, v.doc.kco)), LedgerStatus::Processed);
+                    let mut row = ledger_row(
+                        record,
+                        hash,
+                        ver,
+                        Some(format!("{}/{}/{}", v.doc.doc, v.doc.dct, v.doc.kco)),
+                        LedgerStatus::Processed,
+                    );
                     row.detail = detail;
                     commit.ledger.push(row);
                     commit.resolve.push(record.clone());
@@ -290,11 +412,19 @@ async fn post(run: &Run<'_>, plans: Vec<(RecordKey, VoucherPlan, String, serde_j
                 }
             }
             let edbt = run.edbt().await?.to_owned();
-            let req = VoucherRequest { plan: plan.clone(), edus: s.batch_user.clone(), edbt: edbt.clone(), vinv: vinv.clone() };
+            let req = VoucherRequest {
+                plan: plan.clone(),
+                edus: s.batch_user.clone(),
+                edbt: edbt.clone(),
+                vinv: vinv.clone(),
+            };
             let outcome = match jde.post_voucher(&s.voucher_orchestration, &req).await {
                 Err(e) if e.outcome_unknown => {
                     // The call may have gone through: look before deciding.
-                    match jde.z_vouchers(&s.batch_user, std::slice::from_ref(&plan.edtn)).await {
+                    match jde
+                        .z_vouchers(&s.batch_user, std::slice::from_ref(&plan.edtn))
+                        .await
+                    {
                         Ok(z) if !z.is_empty() => Ok(()),
                         _ => Err(e),
                     }
@@ -309,14 +439,24 @@ async fn post(run: &Run<'_>, plans: Vec<(RecordKey, VoucherPlan, String, serde_j
                         format!("voucher {} posted to JDE batch {edbt} (supplier {}, VINV {vinv}, {} {})", plan.edtn, plan.an8, plan.gross, plan.currency),
                         serde_json::json!({"edus": s.batch_user, "edbt": edbt, "edtn": plan.edtn, "vinv": vinv, "kco": plan.company, "lines": plan.lines.len()}),
                     ));
-                    let mut row = ledger_row(record, hash, ver, Some(format!("{}/{edbt}/{}", s.batch_user, plan.edtn)), LedgerStatus::Posted);
+                    let mut row = ledger_row(
+                        record,
+                        hash,
+                        ver,
+                        Some(format!("{}/{edbt}/{}", s.batch_user, plan.edtn)),
+                        LedgerStatus::Posted,
+                    );
                     row.detail = detail;
                     commit.ledger.push(row);
                     commit.resolve.push(record.clone());
                     run.count(Entity::Invoices, |c| c.created += 1);
                 }
                 Err(e) if e.is_record_rejection() => {
-                    let err = MappingError::new("voucher", format!("JDE rejected the voucher: {}", e.message)).kind("jde-rejected");
+                    let err = MappingError::new(
+                        "voucher",
+                        format!("JDE rejected the voucher: {}", e.message),
+                    )
+                    .kind("jde-rejected");
                     run.quarantine(commit, record, &err, raw.clone());
                 }
                 Err(e) => {
@@ -334,13 +474,38 @@ async fn post(run: &Run<'_>, plans: Vec<(RecordKey, VoucherPlan, String, serde_j
 /// failed or deleted Z rows go to quarantine with JDE's reason.
 pub(crate) async fn read_back(run: &Run<'_>) -> Result<(), SyncError> {
     let s = &run.e.settings;
-    let posted = run.e.store.ledger_by_status(run.tenant(), RecordKind::Invoice, Some(LedgerStatus::Posted)).await?;
+    let posted = run
+        .e
+        .store
+        .ledger_by_status(
+            run.tenant(),
+            RecordKind::Invoice,
+            Some(LedgerStatus::Posted),
+        )
+        .await?;
     for chunk in posted.chunks(100) {
-        let edtns: Vec<String> = chunk.iter().filter_map(|l| l.detail.get("edtn").and_then(|v| v.as_str()).map(str::to_owned)).collect();
-        let z: HashMap<String, crate::ports::ZVoucher> = run.e.jde.z_vouchers(&s.batch_user, &edtns).await?.into_iter().map(|z| (z.edtn.clone(), z)).collect();
+        let edtns: Vec<String> = chunk
+            .iter()
+            .filter_map(|l| {
+                l.detail
+                    .get("edtn")
+                    .and_then(|v| v.as_str())
+                    .map(str::to_owned)
+            })
+            .collect();
+        let z: HashMap<String, crate::ports::ZVoucher> = run
+            .e
+            .jde
+            .z_vouchers(&s.batch_user, &edtns)
+            .await?
+            .into_iter()
+            .map(|z| (z.edtn.clone(), z))
+            .collect();
         let mut commit = Commit::default();
         for l in chunk {
-            let Some(edtn) = l.detail.get("edtn").and_then(|v| v.as_str()) else { continue };
+            let Some(edtn) = l.detail.get("edtn").and_then(|v| v.as_str()) else {
+                continue;
+            };
             match z.get(edtn) {
                 Some(zr) if zr.processed => {
                     let doc = zr.doc.clone();
@@ -361,17 +526,39 @@ pub(crate) async fn read_back(run: &Run<'_>) -> Result<(), SyncError> {
                     commit.ledger.push(row);
                 }
                 Some(zr) if zr.error.as_deref().is_some_and(|e| !e.trim().is_empty()) => {
-                    let err = MappingError::new("F0411Z1.EDER", format!("JDE's batch voucher processor rejected {edtn}: {}", zr.error.as_deref().unwrap_or_default().trim()))
-                        .kind("jde-processing");
-                    run.quarantine(&mut commit, &l.record, &err, l.detail.get("invoice").cloned().unwrap_or_default());
+                    let err = MappingError::new(
+                        "F0411Z1.EDER",
+                        format!(
+                            "JDE's batch voucher processor rejected {edtn}: {}",
+                            zr.error.as_deref().unwrap_or_default().trim()
+                        ),
+                    )
+                    .kind("jde-processing");
+                    run.quarantine(
+                        &mut commit,
+                        &l.record,
+                        &err,
+                        l.detail.get("invoice").cloned().unwrap_or_default(),
+                    );
                     let mut row = l.clone();
                     row.status = LedgerStatus::Quarantined;
                     commit.ledger.push(row);
                 }
                 Some(_) => {}
                 None => {
-                    let err = MappingError::new("F0411Z1", format!("voucher {edtn} was deleted from the batch before JDE processed it")).kind("deleted-before-processing");
-                    run.quarantine(&mut commit, &l.record, &err, l.detail.get("invoice").cloned().unwrap_or_default());
+                    let err = MappingError::new(
+                        "F0411Z1",
+                        format!(
+                            "voucher {edtn} was deleted from the batch before JDE processed it"
+                        ),
+                    )
+                    .kind("deleted-before-processing");
+                    run.quarantine(
+                        &mut commit,
+                        &l.record,
+                        &err,
+                        l.detail.get("invoice").cloned().unwrap_or_default(),
+                    );
                     let mut row = l.clone();
                     row.status = LedgerStatus::Quarantined;
                     commit.ledger.push(row);

@@ -10,15 +10,25 @@ use mlc_core::record::{RecordKey, RecordKind};
 use crate::engine::{Run, SyncError};
 
 /// Reads one record afresh from its source and delivers it (`quarantine retry`).
-pub(crate) async fn retry(run: &Run<'_>, record: &RecordKey, payload: &serde_json::Value) -> Result<(), SyncError> {
+pub(crate) async fn retry(
+    run: &Run<'_>,
+    record: &RecordKey,
+    payload: &serde_json::Value,
+) -> Result<(), SyncError> {
     match record.kind {
         RecordKind::Supplier => {
-            let an8 = record.key.parse().map_err(|_| not_retryable(record, "bad supplier number"))?;
+            let an8 = record
+                .key
+                .parse()
+                .map_err(|_| not_retryable(record, "bad supplier number"))?;
             let (commit, transient) = suppliers::deliver_suppliers(run, &[an8]).await?;
             common::finish(run, commit, transient, None).await
         }
         RecordKind::Po => {
-            let key: mlc_core::ids::OrderKey = record.key.parse().map_err(|_| not_retryable(record, "bad PO key"))?;
+            let key: mlc_core::ids::OrderKey = record
+                .key
+                .parse()
+                .map_err(|_| not_retryable(record, "bad PO key"))?;
             let headers = run.e.jde.po_headers(std::slice::from_ref(&key)).await?;
             let lines = purchase_orders::fetch_lines(run, &headers).await?;
             purchase_orders::deliver_pos(run, headers, lines, None).await
@@ -28,12 +38,28 @@ pub(crate) async fn retry(run: &Run<'_>, record: &RecordKey, payload: &serde_jso
                 Some(xml) => (payload.clone(), run.e.jag.decode_cxml_invoice(xml)),
                 None => run.e.jag.invoice(&record.key).await?,
             };
-            let ledger = run.e.store.ledger_many(run.tenant(), RecordKind::Invoice, std::slice::from_ref(&record.key)).await?;
-            let commit = invoices::process(run, vec![(record.key.clone(), decoded.0, decoded.1)], &ledger).await?;
+            let ledger = run
+                .e
+                .store
+                .ledger_many(
+                    run.tenant(),
+                    RecordKind::Invoice,
+                    std::slice::from_ref(&record.key),
+                )
+                .await?;
+            let commit = invoices::process(
+                run,
+                vec![(record.key.clone(), decoded.0, decoded.1)],
+                &ledger,
+            )
+            .await?;
             run.e.store.commit(commit).await?;
             Ok(())
         }
-        RecordKind::Account | RecordKind::CostCenter => Err(not_retryable(record, "value lists are re-sent by `backfill --entity accounts`")),
+        RecordKind::Account | RecordKind::CostCenter => Err(not_retryable(
+            record,
+            "value lists are re-sent by `backfill --entity accounts`",
+        )),
     }
 }
 

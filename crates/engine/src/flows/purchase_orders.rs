@@ -38,9 +38,20 @@ pub(crate) async fn run(run: &Run<'_>) -> Result<(), SyncError> {
         // changes only matter from here on: start the line cursor at this poll's upper bound.
         // Set before pass 1, so a crash in the middle of it cannot leave line changes unread.
         let start = advance(None, Some(l_window.hi), &l_window).expect("a stamp was given");
-        run.e.store.set_cursor(run.tenant(), LINES, Some(&start.to_cursor())).await?;
+        run.e
+            .store
+            .set_cursor(run.tenant(), LINES, Some(&start.to_cursor()))
+            .await?;
     }
-    let mut pages = run.e.jde.po_headers_changed(&h_window, &s.po_order_types, if h_cursor.is_none() { s.start_date } else { None });
+    let mut pages = run.e.jde.po_headers_changed(
+        &h_window,
+        &s.po_order_types,
+        if h_cursor.is_none() {
+            s.start_date
+        } else {
+            None
+        },
+    );
     let mut max: Option<JdeStamp> = None;
     while let Some(page) = pages.next().await {
         let mut headers = Vec::new();
@@ -78,7 +89,14 @@ pub(crate) async fn run(run: &Run<'_>) -> Result<(), SyncError> {
         let cursor = advance(l_cursor, max, &l_window).map(|c| (LINES.to_owned(), c.to_cursor()));
         let mut headers = Vec::new();
         for chunk in keys.chunks(s.lines_chunk.max(1)) {
-            headers.extend(run.e.jde.po_headers(chunk).await?.into_iter().filter(|h| in_scope(run, h)));
+            headers.extend(
+                run.e
+                    .jde
+                    .po_headers(chunk)
+                    .await?
+                    .into_iter()
+                    .filter(|h| in_scope(run, h)),
+            );
         }
         let lines = fetch_lines(run, &headers).await?;
         deliver_pos(run, headers, lines, cursor).await?;
@@ -89,17 +107,31 @@ pub(crate) async fn run(run: &Run<'_>) -> Result<(), SyncError> {
 /// Order types and cut-over.
 fn in_scope(run: &Run<'_>, h: &PoHeader) -> bool {
     let s = &run.e.settings;
-    s.po_order_types.iter().any(|t| t == &h.key.dcto) && s.start_date.is_none_or(|d| h.order_date.is_none_or(|o| o >= d))
+    s.po_order_types.iter().any(|t| t == &h.key.dcto)
+        && s.start_date
+            .is_none_or(|d| h.order_date.is_none_or(|o| o >= d))
 }
 
 /// All lines of these POs, in bulk reads of `lines_chunk` POs (run concurrently, bounded by the
 /// client's `max_in_flight`).
-pub(crate) async fn fetch_lines(run: &Run<'_>, headers: &[PoHeader]) -> Result<Vec<PoLineRow>, RemoteError> {
+pub(crate) async fn fetch_lines(
+    run: &Run<'_>,
+    headers: &[PoHeader],
+) -> Result<Vec<PoLineRow>, RemoteError> {
     let keys: Vec<OrderKey> = headers.iter().map(|h| h.key.clone()).collect();
-    let chunks: Vec<Vec<OrderKey>> = keys.chunks(run.e.settings.lines_chunk.max(1)).map(<[OrderKey]>::to_vec).collect();
+    let chunks: Vec<Vec<OrderKey>> = keys
+        .chunks(run.e.settings.lines_chunk.max(1))
+        .map(<[OrderKey]>::to_vec)
+        .collect();
     let jde = run.e.jde.clone();
-    let results: Vec<Result<Vec<PoLineRow>, RemoteError>> =
-        futures::stream::iter(chunks).map(|c| { let jde = jde.clone(); async move { jde.po_lines(&c).await } }).buffered(4).collect().await;
+    let results: Vec<Result<Vec<PoLineRow>, RemoteError>> = futures::stream::iter(chunks)
+        .map(|c| {
+            let jde = jde.clone();
+            async move { jde.po_lines(&c).await }
+        })
+        .buffered(4)
+        .collect()
+        .await;
     let mut out = Vec::new();
     for r in results {
         out.extend(r?);
@@ -107,7 +139,12 @@ pub(crate) async fn fetch_lines(run: &Run<'_>, headers: &[PoHeader]) -> Result<V
     Ok(out)
 }
 
-pub(crate) async fn deliver_pos(run: &Run<'_>, headers: Vec<PoHeader>, lines: Vec<PoLineRow>, cursor: Option<(String, String)>) -> Result<(), SyncError> {
+pub(crate) async fn deliver_pos(
+    run: &Run<'_>,
+    headers: Vec<PoHeader>,
+    lines: Vec<PoLineRow>,
+    cursor: Option<(String, String)>,
+) -> Result<(), SyncError> {
     if headers.is_empty() {
         return finish(run, Default::default(), None, cursor).await;
     }
@@ -120,7 +157,11 @@ pub(crate) async fn deliver_pos(run: &Run<'_>, headers: Vec<PoHeader>, lines: Ve
     for h in &headers {
         let an8 = h.supplier.to_string();
         if !bravo.contains_key(&an8) {
-            let id = run.e.store.xref_remote(run.tenant(), RecordKind::Supplier, &an8).await?;
+            let id = run
+                .e
+                .store
+                .xref_remote(run.tenant(), RecordKind::Supplier, &an8)
+                .await?;
             bravo.insert(an8, id);
         }
     }
@@ -170,7 +211,10 @@ pub(crate) async fn deliver_pos(run: &Run<'_>, headers: Vec<PoHeader>, lines: Ve
         let tenant = tenant.clone();
         async move {
             match transport {
-                Transport::Rest => Ok(Written { remote_id: jag.upsert_po(&po).await?, status: LedgerStatus::Synced }),
+                Transport::Rest => Ok(Written {
+                    remote_id: jag.upsert_po(&po).await?,
+                    status: LedgerStatus::Synced,
+                }),
                 Transport::Cxml => {
                     let kind = if po.status == "Cancelled" {
                         CxmlOrderKind::Delete
@@ -179,8 +223,12 @@ pub(crate) async fn deliver_pos(run: &Run<'_>, headers: Vec<PoHeader>, lines: Ve
                     } else {
                         CxmlOrderKind::Update
                     };
-                    jag.send_po_cxml(&po, kind, &payload_id(&tenant, &po)).await?;
-                    Ok(Written { remote_id: po.po_number.clone(), status: LedgerStatus::Synced })
+                    jag.send_po_cxml(&po, kind, &payload_id(&tenant, &po))
+                        .await?;
+                    Ok(Written {
+                        remote_id: po.po_number.clone(),
+                        status: LedgerStatus::Synced,
+                    })
                 }
             }
         }
@@ -191,5 +239,10 @@ pub(crate) async fn deliver_pos(run: &Run<'_>, headers: Vec<PoHeader>, lines: Ve
 
 /// Deterministic per PO version: a resend of the same version reuses it, a change gets a new one.
 pub(crate) fn payload_id(tenant: &str, po: &PoOut) -> String {
-    format!("{}.{}.{}@ml-connector", &fingerprint(po)[..20], po.po_number, tenant)
+    format!(
+        "{}.{}.{}@ml-connector",
+        &fingerprint(po)[..20],
+        po.po_number,
+        tenant
+    )
 }

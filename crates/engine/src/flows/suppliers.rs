@@ -17,7 +17,10 @@ use crate::window::advance;
 
 pub(crate) async fn run(run: &Run<'_>) -> Result<(), SyncError> {
     let mut seen: HashSet<AddressNumber> = HashSet::new();
-    for (table, name) in [(SupplierTable::F0401, "suppliers/F0401"), (SupplierTable::F0101, "suppliers/F0101")] {
+    for (table, name) in [
+        (SupplierTable::F0401, "suppliers/F0401"),
+        (SupplierTable::F0101, "suppliers/F0101"),
+    ] {
         let (cursor, window) = jde_window(run, name).await?;
         let mut pages = run.e.jde.supplier_keys_changed(table, &window);
         let mut max: Option<JdeStamp> = None;
@@ -33,7 +36,8 @@ pub(crate) async fn run(run: &Run<'_>) -> Result<(), SyncError> {
                     an8s.push(an8);
                 }
             }
-            let cursor_value = advance(cursor, max, &window).map(|c| (name.to_owned(), c.to_cursor()));
+            let cursor_value =
+                advance(cursor, max, &window).map(|c| (name.to_owned(), c.to_cursor()));
             if an8s.is_empty() {
                 finish(run, Default::default(), None, cursor_value).await?;
                 continue;
@@ -46,7 +50,10 @@ pub(crate) async fn run(run: &Run<'_>) -> Result<(), SyncError> {
 }
 
 /// Reads these suppliers afresh and delivers them.
-pub(crate) async fn deliver_suppliers(run: &Run<'_>, an8s: &[AddressNumber]) -> Result<(mlc_store::Commit, Option<crate::ports::RemoteError>), SyncError> {
+pub(crate) async fn deliver_suppliers(
+    run: &Run<'_>,
+    an8s: &[AddressNumber],
+) -> Result<(mlc_store::Commit, Option<crate::ports::RemoteError>), SyncError> {
     let suppliers = run.e.jde.suppliers(an8s).await?;
     let items = suppliers
         .into_iter()
@@ -65,7 +72,14 @@ pub(crate) async fn deliver_suppliers(run: &Run<'_>, an8s: &[AddressNumber]) -> 
         let active = out.active;
         async move {
             let id = jag.upsert_supplier(&out).await?;
-            Ok(Written { remote_id: id, status: if active { LedgerStatus::Synced } else { LedgerStatus::Inactive } })
+            Ok(Written {
+                remote_id: id,
+                status: if active {
+                    LedgerStatus::Synced
+                } else {
+                    LedgerStatus::Inactive
+                },
+            })
         }
     })
     .await

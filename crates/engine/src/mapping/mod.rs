@@ -1,5 +1,6 @@
 //! Field mapping between the two systems, one file per document type. This is the one place to
 //! read when a field lands wrong; `docs/mapping.md` documents each field.
+pub mod invoice;
 pub mod purchase_order;
 pub mod supplier;
 pub mod voucher;
@@ -20,7 +21,11 @@ pub struct MappingError {
 impl MappingError {
     /// A mapping error on `field`.
     pub fn new(field: impl Into<String>, reason: impl Into<String>) -> Self {
-        Self { field: field.into(), reason: reason.into(), kind: "mapping" }
+        Self {
+            field: field.into(),
+            reason: reason.into(),
+            kind: "mapping",
+        }
     }
     /// With a more specific reason word.
     pub fn kind(mut self, kind: &'static str) -> Self {

@@ -74,10 +74,16 @@ pub struct PoOut {
 /// Maps a PO whose supplier is known in JAGGAER as `bravo_id`.
 pub fn map_po(po: &PurchaseOrder, bravo_id: &str) -> Result<PoOut, MappingError> {
     if po.lines.is_empty() {
-        return Err(MappingError::new("F4311", format!("PO {} has no lines", po.key)));
+        return Err(MappingError::new(
+            "F4311",
+            format!("PO {} has no lines", po.key),
+        ));
     }
     if po.currency.trim().is_empty() {
-        return Err(MappingError::new("F4301.CRCD", format!("PO {} has no currency", po.key)));
+        return Err(MappingError::new(
+            "F4301.CRCD",
+            format!("PO {} has no currency", po.key),
+        ));
     }
     let mut lines: Vec<PoLineOut> = po
         .lines
@@ -104,7 +110,13 @@ pub fn map_po(po: &PurchaseOrder, bravo_id: &str) -> Result<PoOut, MappingError>
     } else {
         PoStatus::Open
     };
-    let total = po.lines.iter().filter(|l| l.status != PoStatus::Cancelled).map(|l| l.extended_price).sum::<Decimal>().normalize();
+    let total = po
+        .lines
+        .iter()
+        .filter(|l| l.status != PoStatus::Cancelled)
+        .map(|l| l.extended_price)
+        .sum::<Decimal>()
+        .normalize();
     Ok(PoOut {
         po_number: po.key.to_string(),
         supplier_bravo_id: bravo_id.to_owned(),

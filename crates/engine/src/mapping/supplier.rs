@@ -42,7 +42,10 @@ pub struct SupplierOut {
 /// Maps a supplier, refusing one without a name (JAGGAER requires it).
 pub fn map_supplier(s: &Supplier) -> Result<SupplierOut, MappingError> {
     if s.name.trim().is_empty() {
-        return Err(MappingError::new("F0101.ALPH", format!("supplier {} has no name", s.an8)));
+        return Err(MappingError::new(
+            "F0101.ALPH",
+            format!("supplier {} has no name", s.an8),
+        ));
     }
     Ok(SupplierOut {
         ext_code: s.an8.to_string(),

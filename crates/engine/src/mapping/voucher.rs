@@ -81,11 +81,17 @@ pub struct VoucherPlan {
 /// The voucher transaction number for a JAGGAER invoice id: `JG` + id, at most 22 characters
 /// (longer ids are shortened to a stable hash).
 pub fn edtn_for(invoice_id: &str) -> String {
-    let id: String = invoice_id.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
+    let id: String = invoice_id
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .collect();
     if id.len() + 2 <= 22 {
         format!("JG{id}")
     } else {
-        format!("JH{}", &mlc_core::fingerprint::fingerprint(invoice_id)[..20])
+        format!(
+            "JH{}",
+            &mlc_core::fingerprint::fingerprint(invoice_id)[..20]
+        )
     }
 }
 
@@ -98,14 +104,21 @@ pub fn parse_coding(
     account_field: &str,
     cc_field: &str,
 ) -> Result<(AccountNumber, String), MappingError> {
-    let acct_raw = account.map(str::trim).filter(|s| !s.is_empty()).ok_or_else(|| {
-        MappingError::new(format!("{field_prefix}.{account_field}"), "missing: the invoice has no GL account coding")
-    })?;
+    let acct_raw = account
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| {
+            MappingError::new(
+                format!("{field_prefix}.{account_field}"),
+                "missing: the invoice has no GL account coding",
+            )
+        })?;
     let cc = cost_center.map(str::trim).filter(|s| !s.is_empty());
     match format {
         AccountFormat::Full => {
-            let acct = AccountNumber::from_str(acct_raw)
-                .map_err(|e| MappingError::new(format!("{field_prefix}.{account_field}"), e.to_string()))?;
+            let acct = AccountNumber::from_str(acct_raw).map_err(|e| {
+                MappingError::new(format!("{field_prefix}.{account_field}"), e.to_string())
+            })?;
             // With full accounts the business unit is the account's; a cost center that says
             // otherwise is a coding mistake AP must see, not something to guess about.
             if let Some(cc) = cc
@@ -113,7 +126,10 @@ pub fn parse_coding(
             {
                 return Err(MappingError::new(
                     format!("{field_prefix}.{cc_field}"),
-                    format!("{cc:?} does not match the business unit {:?} of account {acct}", acct.bu),
+                    format!(
+                        "{cc:?} does not match the business unit {:?} of account {acct}",
+                        acct.bu
+                    ),
                 ));
             }
             let bu = acct.bu.clone();
@@ -127,7 +143,10 @@ pub fn parse_coding(
             let obj = parts.next().unwrap_or_default();
             let sub = parts.next().unwrap_or_default();
             if obj.is_empty() || parts.next().is_some() {
-                return Err(MappingError::new(format!("{field_prefix}.{account_field}"), format!("{acct_raw:?} is not OBJ or OBJ.SUB")));
+                return Err(MappingError::new(
+                    format!("{field_prefix}.{account_field}"),
+                    format!("{acct_raw:?} is not OBJ or OBJ.SUB"),
+                ));
             }
             Ok((AccountNumber::new(bu, obj, sub), bu.to_owned()))
         }
@@ -135,29 +154,61 @@ pub fn parse_coding(
 }
 
 /// Builds the voucher for an invoice. `an8` is the supplier resolved through the cross reference.
-pub fn plan_voucher(inv: &Invoice, an8: AddressNumber, settings: &TenantSettings, refdata: &RefData) -> Result<VoucherPlan, MappingError> {
+pub fn plan_voucher(
+    inv: &Invoice,
+    an8: AddressNumber,
+    settings: &TenantSettings,
+    refdata: &RefData,
+) -> Result<VoucherPlan, MappingError> {
     let m = &settings.mapping;
-    let sign = if inv.kind == InvoiceKind::CreditMemo { Decimal::NEGATIVE_ONE } else { Decimal::ONE };
+    let sign = if inv.kind == InvoiceKind::CreditMemo {
+        Decimal::NEGATIVE_ONE
+    } else {
+        Decimal::ONE
+    };
     // JAGGAER sends a credit memo's amounts as positive numbers; a negative one is taken as is.
-    let signed = |d: Decimal| if inv.kind == InvoiceKind::CreditMemo { -d.abs() } else { d };
+    let signed = |d: Decimal| {
+        if inv.kind == InvoiceKind::CreditMemo {
+            -d.abs()
+        } else {
+            d
+        }
+    };
 
     // 1. Item distribution from lines and splits.
     let mut raw_lines: Vec<(AccountNumber, String, Decimal, String)> = Vec::new();
     for line in &inv.lines {
         let prefix = format!("line {}", line.line_number);
         if line.splits.is_empty() {
-            let (acct, bu) = parse_coding(line.account.as_deref(), line.cost_center.as_deref(), m.account_format, &prefix, &m.gl_account_field, &m.cost_center_field)?;
+            let (acct, bu) = parse_coding(
+                line.account.as_deref(),
+                line.cost_center.as_deref(),
+                m.account_format,
+                &prefix,
+                &m.gl_account_field,
+                &m.cost_center_field,
+            )?;
             raw_lines.push((acct, bu, signed(line.amount), line.description.clone()));
         } else {
             for (i, s) in line.splits.iter().enumerate() {
                 let sp = format!("{prefix} split {}", i + 1);
-                let (acct, bu) = parse_coding(s.account.as_deref(), s.cost_center.as_deref(), m.account_format, &sp, &m.gl_account_field, &m.cost_center_field)?;
+                let (acct, bu) = parse_coding(
+                    s.account.as_deref(),
+                    s.cost_center.as_deref(),
+                    m.account_format,
+                    &sp,
+                    &m.gl_account_field,
+                    &m.cost_center_field,
+                )?;
                 raw_lines.push((acct, bu, signed(s.amount), line.description.clone()));
             }
         }
     }
     if raw_lines.is_empty() {
-        return Err(MappingError::new("lineList", "the invoice has no lines to distribute"));
+        return Err(MappingError::new(
+            "lineList",
+            "the invoice has no lines to distribute",
+        ));
     }
 
     // 2. Company from the first line's business unit.
@@ -179,7 +230,11 @@ pub fn plan_voucher(inv: &Invoice, an8: AddressNumber, settings: &TenantSettings
         (c.discount, &charges.discount, "Discount"),
     ] {
         if !amount.is_zero() {
-            let amt = if what == "Discount" { -amount.abs() } else { amount };
+            let amt = if what == "Discount" {
+                -amount.abs()
+            } else {
+                amount
+            };
             raw_lines.push((acct.clone(), acct.bu.clone(), amt * sign, what.to_owned()));
         }
     }
@@ -188,7 +243,12 @@ pub fn plan_voucher(inv: &Invoice, an8: AddressNumber, settings: &TenantSettings
     match m.tax {
         TaxMode::Line => {
             if !tax.is_zero() {
-                raw_lines.push((charges.tax.clone(), charges.tax.bu.clone(), tax, "Tax".to_owned()));
+                raw_lines.push((
+                    charges.tax.clone(),
+                    charges.tax.bu.clone(),
+                    tax,
+                    "Tax".to_owned(),
+                ));
             }
         }
         TaxMode::Jde => {
@@ -203,15 +263,28 @@ pub fn plan_voucher(inv: &Invoice, an8: AddressNumber, settings: &TenantSettings
         let field = format!("distribution line {} account {}", i + 1, acct);
         match refdata.accounts.get(&acct.to_string()) {
             None => return Err(MappingError::new(field, "unknown in JDE (F0901)")),
-            Some(a) if !a.postable => return Err(MappingError::new(field, "not postable in JDE (F0901 posting edit code)")),
+            Some(a) if !a.postable => {
+                return Err(MappingError::new(
+                    field,
+                    "not postable in JDE (F0901 posting edit code)",
+                ));
+            }
             Some(_) => {}
         }
         match refdata.business_units.get(bu) {
-            None => return Err(MappingError::new(format!("distribution line {} business unit {bu}", i + 1), "unknown in JDE (F0006)")),
+            None => {
+                return Err(MappingError::new(
+                    format!("distribution line {} business unit {bu}", i + 1),
+                    "unknown in JDE (F0006)",
+                ));
+            }
             Some(b) if b.company != company => {
                 return Err(MappingError::new(
                     format!("distribution line {} business unit {bu}", i + 1),
-                    format!("belongs to company {}, the voucher's company is {company}", b.company),
+                    format!(
+                        "belongs to company {}, the voucher's company is {company}",
+                        b.company
+                    ),
                 ));
             }
             Some(_) => {}
@@ -228,7 +301,11 @@ pub fn plan_voucher(inv: &Invoice, an8: AddressNumber, settings: &TenantSettings
     if (unrounded_sum - target).abs() > tolerance {
         return Err(MappingError::new(
             "header.total",
-            format!("does not tie: lines, charges and tax add up to {} {currency} but the invoice total is {} {currency}", round(unrounded_sum, decimals) + tax_amount.unwrap_or_default(), gross),
+            format!(
+                "does not tie: lines, charges and tax add up to {} {currency} but the invoice total is {} {currency}",
+                round(unrounded_sum, decimals) + tax_amount.unwrap_or_default(),
+                gross
+            ),
         ));
     }
     let amounts: Vec<Decimal> = raw_lines.iter().map(|l| l.2).collect();
@@ -237,13 +314,15 @@ pub fn plan_voucher(inv: &Invoice, an8: AddressNumber, settings: &TenantSettings
         .into_iter()
         .zip(rounded)
         .enumerate()
-        .map(|(i, ((account, business_unit, _, explanation), amount))| VoucherLine {
-            line: i as u32 + 1,
-            account,
-            business_unit,
-            amount,
-            explanation: explanation.chars().take(30).collect(),
-        })
+        .map(
+            |(i, ((account, business_unit, _, explanation), amount))| VoucherLine {
+                line: i as u32 + 1,
+                account,
+                business_unit,
+                amount,
+                explanation: explanation.chars().take(30).collect(),
+            },
+        )
         .collect();
 
     let company_info = refdata.companies.get(&company);
@@ -253,7 +332,10 @@ pub fn plan_voucher(inv: &Invoice, an8: AddressNumber, settings: &TenantSettings
     };
 
     // 6. Dates in the JDE server's time zone; the closed-period rule.
-    let invoice_date = inv.invoice_date.to_zoned(settings.jde_timezone.clone()).date();
+    let invoice_date = inv
+        .invoice_date
+        .to_zoned(settings.jde_timezone.clone())
+        .date();
     let mut gl_date = invoice_date;
     let mut moved = None;
     if let Some(open_from) = company_info.and_then(|c| c.open_from())
@@ -274,7 +356,10 @@ pub fn plan_voucher(inv: &Invoice, an8: AddressNumber, settings: &TenantSettings
         }
     }
 
-    let po = inv.po_number.as_deref().and_then(|p| OrderKey::from_str(p).ok());
+    let po = inv
+        .po_number
+        .as_deref()
+        .and_then(|p| OrderKey::from_str(p).ok());
     Ok(VoucherPlan {
         edtn: edtn_for(&inv.id.0),
         an8,
@@ -286,8 +371,16 @@ pub fn plan_voucher(inv: &Invoice, an8: AddressNumber, settings: &TenantSettings
         mode,
         gross,
         tax_amount: tax_amount.map(|t| round(t, decimals)),
-        tax_area: if tax_amount.is_some() { inv.tax_area.clone() } else { None },
-        tax_explanation: if tax_amount.is_some() { Some("V".to_owned()) } else { None },
+        tax_area: if tax_amount.is_some() {
+            inv.tax_area.clone()
+        } else {
+            None
+        },
+        tax_explanation: if tax_amount.is_some() {
+            Some("V".to_owned())
+        } else {
+            None
+        },
         po,
         remark: inv.id.0.clone(),
         lines,

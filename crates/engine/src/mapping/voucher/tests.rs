@@ -61,24 +61,70 @@ pub(crate) fn refdata() -> RefData {
     for (bu, co) in [("200", "00200"), ("210", "00200"), ("300", "00300")] {
         r.business_units.insert(
             bu.into(),
-            BusinessUnit { code: BusinessUnitCode::new(bu), company: co.into(), description: format!("BU {bu}"), kind: "IS".into() },
+            BusinessUnit {
+                code: BusinessUnitCode::new(bu),
+                company: co.into(),
+                description: format!("BU {bu}"),
+                kind: "IS".into(),
+            },
         );
         for obj in ["2310", "6110", "6210", "6290", "6295"] {
             let a = AccountNumber::new(bu, obj, "");
-            r.accounts.insert(a.to_string(), GlAccount { account: a, aid: String::new(), company: co.into(), description: obj.into(), postable: true });
+            r.accounts.insert(
+                a.to_string(),
+                GlAccount {
+                    account: a,
+                    aid: String::new(),
+                    company: co.into(),
+                    description: obj.into(),
+                    postable: true,
+                },
+            );
         }
     }
     let np = AccountNumber::new("200", "6100", "");
-    r.accounts.insert(np.to_string(), GlAccount { account: np, aid: String::new(), company: "00200".into(), description: "header".into(), postable: false });
-    r.companies.insert("00200".into(), CompanyInfo { company: "00200".into(), currency: "USD".into(), fiscal_year_start: Some(date(2026, 1, 1)), current_period: Some(11) });
-    r.companies.insert("00300".into(), CompanyInfo { company: "00300".into(), currency: "EUR".into(), fiscal_year_start: None, current_period: None });
+    r.accounts.insert(
+        np.to_string(),
+        GlAccount {
+            account: np,
+            aid: String::new(),
+            company: "00200".into(),
+            description: "header".into(),
+            postable: false,
+        },
+    );
+    r.companies.insert(
+        "00200".into(),
+        CompanyInfo {
+            company: "00200".into(),
+            currency: "USD".into(),
+            fiscal_year_start: Some(date(2026, 1, 1)),
+            current_period: Some(11),
+        },
+    );
+    r.companies.insert(
+        "00300".into(),
+        CompanyInfo {
+            company: "00300".into(),
+            currency: "EUR".into(),
+            fiscal_year_start: None,
+            current_period: None,
+        },
+    );
     r.currency_decimals.insert("JPY".into(), 0);
     r.currency_decimals.insert("USD".into(), 2);
     r
 }
 
 fn line(n: u32, amount: &str, account: &str, cc: &str) -> InvoiceLine {
-    InvoiceLine { line_number: n, description: format!("Item {n}"), amount: d(amount), account: Some(account.into()), cost_center: Some(cc.into()), splits: vec![] }
+    InvoiceLine {
+        line_number: n,
+        description: format!("Item {n}"),
+        amount: d(amount),
+        account: Some(account.into()),
+        cost_center: Some(cc.into()),
+        splits: vec![],
+    }
 }
 
 fn invoice(lines: Vec<InvoiceLine>, gross: &str) -> Invoice {
@@ -107,7 +153,13 @@ fn sum(p: &VoucherPlan) -> Decimal {
 
 #[test]
 fn simple_invoice_maps_field_by_field() {
-    let inv = invoice(vec![line(1, "600.00", "200.6110", "200"), line(2, "400.00", "210.6110", "210")], "1000.00");
+    let inv = invoice(
+        vec![
+            line(1, "600.00", "200.6110", "200"),
+            line(2, "400.00", "210.6110", "210"),
+        ],
+        "1000.00",
+    );
     let p = plan_voucher(&inv, AddressNumber(4242), &settings(), &refdata()).unwrap();
     assert_eq!(p.edtn, "JG98765");
     assert_eq!(p.company, "00200");
@@ -124,10 +176,20 @@ fn simple_invoice_maps_field_by_field() {
 fn tax_charges_and_discount_become_lines_that_sum_to_gross() {
     let mut inv = invoice(vec![line(1, "1000.00", "200.6110", "200")], "1102.50");
     inv.tax = d("82.50");
-    inv.charges = Charges { freight: d("25.00"), handling: d("5.00"), misc: d("10.00"), discount: d("20.00") };
+    inv.charges = Charges {
+        freight: d("25.00"),
+        handling: d("5.00"),
+        misc: d("10.00"),
+        discount: d("20.00"),
+    };
     let p = plan_voucher(&inv, AddressNumber(4242), &settings(), &refdata()).unwrap();
     let accounts: Vec<String> = p.lines.iter().map(|l| l.account.to_string()).collect();
-    assert_eq!(accounts, ["200.6110", "200.6210", "200.6210", "200.6290", "200.6295", "200.2310"]);
+    assert_eq!(
+        accounts,
+        [
+            "200.6110", "200.6210", "200.6210", "200.6290", "200.6295", "200.2310"
+        ]
+    );
     assert_eq!(p.lines[4].amount, d("-20.00"));
     assert_eq!(sum(&p), d("1102.50"));
 }
@@ -151,14 +213,30 @@ fn yen_is_rounded_to_zero_decimals_with_remainder_on_largest_line() {
     inv.currency = "JPY".into();
     inv.lines = vec![InvoiceLine {
         splits: vec![
-            Split { account: Some("200.6110".into()), cost_center: Some("200".into()), amount: d("3333.6") },
-            Split { account: Some("210.6110".into()), cost_center: Some("210".into()), amount: d("6667.4") },
+            Split {
+                account: Some("200.6110".into()),
+                cost_center: Some("200".into()),
+                amount: d("3333.6"),
+            },
+            Split {
+                account: Some("210.6110".into()),
+                cost_center: Some("210".into()),
+                amount: d("6667.4"),
+            },
         ],
         ..line(1, "10001", "", "")
     }];
     let p = plan_voucher(&inv, AddressNumber(4242), &settings(), &refdata()).unwrap();
-    assert_eq!(p.mode, CurrencyMode::Foreign, "JPY invoice in a USD company");
-    assert!(p.lines.iter().all(|l| l.amount.scale() == 0 || l.amount.fract().is_zero()));
+    assert_eq!(
+        p.mode,
+        CurrencyMode::Foreign,
+        "JPY invoice in a USD company"
+    );
+    assert!(
+        p.lines
+            .iter()
+            .all(|l| l.amount.scale() == 0 || l.amount.fract().is_zero())
+    );
     assert_eq!(sum(&p), d("10001"));
 }
 
@@ -189,20 +267,67 @@ fn company_comes_from_first_business_unit_and_uses_its_charge_accounts() {
 fn bad_coding_names_the_field() {
     let s = settings();
     let r = refdata();
-    let e = plan_voucher(&invoice(vec![line(1, "1", "999.6110", "")], "1"), AddressNumber(1), &s, &r).unwrap_err();
+    let e = plan_voucher(
+        &invoice(vec![line(1, "1", "999.6110", "")], "1"),
+        AddressNumber(1),
+        &s,
+        &r,
+    )
+    .unwrap_err();
     assert!(e.field.contains("999.6110"), "{e}");
-    let e = plan_voucher(&invoice(vec![line(1, "1", "200.6100", "200")], "1"), AddressNumber(1), &s, &r).unwrap_err();
+    let e = plan_voucher(
+        &invoice(vec![line(1, "1", "200.6100", "200")], "1"),
+        AddressNumber(1),
+        &s,
+        &r,
+    )
+    .unwrap_err();
     assert!(e.reason.contains("not postable"), "{e}");
-    let e = plan_voucher(&invoice(vec![line(1, "1", "200.6110", "300")], "1"), AddressNumber(1), &s, &r).unwrap_err();
+    let e = plan_voucher(
+        &invoice(vec![line(1, "1", "200.6110", "300")], "1"),
+        AddressNumber(1),
+        &s,
+        &r,
+    )
+    .unwrap_err();
     assert_eq!(e.field, "line 1.CostCenter", "{e}");
-    let e = plan_voucher(&invoice(vec![line(1, "1", "200.6110", "200"), line(2, "1", "300.6110", "300")], "2"), AddressNumber(1), &s, &r)
-        .unwrap_err();
+    let e = plan_voucher(
+        &invoice(
+            vec![
+                line(1, "1", "200.6110", "200"),
+                line(2, "1", "300.6110", "300"),
+            ],
+            "2",
+        ),
+        AddressNumber(1),
+        &s,
+        &r,
+    )
+    .unwrap_err();
     assert!(e.reason.contains("company 00300"), "{e}");
-    let e = plan_voucher(&invoice(vec![line(2, "1", "", "200")], "1"), AddressNumber(1), &s, &r).unwrap_err();
+    let e = plan_voucher(
+        &invoice(vec![line(2, "1", "", "200")], "1"),
+        AddressNumber(1),
+        &s,
+        &r,
+    )
+    .unwrap_err();
     assert_eq!(e.field, "line 2.Account");
-    let e = plan_voucher(&invoice(vec![line(1, "1", "200-6110", "200")], "1"), AddressNumber(1), &s, &r).unwrap_err();
+    let e = plan_voucher(
+        &invoice(vec![line(1, "1", "200-6110", "200")], "1"),
+        AddressNumber(1),
+        &s,
+        &r,
+    )
+    .unwrap_err();
     assert_eq!(e.field, "line 1.Account");
-    let e = plan_voucher(&invoice(vec![line(1, "100.00", "200.6110", "200")], "150.00"), AddressNumber(1), &s, &r).unwrap_err();
+    let e = plan_voucher(
+        &invoice(vec![line(1, "100.00", "200.6110", "200")], "150.00"),
+        AddressNumber(1),
+        &s,
+        &r,
+    )
+    .unwrap_err();
     assert_eq!(e.field, "header.total");
 }
 
@@ -232,7 +357,13 @@ fn closed_period_moves_gl_date_or_quarantines() {
 fn object_account_format_takes_bu_from_cost_center() {
     let mut s = settings();
     s.mapping.account_format = AccountFormat::Object;
-    let p = plan_voucher(&invoice(vec![line(1, "5.00", "6110", "210")], "5.00"), AddressNumber(1), &s, &refdata()).unwrap();
+    let p = plan_voucher(
+        &invoice(vec![line(1, "5.00", "6110", "210")], "5.00"),
+        AddressNumber(1),
+        &s,
+        &refdata(),
+    )
+    .unwrap();
     assert_eq!(p.lines[0].account.to_string(), "210.6110");
 }
 

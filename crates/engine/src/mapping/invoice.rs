@@ -1,0 +1,207 @@
+//! JAGGAER invoice (J1P JSON, or cXML InvoiceDetailRequest) → the domain invoice the voucher
+//! mapping works from.
+//!
+//! | Domain | J1P | cXML |
+//! |---|---|---|
+//! | id | `header.invoiceId` | `<sender identity>-<invoiceID>` |
+//! | number | `header.supplierInvoiceNumber` (else `invoiceNumber`) | `InvoiceDetailRequestHeader@invoiceID` |
+//! | kind | `header.invoiceType` = `Credit Memo` | `purpose` = `creditMemo` / `lineLevelCreditMemo` |
+//! | supplier | `header.supplier.id` (bravoId), `supplierNumber` (AN8) | Sender/From identity as supplier number |
+//! | invoice date | `header.invoiceDate` | `invoiceDate` |
+//! | currency, gross | `header.total` | `GrossAmount` (else `NetAmount`), its currency |
+//! | tax | `taxCharge1 + taxCharge2` | `Tax` |
+//! | freight, handling, misc, discount | `shippingCharge`, `handlingCharge`, Σ `miscFee`, `discountAmount` | `ShippingAmount`, `SpecialHandlingAmount`, –, `InvoiceDetailDiscount` |
+//! | status | `paymentStatus` | `Payable` (a supplier's invoice is ready once received) |
+//! | PO | first line's `poNumber` | `OrderReference@orderID` |
+//! | line amount | `quantity × unitPrice` | `SubtotalAmount` (else quantity × unit price) |
+//! | line coding | line custom fields `Account`/`CostCenter`, else the header's; splits | `Distribution/Accounting` segments named like the fields |
+use jiff::Timestamp;
+use mlc_core::Decimal;
+use mlc_core::ids::JaggaerId;
+use mlc_core::model::{Charges, Invoice, InvoiceKind, InvoiceLine, Split};
+use mlc_jaggaer::cxml::{CxmlDistribution, CxmlInvoice};
+use mlc_jaggaer::{InvoiceDetail, SplitKind};
+
+use super::MappingError;
+use crate::settings::MappingSettings;
+
+fn ts(field: &str, s: Option<&str>) -> Result<Timestamp, MappingError> {
+    let s = s.ok_or_else(|| MappingError::new(field, "missing"))?;
+    if let Ok(t) = s.parse::<Timestamp>() {
+        return Ok(t);
+    }
+    // A bare date is taken as noon UTC, so it lands on the same day in any JDE time zone.
+    s.get(..10)
+        .and_then(|d| d.parse::<jiff::civil::Date>().ok())
+        .and_then(|d| d.at(12, 0, 0, 0).to_zoned(jiff::tz::TimeZone::UTC).ok())
+        .map(|z| z.timestamp())
+        .ok_or_else(|| MappingError::new(field, format!("{s:?} is not an ISO 8601 date")))
+}
+
+/// Maps a J1P invoice.
+pub fn from_j1p(d: &InvoiceDetail, m: &MappingSettings) -> Result<Invoice, MappingError> {
+    let h = &d.header;
+    let total = h
+        .total
+        .as_ref()
+        .ok_or_else(|| MappingError::new("header.total", "missing"))?;
+    let currency = total
+        .currency
+        .clone()
+        .filter(|c| !c.trim().is_empty())
+        .ok_or_else(|| MappingError::new("header.total.currency", "missing"))?;
+    let number = h
+        .supplier_invoice_number
+        .clone()
+        .or_else(|| h.invoice_number.clone())
+        .filter(|n| !n.trim().is_empty())
+        .ok_or_else(|| MappingError::new("header.supplierInvoiceNumber", "missing"))?;
+    let header_acct = h.custom_field(&m.gl_account_field).map(str::to_owned);
+    let header_cc = h.custom_field(&m.cost_center_field).map(str::to_owned);
+    let mut lines = Vec::new();
+    for (i, l) in d.lines().iter().enumerate() {
+        let n = l.line_number.unwrap_or(i as u32 + 1);
+        let amount = l.amount();
+        let mut splits = Vec::new();
+        for s in l.splits() {
+            let amt = match &s.kind {
+                SplitKind::Amount => s.value,
+                SplitKind::Percentage => amount * s.value / Decimal::ONE_HUNDRED,
+                SplitKind::Unknown(t) => {
+                    return Err(MappingError::new(
+                        format!("line {n}.split {}.distributionType", s.index),
+                        format!("unknown distribution type {t:?}"),
+                    ));
+                }
+            };
+            splits.push(Split {
+                account: s
+                    .fields
+                    .get(&m.gl_account_field)
+                    .cloned()
+                    .or_else(|| header_acct.clone()),
+                cost_center: s
+                    .fields
+                    .get(&m.cost_center_field)
+                    .cloned()
+                    .or_else(|| header_cc.clone()),
+                amount: amt,
+            });
+        }
+        lines.push(InvoiceLine {
+            line_number: n,
+            description: l.item.description.clone().unwrap_or_default(),
+            amount,
+            account: l
+                .custom_field(&m.gl_account_field)
+                .map(str::to_owned)
+                .or_else(|| header_acct.clone()),
+            cost_center: l
+                .custom_field(&m.cost_center_field)
+                .map(str::to_owned)
+                .or_else(|| header_cc.clone()),
+            splits,
+        });
+    }
+    Ok(Invoice {
+        id: h.invoice_id.clone(),
+        number,
+        kind: if h.is_credit_memo() {
+            InvoiceKind::CreditMemo
+        } else {
+            InvoiceKind::Invoice
+        },
+        supplier_id: h.supplier.as_ref().and_then(|s| s.id.clone()),
+        supplier_number: h.supplier.as_ref().and_then(|s| s.supplier_number.clone()),
+        invoice_date: ts("header.invoiceDate", h.invoice_date.as_deref())?,
+        currency,
+        gross: total.value,
+        tax: h.tax_charge1 + h.tax_charge2,
+        tax_area: None,
+        charges: Charges {
+            freight: h.shipping_charge,
+            handling: h.handling_charge,
+            misc: h.misc_fee_list.misc_fee.iter().map(|f| f.fee).sum(),
+            discount: h.discount_amount,
+        },
+        status: h.payment_status.clone().unwrap_or_default(),
+        po_number: d.lines().iter().find_map(|l| l.po_number.clone()),
+        lines,
+        last_update: h.last_update.unwrap_or_else(Timestamp::now),
+    })
+}
+
+/// Maps an inbound cXML invoice. Its id is `<sender identity>-<invoiceID>`, stable across resends.
+pub fn from_cxml(c: &CxmlInvoice, m: &MappingSettings) -> Result<Invoice, MappingError> {
+    let sender = c
+        .sender
+        .first()
+        .or(c.from.first())
+        .map(|s| s.identity.clone())
+        .unwrap_or_default();
+    let seg = |d: &CxmlDistribution, name: &str| d.segments.get(name).cloned();
+    let mut lines = Vec::new();
+    for l in &c.lines {
+        let amount = l
+            .subtotal
+            .unwrap_or_else(|| l.quantity * l.unit_price.unwrap_or_default());
+        let (account, cost_center, splits) = match l.distributions.as_slice() {
+            [] => (None, None, vec![]),
+            [d] => (
+                seg(d, &m.gl_account_field),
+                seg(d, &m.cost_center_field),
+                vec![],
+            ),
+            many => (
+                None,
+                None,
+                many.iter()
+                    .map(|d| Split {
+                        account: seg(d, &m.gl_account_field),
+                        cost_center: seg(d, &m.cost_center_field),
+                        amount: d.charge,
+                    })
+                    .collect(),
+            ),
+        };
+        lines.push(InvoiceLine {
+            line_number: l.invoice_line_number,
+            description: l.description.clone().unwrap_or_default(),
+            amount,
+            account,
+            cost_center,
+            splits,
+        });
+    }
+    let s = &c.summary;
+    let charges = Charges {
+        freight: s.shipping.unwrap_or_default(),
+        handling: s.special_handling.unwrap_or_default(),
+        misc: Decimal::ZERO,
+        discount: s.discount.unwrap_or_default().abs(),
+    };
+    Ok(Invoice {
+        id: JaggaerId(format!("{sender}-{}", c.invoice_id)),
+        number: c.invoice_id.clone(),
+        kind: if c.is_credit() {
+            InvoiceKind::CreditMemo
+        } else {
+            InvoiceKind::Invoice
+        },
+        supplier_id: None,
+        supplier_number: Some(sender),
+        invoice_date: ts(
+            "InvoiceDetailRequestHeader@invoiceDate",
+            Some(&c.invoice_date),
+        )?,
+        currency: c.currency.clone(),
+        gross: s.gross.unwrap_or(s.net).abs(),
+        tax: s.tax.abs(),
+        tax_area: None,
+        charges,
+        status: "Payable".into(),
+        po_number: c.order_ids.first().cloned(),
+        lines,
+        last_update: ts("cXML@timestamp", Some(&c.timestamp)).unwrap_or_else(|_| Timestamp::now()),
+    })
+}
