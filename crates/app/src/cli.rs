@@ -90,6 +90,222 @@ pub(crate) enum Command {
     Migrate,
     /// Show, per tenant: watermarks, last run, quarantine size and next run.
     Status(StatusArgs),
+    /// See the whole product work in a minute, with nothing to set up.
+    ///
+    /// Starts simulators of the JDE AIS Server and of JAGGAER on loopback with generated,
+    /// realistic data, keeps a store, vault and config in ./ml-connector-demo/, runs a first
+    /// full sync (suppliers and GL/cost centers, then POs, then invoices), lets the simulators
+    /// make changes, runs an incremental sync, and prints what moved and where to look next.
+    Demo(DemoArgs),
+    /// Run one sync cycle now, in dependency order, and exit.
+    ///
+    /// Order: suppliers, accounts (GL accounts and cost centers), purchase-orders, invoices.
+    /// Records that cannot be synced go to the quarantine; the run still succeeds (exit 0).
+    Sync(SyncArgs),
+    /// Run the service: scheduled cycles, /metrics, /healthz, /readyz, inbound cXML invoices.
+    ///
+    /// Stops gracefully on SIGTERM/SIGINT. With a PostgreSQL store, start as many as you like:
+    /// they share the tenants through leases.
+    Run(RunArgs),
+    /// Pause or resume a tenant (month-end close, maintenance windows).
+    #[command(subcommand)]
+    Tenant(TenantCommand),
+    /// The full trail of one record, oldest first.
+    ///
+    /// RECORD is KIND:TENANT:KEY, e.g. po:acme:00200-OP-4711, invoice:acme:98765,
+    /// supplier:acme:4242.
+    Audit(AuditArgs),
+    /// Records that could not be synced: list, show, retry or discard them.
+    #[command(subcommand)]
+    Quarantine(QuarantineCommand),
+    /// Compare both systems for synced records; exit 3 when there are differences.
+    Reconcile(ReconcileArgs),
+    /// Move an entity's cursor back to DATE and resync from there, without duplicates.
+    Backfill(BackfillArgs),
+    /// Check each system of each tenant: one login (never retried), one cheap read.
+    Ping(PingArgs),
+    /// Run the two simulators standalone, to try the connector or other tools against them.
+    Sim(SimArgs),
+}
+
+/// `demo`.
+#[derive(Debug, Args)]
+pub(crate) struct DemoArgs {
+    /// Seed of the generated data.
+    #[arg(long, default_value_t = 42)]
+    pub(crate) seed: u64,
+    /// Amount of generated data.
+    #[arg(long, value_enum, default_value_t = DemoSize::Small)]
+    pub(crate) size: DemoSize,
+    /// Leave the simulators (and their addresses) up after the summary, until Ctrl-C.
+    #[arg(long)]
+    pub(crate) keep_running: bool,
+    /// Where to keep the demo's config, store and vault.
+    #[arg(long, value_name = "DIR", default_value = "ml-connector-demo")]
+    pub(crate) dir: PathBuf,
+}
+
+/// Data sizes of `demo` and `sim`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum DemoSize {
+    /// About 20 suppliers and 50 POs.
+    Small,
+    /// About 200 suppliers and 1,000 POs.
+    Medium,
+    /// 2,000 suppliers and 10,000 POs.
+    Large,
+}
+
+/// `sync`.
+#[derive(Debug, Args)]
+pub(crate) struct SyncArgs {
+    /// Only this tenant.
+    #[arg(long, value_name = "T")]
+    pub(crate) tenant: Option<String>,
+    /// Only these entities (repeatable): suppliers, accounts, purchase-orders, invoices.
+    #[arg(long = "entity", value_name = "E")]
+    pub(crate) entities: Vec<String>,
+    /// Print the summary as JSON on stdout.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+/// `run`.
+#[derive(Debug, Args)]
+pub(crate) struct RunArgs {
+    /// Listen address for the dashboard, metrics, health and inbound cXML [default: `[server] listen`].
+    #[arg(long, value_name = "ADDR")]
+    pub(crate) listen: Option<String>,
+}
+
+/// `tenant ...`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum TenantCommand {
+    /// Stop scheduling a tenant's cycles.
+    Pause {
+        /// Tenant id.
+        tenant: String,
+        /// Why (shown by `status`).
+        #[arg(long, default_value = "paused by an operator")]
+        reason: String,
+    },
+    /// Resume a paused tenant (also after a rejected login, once the credentials are fixed).
+    Resume {
+        /// Tenant id.
+        tenant: String,
+    },
+}
+
+/// `audit`.
+#[derive(Debug, Args)]
+pub(crate) struct AuditArgs {
+    /// KIND:TENANT:KEY, e.g. po:acme:00200-OP-4711.
+    pub(crate) record: String,
+    /// Only events at or after this time (RFC 3339, or yyyy-MM-dd).
+    #[arg(long, value_name = "TIME")]
+    pub(crate) since: Option<String>,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+/// `quarantine ...`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum QuarantineCommand {
+    /// Open entries (with --all, also retried, resolved and discarded ones).
+    List {
+        /// Include closed entries.
+        #[arg(long)]
+        all: bool,
+        /// Only this tenant.
+        #[arg(long, value_name = "T")]
+        tenant: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// One entry with its reason and original payload.
+    Show {
+        /// Entry id.
+        id: i64,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Read the record afresh from its source and send it again (after fixing the cause).
+    Retry {
+        /// Entry id.
+        #[arg(required_unless_present = "all")]
+        id: Option<i64>,
+        /// Retry every open entry.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Close an entry without sending it.
+    Discard {
+        /// Entry id.
+        id: i64,
+        /// Why (kept in the audit trail).
+        #[arg(long)]
+        reason: String,
+    },
+}
+
+/// `reconcile`.
+#[derive(Debug, Args)]
+pub(crate) struct ReconcileArgs {
+    /// Only this tenant.
+    #[arg(long, value_name = "T")]
+    pub(crate) tenant: Option<String>,
+    /// Print JSON.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+/// `backfill`.
+#[derive(Debug, Args)]
+pub(crate) struct BackfillArgs {
+    /// Tenant id.
+    #[arg(long, value_name = "T")]
+    pub(crate) tenant: String,
+    /// Entity: suppliers, accounts, purchase-orders, invoices.
+    #[arg(long, value_name = "E")]
+    pub(crate) entity: String,
+    /// First day to read again (yyyy-MM-dd).
+    #[arg(long, value_name = "DATE")]
+    pub(crate) since: String,
+}
+
+/// `ping`.
+#[derive(Debug, Args)]
+pub(crate) struct PingArgs {
+    /// Only this tenant.
+    #[arg(long, value_name = "T")]
+    pub(crate) tenant: Option<String>,
+    /// Also the AIS Tools release, read access per table, the voucher orchestration and each
+    /// JAGGAER path.
+    #[arg(long)]
+    pub(crate) deep: bool,
+}
+
+/// `sim`.
+#[derive(Debug, Args)]
+pub(crate) struct SimArgs {
+    /// Address of the JDE AIS simulator.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:9300")]
+    pub(crate) jde_addr: String,
+    /// Address of the JAGGAER simulator.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:9400")]
+    pub(crate) jaggaer_addr: String,
+    /// Seed of the generated data.
+    #[arg(long, default_value_t = 42)]
+    pub(crate) seed: u64,
+    /// Amount of generated data.
+    #[arg(long, value_enum, default_value_t = DemoSize::Small)]
+    pub(crate) size: DemoSize,
+    /// Fault profile: none, flaky (5xx, resets, slow), storm (token expiry and 429 storms).
+    #[arg(long, value_name = "PROFILE", default_value = "none")]
+    pub(crate) faults: String,
 }
 
 /// `init`.

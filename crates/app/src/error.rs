@@ -81,3 +81,10 @@ impl From<crate::config::ConfigError> for AppError {
 
 /// Result alias for commands.
 pub(crate) type AppResult<T = ()> = Result<T, AppError>;
+
+impl From<mlc_store::StoreError> for AppError {
+    fn from(e: mlc_store::StoreError) -> Self {
+        let error = anyhow::Error::new(e).context("state store error");
+        Self::failure(error)
+    }
+}

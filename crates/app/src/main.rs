@@ -19,6 +19,7 @@ mod config;
 mod error;
 mod server;
 mod telemetry;
+mod wiring;
 
 fn main() -> ExitCode {
     // clap exits with 2 on usage errors and 0 for --help/--version, as the interface requires.

@@ -101,6 +101,7 @@ impl Engine {
             refdata: OnceCell::new(),
         };
         let mut error = None;
+        let mut login_rejected = false;
         for entity in Entity::ALL.into_iter().filter(|e| entities.contains(e)) {
             run.counts
                 .lock()
@@ -116,6 +117,7 @@ impl Engine {
             };
             if let Err(e) = res {
                 tracing::error!(entity = %entity, error = %e, "Flow failed.");
+                login_rejected = e.is_login_rejected();
                 error = Some(format!("{entity}: {e}"));
                 // Dependency order: later flows rely on this one, so stop here.
                 break;
@@ -138,7 +140,20 @@ impl Engine {
                 .collect(),
             duration_ms: started.elapsed().as_millis() as u64,
             run_id: Some(run_id.0.clone()),
+            login_rejected,
         };
+        if login_rejected {
+            // Never retry a rejected login in a loop: it locks the customer's service account.
+            // The tenant stays paused until `tenant resume` (after the credentials are fixed).
+            let mut state = self.store.tenant_state(tenant).await?;
+            state.paused = true;
+            state.pause_reason = Some(format!(
+                "login rejected ({}); fix the credentials, then `ml-connector tenant resume {tenant}`",
+                error.as_deref().unwrap_or("")
+            ));
+            self.store.set_tenant_state(tenant, &state).await?;
+            tracing::error!(tenant = %tenant, "Login rejected: tenant paused.");
+        }
         let run_status = match status {
             SummaryStatus::Ok => RunStatus::Ok,
             SummaryStatus::Partial => RunStatus::Partial,
@@ -189,6 +204,7 @@ impl Engine {
                 .collect(),
             duration_ms: started.elapsed().as_millis() as u64,
             run_id: Some(run_id.0.clone()),
+            login_rejected: false,
         };
         let run_status = match status {
             SummaryStatus::Ok => RunStatus::Ok,

@@ -65,6 +65,9 @@ pub struct TenantSummary {
     /// The run id (for `audit` and `status`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub run_id: Option<String>,
+    /// The run failed because a login was rejected (the tenant is now paused).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub login_rejected: bool,
 }
 
 /// The whole `sync --json` object.

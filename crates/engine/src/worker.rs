@@ -186,9 +186,8 @@ async fn run_job(job: TenantJob, cfg: WorkerConfig) {
             if summary.status == SummaryStatus::Failed {
                 state.consecutive_failures += 1;
                 let err = summary.error.clone().unwrap_or_default();
-                if err.contains("login") && err.contains("reject") {
-                    state.paused = true;
-                    state.pause_reason = Some(format!("login rejected: {err}"));
+                if summary.login_rejected {
+                    // The engine paused the tenant already; keep its reason.
                     emit(
                         &cfg,
                         ServiceEvent::LoginRejected {

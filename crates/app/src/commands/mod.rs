@@ -1,10 +1,20 @@
 //! One file per command; [`dispatch`] picks one. Shared plumbing (loading the config, finding
 //! the master key, opening the vault and the store, the async runtime) lives here so commands
 //! stay short and the ones added later (`sync`, `run`, `demo`, ...) reuse it.
+pub(crate) mod audit;
+pub(crate) mod backfill;
 pub(crate) mod credentials;
+pub(crate) mod demo;
 pub(crate) mod init;
 pub(crate) mod migrate;
+pub(crate) mod ping;
+pub(crate) mod quarantine;
+pub(crate) mod reconcile;
+pub(crate) mod run;
+pub(crate) mod sim;
 pub(crate) mod status;
+pub(crate) mod sync;
+pub(crate) mod tenant;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -24,6 +34,16 @@ pub(crate) fn dispatch(cli: Cli) -> AppResult {
         Command::Credentials(cmd) => credentials::run(&cli.global, cmd),
         Command::Migrate => migrate::run(&cli.global),
         Command::Status(args) => status::run(&cli.global, args),
+        Command::Demo(args) => demo::run(&cli.global, args),
+        Command::Sync(args) => sync::run(&cli.global, args),
+        Command::Run(args) => run::run(&cli.global, args),
+        Command::Tenant(cmd) => tenant::run(&cli.global, cmd),
+        Command::Audit(args) => audit::run(&cli.global, args),
+        Command::Quarantine(cmd) => quarantine::run(&cli.global, cmd),
+        Command::Reconcile(args) => reconcile::run(&cli.global, args),
+        Command::Backfill(args) => backfill::run(&cli.global, args),
+        Command::Ping(args) => ping::run(&cli.global, args),
+        Command::Sim(args) => sim::run(&cli.global, args),
     }
 }
 

@@ -177,6 +177,7 @@ mod tests {
             entities,
             duration_ms: 1200,
             run_id: None,
+            login_rejected: false,
         });
         metrics::with_local_recorder(&recorder, || {
             record_event(&event);

@@ -1,0 +1,9 @@
+//! `demo` (being written).
+use anyhow::anyhow;
+
+use crate::cli::{GlobalArgs, DemoArgs};
+use crate::error::{AppError, AppResult};
+
+pub(crate) fn run(_global: &GlobalArgs, _args: &DemoArgs) -> AppResult {
+    Err(AppError::failure(anyhow!("`demo` is not available in this build yet")))
+}
