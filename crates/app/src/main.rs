@@ -18,6 +18,7 @@ mod commands;
 mod config;
 mod error;
 mod server;
+mod simulators;
 mod telemetry;
 mod wiring;
 
