@@ -21,7 +21,6 @@ pub(crate) enum Exit {
     /// Usage or configuration error.
     Usage = 2,
     /// `reconcile` found differences.
-    #[allow(dead_code)] // used by `reconcile`, which the lead adds
     Differences = 3,
 }
 

@@ -10,6 +10,7 @@
 //! - [`window`]: `(UPMJ, TDAY)` cursor windows (inclusive lookback, exclusive safety lag).
 //! - [`refdata`]: JDE master data vouchers are checked against.
 //! - [`settings`], [`summary`]: validated tenant settings and the `sync --json` summary.
+pub mod backfill;
 pub mod connectors;
 pub mod engine;
 mod flows;

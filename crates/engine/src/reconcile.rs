@@ -39,6 +39,12 @@ impl Engine {
     pub async fn reconcile(&self) -> Result<Report, SyncError> {
         let mut report = Report::default();
         let tenant = &self.settings.tenant;
+        // JAGGAER keeps more decimals than the currency has; JDE holds amounts rounded to the
+        // currency's decimals (F0013), as the voucher was built.
+        let refdata = crate::refdata::RefData {
+            currency_decimals: self.jde.currency_decimals().await?,
+            ..Default::default()
+        };
         // Invoices → vouchers.
         let processed = self
             .store
@@ -59,10 +65,12 @@ impl Engine {
             let record = l.record.to_string();
             let (_, decoded) = self.jag.invoice(&l.record.key).await?;
             let Ok(inv) = decoded else { continue };
+            let decimals = refdata.decimals(&inv.currency);
+            let gross = mlc_core::money::round(inv.gross, decimals);
             let expected = if inv.kind == mlc_core::model::InvoiceKind::CreditMemo {
-                -inv.gross.abs()
+                -gross.abs()
             } else {
-                inv.gross
+                gross
             };
             let lines = self.jde.distribution(&doc).await?;
             let f0911: Decimal = lines.iter().map(|g| g.amount).sum();
@@ -98,7 +106,7 @@ impl Engine {
             // F0911 carries the expense lines; with tax = "jde" JDE adds the tax itself.
             let expected_dist = expected
                 - if self.settings.mapping.tax == crate::settings::TaxMode::Jde {
-                    inv.tax
+                    mlc_core::money::round(inv.tax, decimals)
                 } else {
                     Decimal::ZERO
                 };

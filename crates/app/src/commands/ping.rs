@@ -1,9 +1,234 @@
-//! `ping` (being written).
+//! `ping [--tenant T] [--deep]`: for each system of each tenant, log in once and make one cheap
+//! read, reporting the round-trip time or the exact failure. A rejected login is reported and
+//! never retried (retrying locks JDE service accounts).
+//!
+//! `--deep` adds: the AIS Tools release (`defaultconfig`), read access to every JDE table the
+//! connector uses, the voucher orchestration's presence, and every configured JAGGAER path.
+use std::future::Future;
+use std::time::Instant;
+
 use anyhow::anyhow;
+use futures::StreamExt as _;
+use mlc_jde::{AisClient, JdeError, JdeRow, Query};
 
 use crate::cli::{GlobalArgs, PingArgs};
+use crate::commands::{block_on, load_settings, open_store};
 use crate::error::{AppError, AppResult};
+use crate::wiring::{self, TenantRuntime};
 
-pub(crate) fn run(_global: &GlobalArgs, _args: &PingArgs) -> AppResult {
-    Err(AppError::failure(anyhow!("`ping` is not available in this build yet")))
+pub(crate) fn run(global: &GlobalArgs, args: &PingArgs) -> AppResult {
+    let settings = load_settings(global)?;
+    let failures = block_on(async {
+        let store = open_store(&settings).await?;
+        let tenants = wiring::build_tenants(&settings, store, args.tenant.as_deref()).await?;
+        let mut failures = 0;
+        for rt in &tenants {
+            println!("Tenant {}", rt.settings.id);
+            failures += ping_jde(rt, args.deep).await;
+            failures += ping_jaggaer(rt, args.deep).await;
+        }
+        AppResult::Ok(failures)
+    })??;
+    if failures > 0 {
+        return Err(AppError::failure(anyhow!(
+            "{failures} check{} failed",
+            if failures == 1 { "" } else { "s" }
+        )));
+    }
+    Ok(())
+}
+
+/// The error with its causes (`transport error: ... : connection refused`).
+fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut cur = e.source();
+    while let Some(s) = cur {
+        let s_text = s.to_string();
+        if !text.contains(&s_text) {
+            text.push_str(": ");
+            text.push_str(&s_text);
+        }
+        cur = s.source();
+    }
+    text
+}
+
+fn line(ok: bool, what: &str, detail: impl std::fmt::Display) {
+    println!("  {} {what:<44} {detail}", if ok { "OK  " } else { "FAIL" });
+}
+
+async fn timed<T, E, F>(f: F) -> (Result<T, E>, u128)
+where
+    F: Future<Output = Result<T, E>>,
+{
+    let t = Instant::now();
+    let r = f.await;
+    (r, t.elapsed().as_millis())
+}
+
+async fn first_page<R: JdeRow>(ais: &AisClient) -> Result<usize, JdeError> {
+    let mut pages = Box::pin(ais.browse::<R>(Query::new(R::TABLE).page_size(1)));
+    match pages.next().await {
+        Some(Ok(rows)) => Ok(rows.len()),
+        Some(Err(e)) => Err(e),
+        None => Ok(0),
+    }
+}
+
+async fn ping_jde(rt: &TenantRuntime, deep: bool) -> u32 {
+    let ais = &rt.ais;
+    let url = ais.base_url().to_string();
+    let (login, ms) = timed(ais.login()).await;
+    match login {
+        Ok(s) => line(
+            true,
+            "JDE login",
+            format!(
+                "{ms} ms, {url} user {} env {} role {}",
+                s.username, s.environment, s.role
+            ),
+        ),
+        Err(e) => {
+            let hint = match &e {
+                JdeError::LoginRejected { .. } => {
+                    " (not retried: repeated failures lock the account; fix the password with \
+                     `ml-connector credentials set`)"
+                }
+                _ => "",
+            };
+            line(false, "JDE login", format!("{url}: {}{hint}", chain(&e)));
+            return 1;
+        }
+    }
+    let mut failures = 0;
+    let (read, ms) = timed(first_page::<mlc_jde::F0010Row>(ais)).await;
+    match read {
+        Ok(_) => line(true, "JDE read (F0010)", format!("{ms} ms")),
+        Err(e) => {
+            line(false, "JDE read (F0010)", chain(&e));
+            failures += 1;
+        }
+    }
+    if deep {
+        match ais.default_config().await {
+            Ok(c) => line(
+                true,
+                "AIS release",
+                format!(
+                    "tools {} AIS {}",
+                    c.tools_release.as_deref().unwrap_or("?"),
+                    c.ais_version.as_deref().unwrap_or("?")
+                ),
+            ),
+            Err(e) => {
+                line(false, "AIS release (defaultconfig)", chain(&e));
+                failures += 1;
+            }
+        }
+        macro_rules! table {
+            ($row:ty) => {{
+                let (r, ms) = timed(first_page::<$row>(ais)).await;
+                let name = format!("read {}", <$row as JdeRow>::TABLE);
+                match r {
+                    Ok(_) => line(true, &name, format!("{ms} ms")),
+                    Err(e) => {
+                        line(false, &name, chain(&e));
+                        failures += 1;
+                    }
+                }
+            }};
+        }
+        table!(mlc_jde::F0101Row);
+        table!(mlc_jde::F0401Row);
+        table!(mlc_jde::F0116Row);
+        table!(mlc_jde::F01151Row);
+        table!(mlc_jde::F0006Row);
+        table!(mlc_jde::F0901Row);
+        table!(mlc_jde::F0013Row);
+        table!(mlc_jde::F4301Row);
+        table!(mlc_jde::F4311Row);
+        table!(mlc_jde::F0411Row);
+        table!(mlc_jde::F0411Z1Row);
+        table!(mlc_jde::F0911Row);
+        let name = &rt.settings.jde.voucher_orchestration;
+        match ais.orchestration_exists(name).await {
+            Ok(true) => line(true, "voucher orchestration", format!("{name} is deployed")),
+            Ok(false) => {
+                line(
+                    false,
+                    "voucher orchestration",
+                    format!(
+                        "{name} not found; install it from docs/jde-orchestration.md or set \
+                         `voucher_orchestration`"
+                    ),
+                );
+                failures += 1;
+            }
+            Err(e) => {
+                line(false, "voucher orchestration", chain(&e));
+                failures += 1;
+            }
+        }
+    }
+    let _ = ais.logout().await;
+    failures
+}
+
+async fn ping_jaggaer(rt: &TenantRuntime, deep: bool) -> u32 {
+    let j1p = &rt.j1p;
+    let base = j1p.settings().base_url.to_string();
+    let (auth, ms) = timed(j1p.authenticate()).await;
+    match auth {
+        Ok(()) => line(true, "JAGGAER token", format!("{ms} ms, {base}")),
+        Err(e) => {
+            line(false, "JAGGAER token", format!("{base}: {}", chain(&e)));
+            return 1;
+        }
+    }
+    let mut failures = 0;
+    let paths = j1p.settings().paths.clone();
+    let field = rt.settings.mapping.gl_account_field.clone();
+    let (read, ms) = timed(j1p.find_supplier("0")).await;
+    match read {
+        Ok(_) => line(true, "JAGGAER read (suppliers)", format!("{ms} ms")),
+        Err(e) => {
+            line(false, "JAGGAER read (suppliers)", chain(&e));
+            failures += 1;
+        }
+    }
+    if deep {
+        let mut check = |name: String, r: Result<(), mlc_jaggaer::JaggaerError>, ms: u128| match r {
+            Ok(()) => line(true, &name, format!("{ms} ms")),
+            Err(e) => {
+                line(false, &name, chain(&e));
+                failures += 1;
+            }
+        };
+        let (r, ms) = timed(async {
+            let mut pages = Box::pin(j1p.list_invoices(Some(jiff::Timestamp::now())));
+            match pages.next().await {
+                Some(Err(e)) => Err(e),
+                _ => Ok(()),
+            }
+        })
+        .await;
+        check(format!("GET {}", paths.invoices), r, ms);
+        let (r, ms) = timed(async { j1p.find_purchase_order("0-XX-0").await.map(|_| ()) }).await;
+        check(format!("GET {}", paths.purchase_orders), r, ms);
+        let (r, ms) = timed(async { j1p.list_custom_field_values(&field).await.map(|_| ()) }).await;
+        check(
+            format!(
+                "GET {}",
+                paths.custom_field_values.replace("{field}", &field)
+            ),
+            r,
+            ms,
+        );
+        line(
+            true,
+            &format!("POST {}", paths.cxml_orders),
+            "configured (not probed: a POST would place an order)",
+        );
+    }
+    failures
 }

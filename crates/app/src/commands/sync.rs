@@ -85,7 +85,11 @@ pub(crate) async fn sync_tenant(
 
 /// 0 unless a tenant failed.
 pub(crate) fn exit_for(summary: &RunSummary) -> AppResult {
-    match summary.tenants.iter().find(|t| t.status == SummaryStatus::Failed) {
+    match summary
+        .tenants
+        .iter()
+        .find(|t| t.status == SummaryStatus::Failed)
+    {
         None => Ok(()),
         Some(t) => Err(AppError::failure(anyhow!(
             "tenant {} failed: {}",
@@ -101,7 +105,9 @@ pub(crate) fn render(summary: &RunSummary) -> String {
     for t in &summary.tenants {
         let status = match t.status {
             SummaryStatus::Ok => "ok",
-            SummaryStatus::Partial => "partial (records in quarantine: `ml-connector quarantine list`)",
+            SummaryStatus::Partial => {
+                "partial (records in quarantine: `ml-connector quarantine list`)"
+            }
             SummaryStatus::Failed => "FAILED",
         };
         out.push_str(&format!(

@@ -25,7 +25,7 @@ use crate::mapping::voucher::{VoucherPlan, plan_voucher};
 use crate::ports::{ApVoucher, VoucherRequest};
 use crate::refdata::RefData;
 
-const CURSOR: &str = "invoices/lastUpdate";
+pub(crate) const CURSOR: &str = "invoices/lastUpdate";
 
 /// Loads JDE reference data for vouchers.
 pub(crate) async fn load_refdata(run: &Run<'_>) -> Result<RefData, SyncError> {

@@ -374,6 +374,27 @@ fn pick_coding(data: &mut Data, accounts: &[Value], ccs: &[Value]) -> Coding {
     }
 }
 
+/// Another coding for the same invoice: an account of the same business unit (a buyer codes one
+/// invoice within one cost center and so one company; lines differ by expense object).
+fn pick_related_coding(
+    data: &mut Data,
+    accounts: &[Value],
+    ccs: &[Value],
+    header: &Coding,
+) -> Coding {
+    let bu = header.account.split('.').next().unwrap_or_default();
+    let same: Vec<Value> = accounts
+        .iter()
+        .filter(|a| a["value"].as_str().and_then(|v| v.split('.').next()) == Some(bu))
+        .cloned()
+        .collect();
+    if same.is_empty() {
+        pick_coding(data, accounts, ccs)
+    } else {
+        pick_coding(data, &same, ccs)
+    }
+}
+
 /// Generates `n` non-PO invoices (and credit memos). Skips (returns nothing) when there are no
 /// active supplier profiles or no pushed Account values.
 pub(crate) fn generate(data: &mut Data, n: usize, pending_rate: f64, now_ms: i64) -> Vec<i64> {
@@ -419,7 +440,7 @@ pub(crate) fn generate(data: &mut Data, n: usize, pending_rate: f64, now_ms: i64
             let line_amount = qty * price;
             base += line_amount;
             if i == 0 && split_line {
-                let other = pick_coding(data, &accounts, &ccs);
+                let other = pick_related_coding(data, &accounts, &ccs, &header_coding);
                 let minor = line_amount * Decimal::from(10i64.pow(dp));
                 if data.rng.random_bool(0.3) && minor % Decimal::TWO == Decimal::ZERO {
                     // Percentage splits only where 50/50 is exact in the currency.
@@ -437,7 +458,7 @@ pub(crate) fn generate(data: &mut Data, n: usize, pending_rate: f64, now_ms: i64
                     );
                 }
             } else if data.rng.random_bool(0.3) {
-                let own = pick_coding(data, &accounts, &ccs);
+                let own = pick_related_coding(data, &accounts, &ccs, &header_coding);
                 line["customFieldValueSetList"] = coding_sets(&own);
             }
             lines.push(line);
