@@ -134,6 +134,9 @@ pub struct ApVoucher {
     pub gross: Decimal,
     /// Currency.
     pub currency: String,
+    /// Set for a Z-file voucher JDE has not processed yet (`EDUS/EDBT/EDTN`): it holds the
+    /// invoice number as much as a posted one, but has no document number yet.
+    pub pending: Option<String>,
 }
 
 /// An F0911 line.

@@ -443,7 +443,7 @@ impl JdeSource for AisSource {
             .order_by("AN8", Asc)
             .order_by("DOC", Asc)
             .order_by("SFX", Asc);
-        Ok(self
+        let mut vouchers = self
             .all::<F0411Row>(q)
             .await?
             .into_iter()
@@ -458,8 +458,43 @@ impl JdeSource for AisSource {
                 },
                 gross: if r.crrm.trim() == "F" { r.acr } else { r.ag },
                 currency: r.crcd.trim().to_owned(),
+                pending: None,
             })
-            .collect())
+            .collect::<Vec<_>>();
+        // Z-file vouchers not processed yet (ours from an earlier run, or another interface's)
+        // hold their supplier invoice numbers too: R04110ZA would refuse a second one.
+        let q = self
+            .q("F0411Z1")
+            .condition(Condition::list(
+                "AN8",
+                an8s.iter().map(|a| Literal::Int(a.0 as i64)),
+            ))
+            .condition(Condition::new("EDSP", Op::NotEqual, "1"))
+            .order_by("EDUS", Asc)
+            .order_by("EDBT", Asc)
+            .order_by("EDTN", Asc)
+            .order_by("EDLN", Asc);
+        for r in self.all::<F0411Z1Row>(q).await? {
+            vouchers.push(ApVoucher {
+                an8: AddressNumber(r.an8.max(0) as u64),
+                vinv: r.vinv.trim().to_owned(),
+                doc: VoucherDoc {
+                    doc: 0,
+                    dct: String::new(),
+                    kco: r.kco.trim().to_owned(),
+                    icu: 0,
+                },
+                gross: if r.crrm.trim() == "F" { r.acr } else { r.ag },
+                currency: r.crcd.trim().to_owned(),
+                pending: Some(format!(
+                    "{}/{}/{}",
+                    r.edus.trim(),
+                    r.edbt.trim(),
+                    r.edtn.trim()
+                )),
+            });
+        }
+        Ok(vouchers)
     }
 
     async fn distribution(&self, doc: &VoucherDoc) -> Result<Vec<GlLine>, RemoteError> {

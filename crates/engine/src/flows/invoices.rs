@@ -374,6 +374,30 @@ async fn post(
                 .unwrap_or_default();
             let taken = |v: &str| theirs.iter().any(|t| normalize(&t.vinv) == normalize(v));
             let mut vinv = plan.vinv.clone();
+            let held_by_pending = theirs
+                .iter()
+                .filter(|t| normalize(&t.vinv) == normalize(&plan.vinv))
+                .all(|t| t.pending.is_some());
+            if taken(&vinv) && !plan.credit_memo && held_by_pending {
+                // Another voucher with this supplier and number waits in the Z file: JDE would
+                // refuse this one as a duplicate, and it may be the same invoice sent twice.
+                let other = theirs
+                    .iter()
+                    .find(|t| normalize(&t.vinv) == normalize(&plan.vinv))
+                    .and_then(|t| t.pending.clone())
+                    .unwrap_or_default();
+                let err = MappingError::new(
+                    "header.supplierInvoiceNumber",
+                    format!(
+                        "supplier {} invoice {:?} is already in the voucher batch as {other} (not yet \
+                         processed by JDE): a duplicate invoice? AP decides",
+                        plan.an8, plan.vinv
+                    ),
+                )
+                .kind("duplicate-invoice");
+                run.quarantine(commit, record, &err, raw.clone());
+                continue;
+            }
             if taken(&vinv) {
                 if plan.credit_memo {
                     vinv = (1..)
@@ -389,8 +413,12 @@ async fn post(
                 } else {
                     let v = theirs
                         .iter()
-                        .find(|t| normalize(&t.vinv) == normalize(&plan.vinv))
-                        .expect("found above");
+                        .find(|t| {
+                            t.pending.is_none() && normalize(&t.vinv) == normalize(&plan.vinv)
+                        })
+                        .expect(
+                            "a processed voucher holds the number (pending ones handled above)",
+                        );
                     commit.audit.push(run.audit(
                         record,
                         actions::FOUND_EXISTING,
@@ -450,6 +478,20 @@ async fn post(
                     commit.ledger.push(row);
                     commit.resolve.push(record.clone());
                     run.count(Entity::Invoices, |c| c.created += 1);
+                    // Later invoices of this chunk see this number as taken.
+                    existing.entry(plan.an8).or_default().push(ApVoucher {
+                        an8: plan.an8,
+                        vinv: vinv.clone(),
+                        doc: crate::ports::VoucherDoc {
+                            doc: 0,
+                            dct: String::new(),
+                            kco: plan.company.clone(),
+                            icu: 0,
+                        },
+                        gross: plan.gross,
+                        currency: plan.currency.clone(),
+                        pending: Some(format!("{}/{edbt}/{}", s.batch_user, plan.edtn)),
+                    });
                 }
                 Err(e) if e.is_record_rejection() => {
                     let err = MappingError::new(
