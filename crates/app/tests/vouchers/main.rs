@@ -371,14 +371,24 @@ async fn a_mixed_month_of_invoices_becomes_vouchers_jde_accepts_and_that_tie_to_
         .iter()
         .find(|v| v.edtn == format!("JG{usd}"))
         .unwrap();
+    // Document numbers are per company: the voucher is DOC + DCT + KCO.
+    let usd_kco = z_header(&sims, &format!("JG{usd}"))["F0411Z1_KCO"]
+        .as_str()
+        .unwrap()
+        .trim()
+        .to_owned();
     let f0911: Vec<Value> = sims
         .jde
         .table_rows("F0911")
         .into_iter()
-        .filter(|r| dec(&r["F0911_DOC"]) == Decimal::from(v.doc.unwrap()))
+        .filter(|r| {
+            dec(&r["F0911_DOC"]) == Decimal::from(v.doc.unwrap())
+                && r["F0911_DCT"].as_str().map(str::trim) == v.dct.as_deref()
+                && r["F0911_KCO"].as_str().map(str::trim) == Some(usd_kco.as_str())
+        })
         .collect();
     let line = f0911.first().expect("posted F0911 lines");
-    let kco = line["F0911_KCO"].as_str().unwrap().trim();
+    let kco = usd_kco.as_str();
     assert!(sims.jde.edit_f0911_amount(
         kco,
         v.doc.unwrap(),

@@ -342,6 +342,7 @@ async fn post(
         for v in jde.vouchers_of(&an8s).await? {
             existing.entry(v.an8).or_default().push(v);
         }
+        let mut to_post = Vec::new();
         for (record, plan, hash, raw, ver) in chunk {
             let detail = serde_json::json!({"invoice": raw, "edtn": plan.edtn});
             if let Some(z) = ours.get(&plan.edtn) {
@@ -440,25 +441,61 @@ async fn post(
                 }
             }
             let edbt = run.edbt().await?.to_owned();
-            let req = VoucherRequest {
-                plan: plan.clone(),
-                edus: s.batch_user.clone(),
-                edbt: edbt.clone(),
+            // Claimed now: later invoices of this chunk see this number as taken.
+            existing.entry(plan.an8).or_default().push(ApVoucher {
+                an8: plan.an8,
                 vinv: vinv.clone(),
-            };
-            let outcome = match jde.post_voucher(&s.voucher_orchestration, &req).await {
-                Err(e) if e.outcome_unknown => {
-                    // The call may have gone through: look before deciding.
-                    match jde
-                        .z_vouchers(&s.batch_user, std::slice::from_ref(&plan.edtn))
-                        .await
-                    {
-                        Ok(z) if !z.is_empty() => Ok(()),
-                        _ => Err(e),
+                doc: crate::ports::VoucherDoc {
+                    doc: 0,
+                    dct: String::new(),
+                    kco: plan.company.clone(),
+                    icu: 0,
+                },
+                gross: plan.gross,
+                currency: plan.currency.clone(),
+                pending: Some(format!("{}/{edbt}/{}", s.batch_user, plan.edtn)),
+            });
+            to_post.push((record, plan, hash, raw, ver, detail, edbt, vinv));
+        }
+
+        // The orchestration calls run concurrently (the AIS client keeps at most the tenant's
+        // `max_in_flight` in flight); outcomes are handled in order.
+        let calls: Vec<_> = to_post
+            .iter()
+            .map(|(_, plan, _, _, _, _, edbt, vinv)| {
+                let jde = jde.clone();
+                let orchestration = s.voucher_orchestration.clone();
+                let req = VoucherRequest {
+                    plan: (*plan).clone(),
+                    edus: s.batch_user.clone(),
+                    edbt: edbt.clone(),
+                    vinv: vinv.clone(),
+                };
+                async move {
+                    match jde.post_voucher(&orchestration, &req).await {
+                        Err(e) if e.outcome_unknown => {
+                            // The call may have gone through: look before deciding.
+                            match jde
+                                .z_vouchers(&req.edus, std::slice::from_ref(&req.plan.edtn))
+                                .await
+                            {
+                                Ok(z) if !z.is_empty() => Ok(()),
+                                _ => Err(e),
+                            }
+                        }
+                        other => other,
                     }
                 }
-                other => other,
-            };
+            })
+            .collect();
+        let outcomes: Vec<_> = futures::stream::iter(calls)
+            .buffered(s.write_concurrency.max(1))
+            .collect()
+            .await;
+        let mut failure = None;
+        for ((record, plan, hash, raw, ver, detail, edbt, vinv), outcome) in
+            to_post.into_iter().zip(outcomes)
+        {
             match outcome {
                 Ok(()) => {
                     commit.audit.push(run.audit(
@@ -478,20 +515,6 @@ async fn post(
                     commit.ledger.push(row);
                     commit.resolve.push(record.clone());
                     run.count(Entity::Invoices, |c| c.created += 1);
-                    // Later invoices of this chunk see this number as taken.
-                    existing.entry(plan.an8).or_default().push(ApVoucher {
-                        an8: plan.an8,
-                        vinv: vinv.clone(),
-                        doc: crate::ports::VoucherDoc {
-                            doc: 0,
-                            dct: String::new(),
-                            kco: plan.company.clone(),
-                            icu: 0,
-                        },
-                        gross: plan.gross,
-                        currency: plan.currency.clone(),
-                        pending: Some(format!("{}/{edbt}/{}", s.batch_user, plan.edtn)),
-                    });
                 }
                 Err(e) if e.is_record_rejection() => {
                     let err = MappingError::new(
@@ -502,11 +525,16 @@ async fn post(
                     run.quarantine(commit, record, &err, raw.clone());
                 }
                 Err(e) => {
-                    // Commit what was decided so far, then stop: the cursor has not moved.
-                    run.e.store.commit(std::mem::take(commit)).await?;
-                    return Err(e.into());
+                    // Not this record's fault (JDE unreachable, outcome unknown): it stays
+                    // unposted and the cursor does not move past it.
+                    failure.get_or_insert(e);
                 }
             }
+        }
+        if let Some(e) = failure {
+            // Commit what went through, then stop.
+            run.e.store.commit(std::mem::take(commit)).await?;
+            return Err(e.into());
         }
     }
     Ok(())
