@@ -180,7 +180,7 @@ pub(crate) async fn process(
                 continue;
             }
         };
-        let hash = fingerprint(&inv);
+        let hash = posting_fingerprint(&inv);
         let ver = version(inv.last_update);
         let prior = ledger.get(&id);
         if let Some(p) = prior
@@ -317,6 +317,41 @@ async fn resolve_supplier(
         ),
     )
     .kind("unknown-supplier")))
+}
+
+/// `paymentStatus` values that mean the invoice was withdrawn (compared case-insensitively).
+const CANCELLED_STATUSES: [&str; 6] = [
+    "cancelled",
+    "canceled",
+    "void",
+    "voided",
+    "rejected",
+    "withdrawn",
+];
+
+/// Whether a `paymentStatus` means the invoice was withdrawn.
+pub(crate) fn is_cancelled(status: &str) -> bool {
+    CANCELLED_STATUSES
+        .iter()
+        .any(|c| status.trim().eq_ignore_ascii_case(c))
+}
+
+/// The fingerprint of what a voucher is made of: amounts, coding, supplier, number, dates, PO,
+/// and whether the invoice still stands. A posted invoice whose fingerprint changes goes to
+/// quarantine ("changed after posting"); JAGGAER's own progress on it (`lastUpdate`, a
+/// `paymentStatus` moving from Payable to Paid, a reworded line description) does not.
+pub(crate) fn posting_fingerprint(inv: &Invoice) -> String {
+    let mut v = inv.clone();
+    v.last_update = jiff::Timestamp::UNIX_EPOCH;
+    v.status = if is_cancelled(&inv.status) {
+        "cancelled".into()
+    } else {
+        String::new()
+    };
+    for l in &mut v.lines {
+        l.description.clear();
+    }
+    fingerprint(&v)
 }
 
 /// Dedup checks and voucher calls for planned invoices.
