@@ -81,7 +81,27 @@ pub(crate) async fn build_tenants(
         .collect()
 }
 
-fn credentials(vault: &Vault, t: &TenantSettings) -> AppResult<(JdeCredentials, JaggaerCredentials)> {
+/// [`build_tenants`] with an already opened vault. `demo` uses it: it opens its vault with the
+/// key file it wrote, so an `ML_CONNECTOR_MASTER_KEY` left in the user's environment for
+/// another installation does not shadow the demo's key.
+pub(crate) fn build_tenants_with_vault(
+    settings: &Settings,
+    store: Arc<dyn StateStore>,
+    only: &str,
+    vault: &Vault,
+) -> AppResult<Vec<TenantRuntime>> {
+    settings
+        .tenants
+        .iter()
+        .filter(|t| t.id.as_str() == only)
+        .map(|t| build_tenant(t, vault, store.clone()))
+        .collect()
+}
+
+fn credentials(
+    vault: &Vault,
+    t: &TenantSettings,
+) -> AppResult<(JdeCredentials, JaggaerCredentials)> {
     let missing = |system: &str| {
         AppError::usage(anyhow!(
             "tenant {}: no {system} credentials in the vault; store them with `ml-connector \
@@ -110,12 +130,10 @@ fn build_tenant(
     warn_plain_http(t, "jde", &jde.base_url);
     warn_plain_http(t, "jaggaer", &jag.base_url);
 
-    let ais = AisClient::new(ais_settings(t, &jde)).map_err(|e| {
-        AppError::usage(anyhow!("tenant {}: JDE client: {e}", t.id))
-    })?;
-    let j1p = J1pClient::new(j1p_settings(t, &jag)).map_err(|e| {
-        AppError::usage(anyhow!("tenant {}: JAGGAER client: {e}", t.id))
-    })?;
+    let ais = AisClient::new(ais_settings(t, &jde))
+        .map_err(|e| AppError::usage(anyhow!("tenant {}: JDE client: {e}", t.id)))?;
+    let j1p = J1pClient::new(j1p_settings(t, &jag))
+        .map_err(|e| AppError::usage(anyhow!("tenant {}: JAGGAER client: {e}", t.id)))?;
 
     let cxml = matches!(t.jaggaer.transport, Transport::Cxml);
     let cxml_identity = jag.cxml_identity.clone();
@@ -185,7 +203,11 @@ fn ais_settings(t: &TenantSettings, c: &JdeCredentials) -> AisSettings {
 }
 
 fn j1p_settings(t: &TenantSettings, c: &JaggaerCredentials) -> J1pSettings {
-    let mut s = J1pSettings::new(c.base_url.clone(), c.client_id.clone(), c.client_secret.clone());
+    let mut s = J1pSettings::new(
+        c.base_url.clone(),
+        c.client_id.clone(),
+        c.client_secret.clone(),
+    );
     s.token_url = Some(c.token_url());
     s.ca_cert_pem = c.ca_cert_pem.clone();
     s.proxy = t.jaggaer.proxy.clone();

@@ -12,16 +12,21 @@ use crate::error::AppResult;
 use crate::simulators::{self, FaultProfile, Sims};
 
 /// How often the simulated businesses do something.
-const ACTIVITY: Duration = Duration::from_secs(30);
+pub(crate) const ACTIVITY: Duration = Duration::from_secs(30);
 
 pub(crate) fn run(_global: &GlobalArgs, args: &SimArgs) -> AppResult {
     let faults = FaultProfile::parse(&args.faults)?;
     let jde_addr = simulators::parse_addr("--jde-addr", &args.jde_addr)?;
     let jaggaer_addr = simulators::parse_addr("--jaggaer-addr", &args.jaggaer_addr)?;
     block_on(async move {
-        let sims =
-            simulators::start(args.seed, args.size, faults, Some(jde_addr), Some(jaggaer_addr))
-                .await?;
+        let sims = simulators::start(
+            args.seed,
+            args.size,
+            faults,
+            Some(jde_addr),
+            Some(jaggaer_addr),
+        )
+        .await?;
         println!("{}", banner(&sims, &args.faults));
         let mut tick = tokio::time::interval(ACTIVITY);
         tick.tick().await;
