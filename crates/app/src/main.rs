@@ -25,7 +25,13 @@ mod wiring;
 fn main() -> ExitCode {
     // clap exits with 2 on usage errors and 0 for --help/--version, as the interface requires.
     let cli = cli::Cli::parse();
-    telemetry::init(cli.global.log_format, cli.global.verbosity());
+    // `demo` tells its own story on stdout, and log lines would tear through its progress
+    // bars, so it logs errors only unless asked for more (-v, or RUST_LOG).
+    let verbosity = match (&cli.command, cli.global.verbosity()) {
+        (cli::Command::Demo(_), 0) => -2,
+        (_, v) => v,
+    };
+    telemetry::init(cli.global.log_format, verbosity);
     match commands::dispatch(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -81,6 +81,23 @@ pub(crate) async fn build_tenants(
         .collect()
 }
 
+/// [`build_tenants`] with an already opened vault. `demo` uses it: it opens its vault with the
+/// key file it wrote, so an `ML_CONNECTOR_MASTER_KEY` left in the user's environment for
+/// another installation does not shadow the demo's key.
+pub(crate) fn build_tenants_with_vault(
+    settings: &Settings,
+    store: Arc<dyn StateStore>,
+    only: &str,
+    vault: &Vault,
+) -> AppResult<Vec<TenantRuntime>> {
+    settings
+        .tenants
+        .iter()
+        .filter(|t| t.id.as_str() == only)
+        .map(|t| build_tenant(t, vault, store.clone()))
+        .collect()
+}
+
 fn credentials(
     vault: &Vault,
     t: &TenantSettings,

@@ -23,6 +23,7 @@ use anyhow::{Context as _, anyhow};
 use jiff::{SignedDuration, Timestamp};
 use mlc_engine::schedule::Schedule;
 use mlc_engine::worker::{self, EventFn, ServiceEvent, TenantJob, WorkerConfig};
+use mlc_store::StateStore;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
@@ -77,11 +78,22 @@ fn lease_ttl(raw: Option<&str>) -> AppResult<Duration> {
 }
 
 async fn serve(settings: Settings, listen: SocketAddr, lease_ttl: Duration) -> AppResult {
+    let store = open_store(&settings).await?;
+    let runtimes = wiring::build_tenants(&settings, store.clone(), None).await?;
+    serve_tenants(settings, store, runtimes, listen, lease_ttl).await
+}
+
+/// The service over tenants that are already built (`demo --keep-running` builds its own).
+pub(crate) async fn serve_tenants(
+    settings: Settings,
+    store: Arc<dyn StateStore>,
+    runtimes: Vec<TenantRuntime>,
+    listen: SocketAddr,
+    lease_ttl: Duration,
+) -> AppResult {
     let metrics = server::metrics::install_recorder()
         .context("cannot install the metrics recorder")
         .map_err(AppError::failure)?;
-    let store = open_store(&settings).await?;
-    let runtimes = wiring::build_tenants(&settings, store.clone(), None).await?;
     let jobs = runtimes.iter().map(job).collect::<AppResult<Vec<_>>>()?;
     // Bind before anything starts running, so a port in use is a clean exit 1.
     let listener = tokio::net::TcpListener::bind(listen)

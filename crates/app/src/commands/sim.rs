@@ -12,7 +12,7 @@ use crate::error::AppResult;
 use crate::simulators::{self, FaultProfile, Sims};
 
 /// How often the simulated businesses do something.
-const ACTIVITY: Duration = Duration::from_secs(30);
+pub(crate) const ACTIVITY: Duration = Duration::from_secs(30);
 
 pub(crate) fn run(_global: &GlobalArgs, args: &SimArgs) -> AppResult {
     let faults = FaultProfile::parse(&args.faults)?;
