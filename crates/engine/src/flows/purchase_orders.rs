@@ -156,20 +156,20 @@ pub(crate) async fn deliver_pos(
     let mut bravo: BTreeMap<String, Option<String>> = BTreeMap::new();
     for h in &headers {
         let an8 = h.supplier.to_string();
-        if !bravo.contains_key(&an8) {
+        if let std::collections::btree_map::Entry::Vacant(slot) = bravo.entry(an8) {
             let id = run
                 .e
                 .store
-                .xref_remote(run.tenant(), RecordKind::Supplier, &an8)
+                .xref_remote(run.tenant(), RecordKind::Supplier, slot.key())
                 .await?;
-            bravo.insert(an8, id);
+            slot.insert(id);
         }
     }
     let items: Vec<Outgoing<PoOut>> = headers
         .into_iter()
         .map(|h| {
             let mut rows = by_po.remove(&h.key).unwrap_or_default();
-            rows.sort_by(|a, b| a.line.line_number.cmp(&b.line.line_number));
+            rows.sort_by_key(|r| r.line.line_number);
             let updated = rows.iter().map(|r| r.stamp).chain([h.stamp]).max().unwrap_or(h.stamp);
             let raw = serde_json::json!({"F4301": h.raw, "F4311": rows.iter().map(|r| r.raw.clone()).collect::<Vec<_>>()});
             let record = RecordKey::new(RecordKind::Po, run.tenant(), h.key.to_string());

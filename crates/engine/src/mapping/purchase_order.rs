@@ -101,7 +101,7 @@ pub fn map_po(po: &PurchaseOrder, bravo_id: &str) -> Result<PoOut, MappingError>
             cost_center: l.cost_center.to_string(),
         })
         .collect();
-    lines.sort_by(|a, b| a.line_number.cmp(&b.line_number));
+    lines.sort_by_key(|l| l.line_number);
     let all = |f: &dyn Fn(PoStatus) -> bool| po.lines.iter().all(|l| f(l.status));
     let status = if all(&|s| s == PoStatus::Cancelled) {
         PoStatus::Cancelled
