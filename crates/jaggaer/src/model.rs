@@ -718,8 +718,8 @@ pub struct PurchaseOrderRecord {
 /// A PO line to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PoLineUpsert {
-    /// Line number.
-    pub line_number: u32,
+    /// Line number (JDE's LNID: `1`, `1.5`, ...).
+    pub line_number: Decimal,
     /// Description.
     pub description: String,
     /// Item number.
@@ -795,7 +795,7 @@ impl PurchaseOrderUpsert {
                     .map(|(k, v)| json!({"name": k, "customFieldValueList": {"customFieldValue": [{"value": v}]}}))
                     .collect();
                 let mut line = json!({
-                    "lineNumber": l.line_number,
+                    "lineNumber": num(&l.line_number.normalize()),
                     "description": l.description,
                     "quantity": num(&l.quantity),
                     "unitOfMeasure": l.unit_of_measure,

@@ -3,7 +3,6 @@ use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 use futures::StreamExt;
-use mlc_core::Decimal;
 use mlc_core::ids::JaggaerId;
 use mlc_core::model::Invoice;
 use mlc_jaggaer::cxml::{
@@ -90,18 +89,6 @@ fn po_status(s: &str) -> PoStatus {
 }
 
 /// JAGGAER line numbers are integers; JDE's may be 1.5. Fractional ones are sent ×1000.
-fn line_no(d: Decimal) -> u32 {
-    if d.fract().is_zero() {
-        u32::try_from(d.trunc().mantissa()).unwrap_or(0).max(1) / 10u32.pow(d.scale()).max(1)
-    } else {
-        u32::try_from(
-            (d * Decimal::from(1000)).trunc().mantissa()
-                / 10i128.pow((d * Decimal::from(1000)).scale()),
-        )
-        .unwrap_or(0)
-    }
-}
-
 #[async_trait]
 impl JaggaerSide for J1pSide {
     async fn upsert_supplier(&self, s: &SupplierOut) -> Result<String, RemoteError> {
@@ -153,7 +140,7 @@ impl JaggaerSide for J1pSide {
                         );
                     }
                     PoLineUpsert {
-                        line_number: line_no(l.line_number),
+                        line_number: l.line_number,
                         description: l.description.clone(),
                         item_number: Some(l.item_number.clone()).filter(|i| !i.is_empty()),
                         quantity: l.quantity,
@@ -226,7 +213,7 @@ impl JaggaerSide for J1pSide {
                 .lines
                 .iter()
                 .map(|l| OrderItem {
-                    line_number: line_no(l.line_number),
+                    line_number: l.line_number,
                     quantity: l.quantity,
                     supplier_part_id: if l.item_number.is_empty() {
                         "NA".into()

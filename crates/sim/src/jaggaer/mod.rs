@@ -388,6 +388,12 @@ impl JaggaerSimState {
         })
     }
 
+    /// Edits an invoice's document in place and bumps `lastUpdate`: a correction keyed in
+    /// JAGGAER (e.g. its coding). `false` if unknown.
+    pub fn edit_invoice(&self, id: i64, f: impl FnOnce(&mut Value)) -> bool {
+        lock(&self.inner.data).touch_invoice(id, f)
+    }
+
     /// Sets an invoice's `paymentStatus` (e.g. `Paid`) and bumps `lastUpdate`.
     pub fn set_payment_status(&self, id: i64, status: &str) -> bool {
         lock(&self.inner.data).touch_invoice(id, |doc| {

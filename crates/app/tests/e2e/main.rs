@@ -1,0 +1,10 @@
+//! End-to-end: both simulators in-process, the real `ml-connector` binary driven through
+//! `sync --json`, and assertions on what each system holds afterwards.
+//!
+//! Every test has its own simulators (ephemeral ports) and temp dir, so they run in parallel.
+mod cxml;
+mod first_sync;
+mod harness;
+mod incremental;
+mod invoices;
+mod resilience;

@@ -1,0 +1,131 @@
+//! Scenario 5 (444 storms and 429s during a full sync) and 7 (SIGKILL mid-run, then rerun).
+use std::time::Duration;
+
+use mlc_sim::jaggaer::JaggaerSimConfig;
+
+use crate::harness::*;
+
+/// The end state a clean first sync produces: everything mirrored, nothing twice.
+fn assert_clean_end_state(sims: &Sims) {
+    let bravo = bravo_by_ext(&sims.jag);
+    assert_eq!(
+        bravo
+            .keys()
+            .cloned()
+            .collect::<std::collections::BTreeSet<_>>(),
+        jde_suppliers(&sims.jde)
+    );
+    assert_eq!(values(&sims.jag, "Account"), jde_accounts(&sims.jde));
+    assert_eq!(
+        values(&sims.jag, "CostCenter"),
+        jde_business_units(&sims.jde)
+    );
+    assert_pos_match(sims);
+    assert_vouchers_unique(&sims.jde);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn token_storms_and_rate_limits_change_nothing() {
+    let mut jde = jde_config(8, 16);
+    jde.knobs.token_max_requests = Some(7);
+    let mut jag = JaggaerSimConfig::default();
+    jag.knobs.rate_limit = Some(4);
+    let sims = Sims::start(jde, jag).await;
+    let env = Env::new(&sims).await;
+    let s = env.sync().await;
+    assert_ne!(s.status, "failed", "{:#}", s.json);
+
+    // The faults really happened.
+    let expired = sims
+        .jde
+        .requests()
+        .iter()
+        .filter(|r| r.status == 444)
+        .count();
+    assert!(expired > 0, "no 444 seen: the test did not test anything");
+    assert!(sims.jag.stats().rate_limited > 0, "no 429 seen");
+
+    assert_clean_end_state(&sims);
+    assert_eq!(
+        s.n("purchase-orders", "created"),
+        sims.jag.purchase_orders().len() as u64
+    );
+    assert_eq!(
+        s.n("suppliers", "created"),
+        sims.jag.suppliers().len() as u64
+    );
+    assert_eq!(s.n("invoices", "created"), z_rows(&sims.jde).len() as u64);
+
+    // A rerun under the same faults writes nothing.
+    sims.clear_logs();
+    let again = env.sync().await;
+    assert_eq!(again.writes(), 0, "{:#}", again.json);
+    assert_eq!(sims.jaggaer_writes(), Vec::<String>::new());
+    assert_eq!(sims.orchestration_calls(), 0);
+}
+
+/// Kills `sync` (SIGKILL) once `when` holds, or lets it finish.
+async fn sync_killed_when(env: &Env, sims: &Sims, when: impl Fn(&Sims) -> bool) -> bool {
+    let mut child = env
+        .command()
+        .args(["sync", "--json"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            eprintln!("sync finished before the kill point ({status})");
+            return false;
+        }
+        if when(sims) {
+            child.start_kill().unwrap();
+            child.wait().await.unwrap();
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_mid_run_then_rerun_duplicates_nothing() {
+    let mut jde = jde_config(20, 60);
+    jde.knobs.latency = Duration::from_millis(15);
+    let mut jag = JaggaerSimConfig::default();
+    jag.knobs.latency = Duration::from_millis(10);
+    jag.knobs.invoice_on_po = 0.8;
+    jag.knobs.pending_rate = 0.0;
+    let sims = Sims::start(jde, jag).await;
+    let env = Env::new(&sims).await;
+
+    // Kill 1: in the middle of the purchase orders.
+    let killed = sync_killed_when(&env, &sims, |s| s.jag.purchase_orders().len() >= 20).await;
+    assert!(killed, "the first sync should still be running at 20 POs");
+    // Kill 2: in the middle of posting vouchers.
+    let killed = sync_killed_when(&env, &sims, |s| s.orchestration_calls() >= 3).await;
+    if !killed {
+        eprintln!("note: second sync completed before the voucher kill point");
+    }
+    // Then to completion, twice.
+    env.sync().await;
+    sims.clear_logs();
+    let last = env.sync().await;
+    assert_eq!(sims.orchestration_calls(), 0, "{:#}", last.json);
+    assert_eq!(sims.jaggaer_writes(), Vec::<String>::new());
+
+    assert_clean_end_state(&sims);
+    let jde = jde_pos(&sims.jde);
+    assert_eq!(
+        sims.jag.purchase_orders().len(),
+        jde.values().filter(|p| !p.hold).count()
+    );
+    // Every payable invoice has exactly one voucher, or a quarantine entry.
+    let payable = sims
+        .jag
+        .invoices()
+        .iter()
+        .filter(|i| i["header"]["paymentStatus"] == "Payable")
+        .count();
+    let open = env.store().await.quarantine_list(None, true).await.unwrap();
+    assert_eq!(z_rows(&sims.jde).len() + open.len(), payable, "{open:#?}");
+}
