@@ -388,7 +388,6 @@ async fn unknown_account_is_quarantined_and_posted_once_fixed() {
 
 /// The CLI side of the same story (`quarantine list --json`, `quarantine retry ID`).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs quarantine command"]
 async fn quarantine_cli_lists_and_retries() {
     let sims = sims_without_po_invoices(0.0).await;
     let env = Env::new(&sims).await;
@@ -425,7 +424,6 @@ async fn quarantine_cli_lists_and_retries() {
 
 /// `audit invoice:TENANT:ID --json` shows the voucher read back.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs audit command"]
 async fn audit_cli_shows_the_voucher() {
     let sims = sims_without_po_invoices(0.0).await;
     let env = Env::new(&sims).await;
