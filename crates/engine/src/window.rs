@@ -237,7 +237,10 @@ mod tests {
             let tz = TimeZone::get("America/Chicago").unwrap();
             let ws = WindowSettings { lookback: SignedDuration::from_mins(130), safety_lag: SignedDuration::from_mins(2), invoice_lookback: SignedDuration::from_mins(10) };
             let last = updates.iter().map(|u| u.at + u.delay).max().unwrap_or(0);
-            polls.push((last + 3_600, false));
+            // The closing poll must come after wall-clock time has passed every stamp: at the
+            // DST fall-back, an hour after an update stamped 01:00 CDT the clock reads 01:00 CST
+            // again, and the row is (rightly) still above the window. Two hours always suffice.
+            polls.push((last + 2 * 3_600 + 300, false));
             let (dest, _resends, _) = simulate(&updates, &polls, &tz, &ws);
             let mut fin: HashMap<u8, u32> = HashMap::new();
             for u in &updates { fin.insert(u.key, u.version); }

@@ -366,13 +366,16 @@ async fn a_mixed_month_of_invoices_becomes_vouchers_jde_accepts_and_that_tie_to_
         differing.is_subset(&expected_diff),
         "unexpected differences: {rec:#}"
     );
-    // …and a hand edit of a posted F0411 distribution line in JDE is found.
-    let v = vouchers
-        .iter()
-        .find(|v| v.edtn == format!("JG{usd}"))
-        .unwrap();
+    // …and a hand edit of a posted F0911 distribution line in JDE is found (a domestic voucher,
+    // whose F0911 amounts are AA).
+    let untouched = |v: &&mlc_sim::jde::VoucherSummary| {
+        ![format!("JG{corrected}"), format!("JG{cancelled}")].contains(&v.edtn)
+            && z_header(&sims, &v.edtn)["F0411Z1_CRRM"] != "F"
+    };
+    let v = vouchers.iter().find(untouched).expect("a domestic voucher");
+    let target = v.edtn.trim_start_matches("JG").to_owned();
     // Document numbers are per company: the voucher is DOC + DCT + KCO.
-    let usd_kco = z_header(&sims, &format!("JG{usd}"))["F0411Z1_KCO"]
+    let usd_kco = z_header(&sims, &v.edtn)["F0411Z1_KCO"]
         .as_str()
         .unwrap()
         .trim()
@@ -404,8 +407,8 @@ async fn a_mixed_month_of_invoices_becomes_vouchers_jde_accepts_and_that_tie_to_
     );
     let rec = json_out(&out, "reconcile");
     assert!(
-        rec.to_string().contains(&format!("invoice:acme:{usd}")),
-        "the edited voucher is not reported: {rec:#}"
+        rec.to_string().contains(&format!("invoice:acme:{target}")),
+        "the edited voucher is not reported: {rec:#}\nedited {line:#}"
     );
 }
 

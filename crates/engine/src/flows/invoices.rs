@@ -455,6 +455,33 @@ async fn post(
                         .expect(
                             "a processed voucher holds the number (pending ones handled above)",
                         );
+                    let same_amount =
+                        v.currency.trim() != plan.currency || v.gross.abs() == plan.gross.abs();
+                    if !same_amount {
+                        // Same supplier and number, different amount: not the same invoice
+                        // keyed twice but a different one reusing a number. JDE would refuse
+                        // it; AP decides.
+                        let err = MappingError::new(
+                            "header.supplierInvoiceNumber",
+                            format!(
+                                "supplier {} invoice {:?} is already vouchered in JDE as {} {} {} \
+                                 for {} {}, this invoice is {} {}: a different invoice reusing \
+                                 the number? AP decides",
+                                plan.an8,
+                                v.vinv,
+                                v.doc.doc,
+                                v.doc.dct,
+                                v.doc.kco,
+                                v.gross,
+                                v.currency,
+                                plan.gross,
+                                plan.currency
+                            ),
+                        )
+                        .kind("duplicate-invoice");
+                        run.quarantine(commit, record, &err, raw.clone());
+                        continue;
+                    }
                     commit.audit.push(run.audit(
                         record,
                         actions::FOUND_EXISTING,

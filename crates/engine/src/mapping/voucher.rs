@@ -326,10 +326,26 @@ pub fn plan_voucher(
         .collect();
 
     let company_info = refdata.companies.get(&company);
-    let mode = match company_info {
-        Some(ci) if !ci.currency.is_empty() && ci.currency != currency => CurrencyMode::Foreign,
-        _ => CurrencyMode::Domestic,
-    };
+    // Without the company's currency (F0010 CRCD) domestic and foreign cannot be told apart,
+    // and booking a foreign invoice as domestic amounts is the worst outcome: ask instead.
+    let mode =
+        match company_info {
+            Some(ci) if !ci.currency.trim().is_empty() => {
+                if ci.currency.trim() != currency {
+                    CurrencyMode::Foreign
+                } else {
+                    CurrencyMode::Domestic
+                }
+            }
+            _ => return Err(MappingError::new(
+                "company",
+                format!(
+                    "company {company} has no currency in JDE (F0010 CRCD): cannot tell whether \
+                     {currency} is domestic or foreign"
+                ),
+            )
+            .kind("company-currency")),
+        };
 
     // 6. Dates in the JDE server's time zone; the closed-period rule.
     let invoice_date = inv
