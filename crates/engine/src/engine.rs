@@ -228,6 +228,15 @@ impl Run<'_> {
         &self.e.settings.tenant
     }
 
+    /// The counts of an entity so far in this run.
+    pub(crate) fn counts_of(&self, entity: Entity) -> Option<EntityCounts> {
+        self.counts
+            .lock()
+            .expect("counts lock")
+            .get(&entity)
+            .copied()
+    }
+
     pub(crate) fn count(&self, entity: Entity, f: impl FnOnce(&mut EntityCounts)) {
         let mut g = self.counts.lock().expect("counts lock");
         let c = g.entry(entity).or_default();

@@ -167,7 +167,13 @@ impl J1pClient {
         let limiter = settings
             .rate_limit_per_sec
             .and_then(NonZeroU32::new)
-            .map(|n| RateLimiter::direct(Quota::per_second(n)));
+            .map(|n| {
+                // A small burst (1/20 s of the rate): JAGGAER's own bucket may still be drained by
+                // the previous cycle, and one 429 costs a whole Retry-After second, far more than
+                // the burst would have saved. Over any longer stage the pace is the full rate.
+                let burst = NonZeroU32::new((n.get() / 20).max(1)).unwrap_or(NonZeroU32::MIN);
+                RateLimiter::direct(Quota::per_second(n).allow_burst(burst))
+            });
         let aimd = Aimd::new(settings.max_in_flight);
         Ok(Self {
             inner: Arc::new(Inner {

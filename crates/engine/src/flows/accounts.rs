@@ -75,11 +75,35 @@ pub(crate) async fn run(run: &Run<'_>) -> Result<(), SyncError> {
         )
         .await?;
     }
-    // Read back JAGGAER's lists.
-    read_back(run, &m.gl_account_field, RecordKind::Account).await?;
-    read_back(run, &m.cost_center_field, RecordKind::CostCenter).await?;
+    // Read back JAGGAER's lists: when this cycle changed a value, and otherwise once a day
+    // (a value added by hand in JAGGAER is deactivated within a day; an idle poll stays one
+    // request per table).
+    let written = run
+        .counts_of(Entity::Accounts)
+        .map(|c| c.created + c.updated)
+        .unwrap_or_default();
+    let last = run
+        .e
+        .store
+        .cursor(run.tenant(), READ_BACK)
+        .await?
+        .and_then(|t| t.parse::<jiff::Timestamp>().ok());
+    let now = jiff::Timestamp::now();
+    if written > 0 || last.is_none_or(|t| now.duration_since(t) >= READ_BACK_EVERY) {
+        read_back(run, &m.gl_account_field, RecordKind::Account).await?;
+        read_back(run, &m.cost_center_field, RecordKind::CostCenter).await?;
+        run.e
+            .store
+            .set_cursor(run.tenant(), READ_BACK, Some(&now.to_string()))
+            .await?;
+    }
     Ok(())
 }
+
+/// When JAGGAER's value lists were last compared with JDE's dimensions.
+const READ_BACK: &str = "accounts/read-back";
+/// How often they are compared when nothing changed.
+const READ_BACK_EVERY: jiff::SignedDuration = jiff::SignedDuration::from_hours(24);
 
 /// Upserts the changed values of one page in one batch request and commits them.
 async fn push_values(
