@@ -181,16 +181,25 @@ async fn demo(args: &DemoArgs, dir: PathBuf) -> AppResult {
     }
 
     // 2. Invoices appear in JAGGAER, coded against what the first cycle pushed.
-    let generated = sims
-        .jaggaer
-        .generate_invoices(activity.first_invoices)
-        .len();
+    let ids = sims.jaggaer.generate_invoices(activity.first_invoices);
+    let generated = ids.len();
+    // One buyer mistypes an account: the invoice must stop in quarantine, not reach JDE.
+    let miscoded = ids.first().copied().filter(|id| {
+        sims.jaggaer
+            .edit_invoice(*id, |doc| miscode(doc, MISTYPED_OBJECT))
+    });
     let approved = sims.jaggaer.approve_pending().len();
     heading(
         2,
         &format!(
             "Suppliers send {generated} invoices in JAGGAER and AP approves {approved} pending \
-             ones; the connector writes them to JDE's voucher batch files"
+             ones; the connector writes them to JDE's voucher batch files{}",
+            miscoded
+                .map(|id| format!(
+                    " (a buyer coded invoice {id} to object account {MISTYPED_OBJECT}, which \
+                     JDE does not have)"
+                ))
+                .unwrap_or_default()
         ),
     );
     let ok = cycle(
@@ -723,9 +732,8 @@ async fn print_quarantine(store: &dyn StateStore, tenant: &TenantId) -> AppResul
          rejection by the other system) is held in the quarantine with its reason instead of\n\
          stopping the cycle; everything else still syncs. Fix the cause at the source, then\n\
          `quarantine retry ID` reads the record afresh and sends it again (`quarantine discard\n\
-         ID --reason ...` closes it). The JAGGAER simulator codes some invoice lines to a\n\
-         business unit of another company on purpose; a JDE voucher cannot span companies, so\n\
-         AP has to recode those in JAGGAER:",
+         ID --reason ...` closes it). Here a buyer mistyped an account in JAGGAER; once it is\n\
+         recoded there, a retry posts the voucher:",
         open.len()
     );
     for q in open.iter().take(5) {
@@ -902,4 +910,42 @@ async fn keep_running(
     activity.abort();
     println!("Demo stopped.");
     result
+}
+
+/// The object account a buyer mistypes: no business unit has it in the simulated chart.
+const MISTYPED_OBJECT: &str = "6999";
+
+/// Replaces the object of every `Account` custom-field value of an invoice (header, lines,
+/// splits) with `object`, keeping its business unit: `200.6110` becomes `200.6999`.
+fn miscode(v: &mut serde_json::Value, object: &str) {
+    let retype = |x: &mut serde_json::Value| {
+        if let Some(text) = x.as_str() {
+            let bu = text.split('.').next().unwrap_or_default().to_owned();
+            *x = serde_json::Value::String(format!("{bu}.{object}"));
+        }
+    };
+    match v {
+        serde_json::Value::Object(m) => {
+            if m.get("name").and_then(|n| n.as_str()) == Some("Account")
+                && let Some(list) = m
+                    .get_mut("customFieldValueList")
+                    .and_then(|l| l.get_mut("customFieldValue"))
+                    .and_then(|l| l.as_array_mut())
+            {
+                for item in list {
+                    retype(&mut item["value"]);
+                }
+            }
+            if m.get("internalName").and_then(|n| n.as_str()) == Some("Account")
+                && let Some(x) = m.get_mut("value")
+            {
+                retype(x);
+            }
+            for (_, child) in m.iter_mut() {
+                miscode(child, object);
+            }
+        }
+        serde_json::Value::Array(a) => a.iter_mut().for_each(|c| miscode(c, object)),
+        _ => {}
+    }
 }

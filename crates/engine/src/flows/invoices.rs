@@ -255,6 +255,7 @@ pub(crate) async fn process(
             Ok(a) => a,
             Err(err) => {
                 run.quarantine(&mut commit, &record, &err, raw);
+                held(&mut commit, &record, &hash, &ver);
                 continue;
             }
         };
@@ -269,13 +270,29 @@ pub(crate) async fn process(
                 ));
                 plans.push((record, plan, hash, raw, ver));
             }
-            Err(err) => run.quarantine(&mut commit, &record, &err, raw),
+            Err(err) => {
+                run.quarantine(&mut commit, &record, &err, raw);
+                held(&mut commit, &record, &hash, &ver);
+            }
         }
     }
     if !plans.is_empty() {
         post(run, plans, &mut commit).await?;
     }
     Ok(commit)
+}
+
+/// Records in the ledger that this version of an invoice is in quarantine, so later polls
+/// that see the same `lastUpdate` skip it (and do not count it again); a new version in
+/// JAGGAER, or `quarantine retry`, reads it again.
+fn held(commit: &mut Commit, record: &RecordKey, hash: &str, ver: &str) {
+    commit.ledger.push(ledger_row(
+        record,
+        hash,
+        ver,
+        None,
+        LedgerStatus::Quarantined,
+    ));
 }
 
 /// The JDE supplier of an invoice: the cross reference of its `bravoId`, else its supplier
@@ -432,6 +449,7 @@ async fn post(
                 )
                 .kind("duplicate-invoice");
                 run.quarantine(commit, record, &err, raw.clone());
+                held(commit, record, hash, ver);
                 continue;
             }
             if taken(&vinv) {
@@ -480,6 +498,7 @@ async fn post(
                         )
                         .kind("duplicate-invoice");
                         run.quarantine(commit, record, &err, raw.clone());
+                        held(commit, record, hash, ver);
                         continue;
                     }
                     commit.audit.push(run.audit(
@@ -585,6 +604,7 @@ async fn post(
                     )
                     .kind("jde-rejected");
                     run.quarantine(commit, record, &err, raw.clone());
+                    held(commit, record, hash, ver);
                 }
                 Err(e) => {
                     // Not this record's fault (JDE unreachable, outcome unknown): it stays
