@@ -180,7 +180,7 @@ impl Env {
             .unwrap()
     }
 
-    async fn credentials(&self, system: &str, json: &Value) {
+    pub(crate) async fn credentials(&self, system: &str, json: &Value) {
         let mut child = self
             .command()
             .args(["credentials", "set", TENANT, system, "--stdin"])

@@ -7,4 +7,5 @@ mod first_sync;
 mod harness;
 mod incremental;
 mod invoices;
+mod ping;
 mod resilience;

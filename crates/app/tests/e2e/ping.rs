@@ -1,0 +1,154 @@
+//! `ping`: a healthy pair of systems, a table the JDE user may not read, a wrong password (one
+//! login attempt, never retried), an unreachable host, and a certificate nobody trusts.
+use std::sync::Arc;
+
+use mlc_sim::jaggaer::JaggaerSimConfig;
+use mlc_sim::jde::SimUser;
+use serde_json::json;
+
+use crate::harness::{Env, Sims, jde_config, stderr};
+
+fn stdout(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn tokenrequests(sims: &Sims) -> usize {
+    sims.jde
+        .requests()
+        .iter()
+        .filter(|r| r.path.ends_with("tokenrequest"))
+        .count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deep_ping_reports_release_tables_orchestration_and_paths() {
+    let sims = Sims::small().await;
+    let env = Env::new(&sims).await;
+    let out = env.cmd(&["ping", "--deep"]);
+    let text = stdout(&out);
+    assert!(out.status.success(), "{text}\n{}", stderr(&out));
+    assert!(text.contains("OK   JDE login"), "{text}");
+    assert!(text.contains("tools 9.2.8.3"), "{text}");
+    for table in [
+        "F0101", "F0401", "F0006", "F0901", "F4301", "F4311", "F0411", "F0411Z1", "F0911",
+    ] {
+        assert!(
+            text.contains(&format!("OK   read {table} ")),
+            "{table}: {text}"
+        );
+    }
+    assert!(text.contains("ML_AddVoucherBatch is deployed"), "{text}");
+    assert!(text.contains("OK   JAGGAER token"), "{text}");
+    assert!(
+        text.contains("OK   GET /j1p/api/public/ji/v1/invoices"),
+        "{text}"
+    );
+    assert!(!text.contains("FAIL"), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deep_ping_names_the_table_the_user_may_not_read() {
+    let mut cfg = jde_config(4, 4);
+    let mut user = SimUser::new("JDEUSER", "JDEPASS", "MM/dd/yyyy");
+    user.denied_tables = vec!["F0911".into()];
+    cfg.knobs.users = vec![user];
+    let sims = Sims::start(cfg, JaggaerSimConfig::default()).await;
+    let env = Env::new(&sims).await;
+    let out = env.cmd(&["ping", "--deep"]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("FAIL read F0911"), "{text}");
+    assert!(text.contains("OK   read F0411 "), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_password_is_tried_exactly_once() {
+    let sims = Sims::small().await;
+    let env = Env::new(&sims).await;
+    env.credentials(
+        "jde",
+        &json!({"base_url": sims.jde.base_url(), "username": "JDEUSER", "password": "WRONG"}),
+    )
+    .await;
+    sims.jde.clear_requests();
+    let out = env.cmd(&["ping"]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("FAIL JDE login"), "{text}");
+    assert!(text.contains("rejected"), "{text}");
+    assert!(text.contains("not retried"), "{text}");
+    assert!(!text.contains("WRONG"), "the password is printed: {text}");
+    assert_eq!(tokenrequests(&sims), 1, "exactly one login attempt");
+    // The JAGGAER side is still checked.
+    assert!(text.contains("OK   JAGGAER token"), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_host_is_named() {
+    let sims = Sims::small().await;
+    let env = Env::new(&sims).await;
+    // A port nothing listens on.
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    env.credentials(
+        "jde",
+        &json!({"base_url": format!("http://127.0.0.1:{port}/jderest/"), "username": "JDEUSER", "password": "JDEPASS"}),
+    )
+    .await;
+    let out = env.cmd(&["ping"]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains(&format!("127.0.0.1:{port}")), "{text}");
+    assert!(
+        text.to_lowercase().contains("connect"),
+        "the failure should say the connection failed: {text}"
+    );
+}
+
+/// A TLS server with a self-signed certificate: the handshake must fail on the certificate.
+async fn untrusted_tls_server() -> u16 {
+    let cert = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
+    let der = cert.cert.der().clone();
+    let key =
+        tokio_rustls::rustls::pki_types::PrivateKeyDer::Pkcs8(cert.key_pair.serialize_der().into());
+    let provider = Arc::new(tokio_rustls::rustls::crypto::aws_lc_rs::default_provider());
+    let config = tokio_rustls::rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![der], key)
+        .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((sock, _)) = listener.accept().await {
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                let _ = acceptor.accept(sock).await;
+            });
+        }
+    });
+    port
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_untrusted_certificate_is_refused_and_named() {
+    let sims = Sims::small().await;
+    let env = Env::new(&sims).await;
+    let port = untrusted_tls_server().await;
+    env.credentials(
+        "jde",
+        &json!({"base_url": format!("https://localhost:{port}/jderest/"), "username": "JDEUSER", "password": "JDEPASS"}),
+    )
+    .await;
+    let out = env.cmd(&["ping"]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.to_lowercase().contains("certificate"),
+        "the failure should name the certificate: {text}"
+    );
+}
