@@ -32,7 +32,9 @@ fn main() -> ExitCode {
         (_, v) => v,
     };
     telemetry::init(cli.global.log_format, verbosity);
-    match commands::dispatch(cli) {
+    let outcome = commands::dispatch(cli);
+    report_peak_rss();
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             // `{:#}` prints the whole cause chain on one line: what failed, then why.
@@ -40,5 +42,23 @@ fn main() -> ExitCode {
             eprintln!("error: {:#}", e.error);
             ExitCode::from(e.exit as u8)
         }
+    }
+}
+
+/// With `MLC_REPORT_PEAK_RSS` set (the benchmark sets it), prints this process's peak resident
+/// set size (`VmHWM`) on stderr as `mlc-peak-rss-kib=N`.
+fn report_peak_rss() {
+    if std::env::var_os("MLC_REPORT_PEAK_RSS").is_none() {
+        return;
+    }
+    let hwm = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        });
+    if let Some(kib) = hwm {
+        eprintln!("mlc-peak-rss-kib={kib}");
     }
 }

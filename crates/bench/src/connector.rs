@@ -201,6 +201,8 @@ impl Workspace {
             .arg("--log-format")
             .arg("json")
             .env("ML_CONNECTOR_MASTER_KEY", &self.master_key)
+            // The connector's own peak RSS (see measure.rs).
+            .env("MLC_REPORT_PEAK_RSS", "1")
             // Nothing from the caller's environment may redirect the run.
             .env_remove("ML_CONNECTOR_CONFIG")
             .current_dir(self.dir.path());

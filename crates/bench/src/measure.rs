@@ -116,6 +116,12 @@ pub fn run_measured(
             tail(&stderr, 2000)
         );
     }
+    // `ru_maxrss` of a spawned child also counts the parent's pages it shared between
+    // fork/vfork and exec (the kernel carries the old mm's high-water mark over exec), so with
+    // the simulators' data in this process it overstates the connector. A connector started
+    // with `MLC_REPORT_PEAK_RSS=1` prints its own `VmHWM` (the high-water mark of the exec'd
+    // image only) on exit; that figure wins when present.
+    let max_rss_kib = reported_peak_rss(&stderr).unwrap_or(usage.max_rss_kib);
     Ok(ChildRun {
         code: usage.code,
         stdout,
@@ -123,8 +129,17 @@ pub fn run_measured(
         wall,
         user_cpu: usage.user,
         sys_cpu: usage.sys,
-        max_rss_kib: usage.max_rss_kib,
+        max_rss_kib,
     })
+}
+
+/// `mlc-peak-rss-kib=N` as printed by `ml-connector` under `MLC_REPORT_PEAK_RSS`.
+fn reported_peak_rss(stderr: &str) -> Option<u64> {
+    stderr
+        .lines()
+        .rev()
+        .find_map(|l| l.trim().strip_prefix("mlc-peak-rss-kib="))
+        .and_then(|v| v.trim().parse().ok())
 }
 
 /// The last `n` bytes of `s` (on a char boundary), for error messages.

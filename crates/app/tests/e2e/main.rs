@@ -8,4 +8,5 @@ mod harness;
 mod incremental;
 mod invoices;
 mod ping;
+mod probe;
 mod resilience;

@@ -60,53 +60,19 @@ pub(crate) async fn run(run: &Run<'_>) -> Result<(), SyncError> {
         .await?
         .and_then(|c| c.parse::<Timestamp>().ok());
     let since = cursor.map(|c| c - run.e.settings.windows.invoice_lookback);
-    let mut pages = run.e.jag.invoices_changed(since);
+    let pages = run.e.jag.invoices_changed(since);
     let mut max = cursor;
     let mut pending_commit = Commit::default();
-    while let Some(page) = pages.next().await {
-        let page = page?;
-        max = max.max(page.iter().map(|s| s.last_update).max());
-        let ids: Vec<String> = page.iter().map(|s| s.id.clone()).collect();
-        let ledger = run
-            .e
-            .store
-            .ledger_many(run.tenant(), RecordKind::Invoice, &ids)
-            .await?;
-        let to_read: Vec<_> = page
-            .into_iter()
-            .filter(|s| {
-                ledger
-                    .get(&s.id)
-                    .is_none_or(|l| l.source_version != version(s.last_update))
-            })
-            .collect();
-        let jag = run.e.jag.clone();
-        let fetched: Vec<_> = futures::stream::iter(to_read)
-            .map(|s| {
-                let jag = jag.clone();
-                async move { (s.id.clone(), jag.invoice(&s.id).await) }
-            })
-            .buffered(run.e.settings.write_concurrency.max(1))
-            .collect()
-            .await;
-        let mut docs = Vec::new();
-        for (id, r) in fetched {
-            match r {
-                Ok((raw, decoded)) => docs.push((id, raw, decoded)),
-                Err(e) if e.is_record_rejection() => {
-                    let record = RecordKey::new(RecordKind::Invoice, run.tenant(), id);
-                    let mut c = Commit::default();
-                    run.quarantine(
-                        &mut c,
-                        &record,
-                        &MappingError::new("invoice", e.message.clone()).kind("rejected"),
-                        serde_json::Value::Null,
-                    );
-                    run.e.store.commit(c).await?;
-                }
-                Err(e) => return Err(e.into()),
-            }
-        }
+    // Pipelined: the next page's details are fetched from JAGGAER while this page's vouchers
+    // go to JDE, so the stage takes about as long as the slower system needs, not the sum.
+    let mut prepared = pages.map(|page| fetch_page(run, page)).buffered(2);
+    while let Some(p) = prepared.next().await {
+        let Fetched {
+            max: page_max,
+            ledger,
+            docs,
+        } = p?;
+        max = max.max(page_max);
         let commit = process(run, docs, &ledger).await?;
         run.e.store.commit(commit).await?;
     }
@@ -119,6 +85,64 @@ pub(crate) async fn run(run: &Run<'_>) -> Result<(), SyncError> {
             .push((run.tenant().clone(), CURSOR.to_owned(), m.to_string()));
     }
     finish(run, pending_commit, None, None).await
+}
+
+/// One page of changed invoice headers with the details of those the ledger does not hold at
+/// that version.
+struct Fetched {
+    max: Option<Timestamp>,
+    ledger: HashMap<String, LedgerEntry>,
+    docs: Vec<(String, serde_json::Value, Result<Invoice, MappingError>)>,
+}
+
+async fn fetch_page(
+    run: &Run<'_>,
+    page: Result<Vec<crate::ports::InvoiceStub>, crate::ports::RemoteError>,
+) -> Result<Fetched, SyncError> {
+    let page = page?;
+    let max = page.iter().map(|s| s.last_update).max();
+    let ids: Vec<String> = page.iter().map(|s| s.id.clone()).collect();
+    let ledger = run
+        .e
+        .store
+        .ledger_many(run.tenant(), RecordKind::Invoice, &ids)
+        .await?;
+    let to_read: Vec<_> = page
+        .into_iter()
+        .filter(|s| {
+            ledger
+                .get(&s.id)
+                .is_none_or(|l| l.source_version != version(s.last_update))
+        })
+        .collect();
+    let jag = run.e.jag.clone();
+    let fetched: Vec<_> = futures::stream::iter(to_read)
+        .map(|s| {
+            let jag = jag.clone();
+            async move { (s.id.clone(), jag.invoice(&s.id).await) }
+        })
+        .buffered(run.e.settings.write_concurrency.max(1))
+        .collect()
+        .await;
+    let mut docs = Vec::new();
+    for (id, r) in fetched {
+        match r {
+            Ok((raw, decoded)) => docs.push((id, raw, decoded)),
+            Err(e) if e.is_record_rejection() => {
+                let record = RecordKey::new(RecordKind::Invoice, run.tenant(), id);
+                let mut c = Commit::default();
+                run.quarantine(
+                    &mut c,
+                    &record,
+                    &MappingError::new("invoice", e.message.clone()).kind("rejected"),
+                    serde_json::Value::Null,
+                );
+                run.e.store.commit(c).await?;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(Fetched { max, ledger, docs })
 }
 
 /// Invoices that arrived as cXML at `POST /cxml/TENANT`: stored durably before they were
