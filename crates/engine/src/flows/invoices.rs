@@ -65,16 +65,20 @@ pub(crate) async fn run(run: &Run<'_>) -> Result<(), SyncError> {
     let mut pending_commit = Commit::default();
     // Pipelined: the next page's details are fetched from JAGGAER while this page's vouchers
     // go to JDE, so the stage takes about as long as the slower system needs, not the sum.
-    let mut prepared = pages.map(|page| fetch_page(run, page)).buffered(2);
-    while let Some(p) = prepared.next().await {
+    // (A stream only makes progress while polled, so the next fetch is joined with this
+    // page's processing rather than merely buffered.)
+    let mut prepared = pages.then(|page| fetch_page(run, page)).boxed();
+    let mut current = prepared.next().await;
+    while let Some(p) = current {
         let Fetched {
             max: page_max,
             ledger,
             docs,
         } = p?;
         max = max.max(page_max);
-        let commit = process(run, docs, &ledger).await?;
-        run.e.store.commit(commit).await?;
+        let (commit, next) = futures::join!(process(run, docs, &ledger), prepared.next());
+        run.e.store.commit(commit?).await?;
+        current = next;
     }
     // The cursor moves once every page was handled (JAGGAER's list order is not guaranteed).
     if let Some(m) = max
