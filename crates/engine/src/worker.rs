@@ -208,7 +208,17 @@ async fn run_job(job: TenantJob, cfg: WorkerConfig) {
             } else {
                 state.consecutive_failures = 0;
                 state.last_success = Some(now);
-                state.next_due = Some(job.schedule.next_after(now));
+                // A cXML invoice that arrived during this cycle asked for an early cycle (the
+                // endpoint set `next_due`, which this state read may have raced): honour it.
+                let inbox_waiting = store
+                    .inbox_pending(&e.settings.tenant, 1)
+                    .await
+                    .is_ok_and(|d| !d.is_empty());
+                state.next_due = Some(if inbox_waiting {
+                    now
+                } else {
+                    job.schedule.next_after(now)
+                });
             }
             emit(&cfg, ServiceEvent::CycleFinished(summary));
         }
