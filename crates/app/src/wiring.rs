@@ -289,3 +289,14 @@ pub(crate) fn engine_settings(t: &TenantSettings, cxml_identity: String) -> es::
         cxml_identity,
     }
 }
+
+/// Logs every tenant's AIS session out (best effort; a session not opened is skipped).
+pub(crate) async fn logout_all(runtimes: &[TenantRuntime]) {
+    for rt in runtimes {
+        if rt.ais.session_info().await.is_some()
+            && let Err(e) = rt.ais.logout().await
+        {
+            tracing::debug!(tenant = %rt.settings.id, error = %e, "AIS logout failed.");
+        }
+    }
+}

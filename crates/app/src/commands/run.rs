@@ -206,6 +206,8 @@ pub(crate) async fn serve_tenants(
     if tokio::time::timeout(DRAIN, alert_task).await.is_err() {
         tracing::warn!("Some alerts could not be delivered before shutdown.");
     }
+    // End the AIS sessions: each holds a JDE user session until it idles out otherwise.
+    let _ = tokio::time::timeout(DRAIN, crate::wiring::logout_all(&runtimes)).await;
     if server_failed.load(Ordering::SeqCst) {
         return Err(AppError::failure(anyhow!(
             "the HTTP server on {listen} failed; see the log above"

@@ -25,6 +25,7 @@ pub(crate) fn run(global: &GlobalArgs, args: &SyncArgs) -> AppResult {
         for rt in &tenants {
             out.push(sync_tenant(rt, entities.clone(), "manual").await?);
         }
+        wiring::logout_all(&tenants).await;
         AppResult::Ok(RunSummary::new(out))
     })??;
     if args.json {

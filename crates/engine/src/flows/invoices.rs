@@ -229,7 +229,7 @@ pub(crate) async fn process(
                     &mut commit,
                     &record,
                     &err,
-                    serde_json::json!({"posted": p.detail.get("invoice"), "now": raw}),
+                    serde_json::json!({"posted": posted_document(run, p).await?, "now": raw}),
                 );
                 let mut row = p.clone();
                 row.source_version = ver;
@@ -321,6 +321,24 @@ fn held(commit: &mut Commit, record: &RecordKey, hash: &str, ver: &str) {
         None,
         LedgerStatus::Quarantined,
     ));
+}
+
+/// The invoice document as it was when posted: from the audit trail's `created` event (or,
+/// for rows written before that, the ledger detail).
+async fn posted_document(run: &Run<'_>, l: &LedgerEntry) -> Result<serde_json::Value, SyncError> {
+    if let Some(doc) = l.detail.get("invoice") {
+        return Ok(doc.clone());
+    }
+    let trail = run.e.store.audit_trail(&l.record, None).await?;
+    Ok(trail
+        .into_iter()
+        .rev()
+        .find_map(|e| {
+            (e.action == actions::CREATED)
+                .then(|| e.detail.get("invoice").cloned())
+                .flatten()
+        })
+        .unwrap_or_default())
 }
 
 /// The JDE supplier of an invoice: the cross reference of its `bravoId`, else its supplier
@@ -424,7 +442,9 @@ async fn post(
         }
         let mut to_post = Vec::new();
         for (record, plan, hash, raw, ver) in chunk {
-            let detail = serde_json::json!({"invoice": raw, "edtn": plan.edtn});
+            // The ledger keeps what read-back needs; the posted document itself is in the
+            // audit trail (the `created` event), so loading every posted row stays light.
+            let detail = serde_json::json!({"edtn": plan.edtn});
             if let Some(z) = ours.get(&plan.edtn) {
                 // Our own earlier call went through (the answer or our commit was lost).
                 commit.audit.push(run.audit(
@@ -611,7 +631,7 @@ async fn post(
                         record,
                         actions::CREATED,
                         format!("voucher {} posted to JDE batch {edbt} (supplier {}, VINV {vinv}, {} {})", plan.edtn, plan.an8, plan.gross, plan.currency),
-                        serde_json::json!({"edus": s.batch_user, "edbt": edbt, "edtn": plan.edtn, "vinv": vinv, "kco": plan.company, "lines": plan.lines.len()}),
+                        serde_json::json!({"edus": s.batch_user, "edbt": edbt, "edtn": plan.edtn, "vinv": vinv, "kco": plan.company, "lines": plan.lines.len(), "invoice": raw}),
                     ));
                     let mut row = ledger_row(
                         record,
@@ -714,12 +734,7 @@ pub(crate) async fn read_back(run: &Run<'_>) -> Result<(), SyncError> {
                         ),
                     )
                     .kind("jde-processing");
-                    run.quarantine(
-                        &mut commit,
-                        &l.record,
-                        &err,
-                        l.detail.get("invoice").cloned().unwrap_or_default(),
-                    );
+                    run.quarantine(&mut commit, &l.record, &err, posted_document(run, l).await?);
                     let mut row = l.clone();
                     row.status = LedgerStatus::Quarantined;
                     commit.ledger.push(row);
@@ -733,12 +748,7 @@ pub(crate) async fn read_back(run: &Run<'_>) -> Result<(), SyncError> {
                         ),
                     )
                     .kind("deleted-before-processing");
-                    run.quarantine(
-                        &mut commit,
-                        &l.record,
-                        &err,
-                        l.detail.get("invoice").cloned().unwrap_or_default(),
-                    );
+                    run.quarantine(&mut commit, &l.record, &err, posted_document(run, l).await?);
                     let mut row = l.clone();
                     row.status = LedgerStatus::Quarantined;
                     commit.ledger.push(row);
