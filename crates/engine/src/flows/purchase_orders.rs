@@ -43,7 +43,7 @@ pub(crate) async fn run(run: &Run<'_>) -> Result<(), SyncError> {
             .set_cursor(run.tenant(), LINES, Some(&start.to_cursor()))
             .await?;
     }
-    let mut pages = run.e.jde.po_headers_changed(
+    let pages = run.e.jde.po_headers_changed(
         &h_window,
         &s.po_order_types,
         if h_cursor.is_none() {
@@ -53,21 +53,43 @@ pub(crate) async fn run(run: &Run<'_>) -> Result<(), SyncError> {
         },
     );
     let mut max: Option<JdeStamp> = None;
-    while let Some(page) = pages.next().await {
-        let mut headers = Vec::new();
-        for h in page? {
-            if !h_window.contains(h.stamp) {
-                continue;
+    // Pipelined: the next page of headers and its lines are read from JDE while this page is
+    // written to JAGGAER (joined, since a stream makes progress only while polled).
+    let seen_ref = &mut seen;
+    let mut prepared = pages
+        .then(|page| {
+            let picked = page.map(|rows| {
+                let mut headers = Vec::new();
+                let mut page_max: Option<JdeStamp> = None;
+                for h in rows {
+                    if !h_window.contains(h.stamp) {
+                        continue;
+                    }
+                    page_max = page_max.max(Some(h.stamp));
+                    if in_scope(run, &h) && seen_ref.insert(h.key.clone()) {
+                        headers.push(h);
+                    }
+                }
+                (headers, page_max)
+            });
+            async move {
+                let (headers, page_max) = picked?;
+                let lines = fetch_lines(run, &headers).await?;
+                Ok::<_, SyncError>((headers, lines, page_max))
             }
-            max = max.max(Some(h.stamp));
-            if in_scope(run, &h) && seen.insert(h.key.clone()) {
-                headers.push(h);
-            }
-        }
-        let lines = fetch_lines(run, &headers).await?;
+        })
+        .boxed();
+    let mut current = prepared.next().await;
+    while let Some(p) = current {
+        let (headers, lines, page_max) = p?;
+        max = max.max(page_max);
         let cursor = advance(h_cursor, max, &h_window).map(|c| (HEADERS.to_owned(), c.to_cursor()));
-        deliver_pos(run, headers, lines, cursor).await?;
+        let (delivered, next) =
+            futures::join!(deliver_pos(run, headers, lines, cursor), prepared.next());
+        delivered?;
+        current = next;
     }
+    drop(prepared);
 
     // Pass 2: lines.
     if first_sync {
