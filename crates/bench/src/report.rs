@@ -31,8 +31,8 @@ pub fn markdown(r: &Results) -> String {
         s,
         "Wall = the connector child process from spawn to exit (includes process start, store \
          open and vault decryption); span = first request received by either simulator to the \
-         end of the last one. Lower bound per docs/performance.md. CPU and peak RSS are the \
-         connector process's own (wait4).\n"
+         end of the last one. Lower bound per docs/performance.md. CPU (wait4) and peak RSS \
+         (the connector's own VmHWM) are the connector process's own.\n"
     );
 
     if let Some(plan) = &r.medium_plan {
