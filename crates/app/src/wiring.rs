@@ -270,6 +270,8 @@ pub(crate) fn engine_settings(t: &TenantSettings, cxml_identity: String) -> es::
                 Tax::Line => es::TaxMode::Line,
                 Tax::Jde => es::TaxMode::Jde,
             },
+            tax_area: m.tax_area.clone(),
+            tax_explanation: m.tax_explanation.clone(),
             charges: charges(&m.charges),
             companies: m
                 .companies

@@ -76,6 +76,10 @@ pub struct MappingSettings {
     pub charges: ChargeAccounts,
     /// Per-company overrides, keyed by company (`00300`).
     pub companies: BTreeMap<String, ChargeAccounts>,
+    /// `TXA1` sent with `tax = "jde"` when the invoice names no tax area.
+    pub tax_area: Option<String>,
+    /// `EXR1` sent with `tax = "jde"` (`V` VAT, `S` sales tax, `U` use tax, ...).
+    pub tax_explanation: String,
 }
 
 impl MappingSettings {

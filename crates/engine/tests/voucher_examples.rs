@@ -66,6 +66,8 @@ fn settings() -> TenantSettings {
             tax: TaxMode::Line,
             charges: charges("200"),
             companies,
+            tax_area: None,
+            tax_explanation: "V".into(),
         },
         windows: WindowSettings::default(),
         closed_period: ClosedPeriodRule::NextOpen,

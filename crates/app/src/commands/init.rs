@@ -114,6 +114,10 @@ account_format = "full"
 # "line": tax goes to tax_account as a distribution line; "jde": sent as STAM/TXA1/EXR1 and JDE
 # distributes it (default line).
 tax = "line"
+# With tax = "jde": the tax area (TXA1) when the invoice names none, and the tax explanation
+# code (EXR1: V VAT, S sales tax, U use tax; default V). Ask your JDE team.
+# tax_area = "IL"
+# tax_explanation = "S"
 # Required. JDE accounts as BU.OBJ or BU.OBJ.SUB.
 tax_account = "100.2310"
 charge_accounts = { freight = "100.6210", handling = "100.6210", misc = "100.6290", discount = "100.6295" }

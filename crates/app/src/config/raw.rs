@@ -142,6 +142,8 @@ pub(crate) struct RawMapping {
     pub(crate) invoice_statuses: Option<Vec<String>>,
     pub(crate) account_format: Option<AccountFormat>,
     pub(crate) tax: Option<Tax>,
+    pub(crate) tax_area: Option<String>,
+    pub(crate) tax_explanation: Option<String>,
     pub(crate) tax_account: String,
     pub(crate) charge_accounts: RawChargeAccounts,
     #[serde(default)]

@@ -137,6 +137,8 @@ pub(crate) struct MappingSettings {
     pub(crate) invoice_statuses: Vec<String>,
     pub(crate) account_format: AccountFormat,
     pub(crate) tax: Tax,
+    pub(crate) tax_area: Option<String>,
+    pub(crate) tax_explanation: String,
     pub(crate) charges: ChargeAccounts,
     pub(crate) companies: BTreeMap<String, ChargeAccounts>,
 }
@@ -645,6 +647,27 @@ fn tenant(p: &mut Problems, key: &str, t: RawTenant) -> Option<TenantSettings> {
         invoice_statuses,
         account_format: m.account_format.unwrap_or(AccountFormat::Full),
         tax: m.tax.unwrap_or(Tax::Line),
+        tax_area: match m.tax_area.map(|a| a.trim().to_owned()) {
+            Some(a) if a.is_empty() || a.len() > 10 => {
+                p.push(
+                    &format!("{mk}.tax_area"),
+                    format!("{a:?} must be a JDE tax area of 1 to 10 characters (TXA1)"),
+                );
+                None
+            }
+            other => other,
+        },
+        tax_explanation: match m.tax_explanation.map(|e| e.trim().to_uppercase()) {
+            None => "V".to_owned(),
+            Some(e) if e.is_empty() || e.len() > 2 => {
+                p.push(
+                    &format!("{mk}.tax_explanation"),
+                    format!("{e:?} must be a JDE tax explanation code of 1 or 2 characters (EXR1)"),
+                );
+                "V".to_owned()
+            }
+            Some(e) => e,
+        },
         charges: charges(p, &mk, &m.tax_account, &m.charge_accounts),
         companies,
     };

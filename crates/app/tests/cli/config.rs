@@ -86,6 +86,11 @@ fn validation_errors_exit_2_and_name_the_key() {
             "tax_account = \"100\"",
             "is not a JDE account",
         ),
+        (
+            "# tax_explanation = \"S\"",
+            "tax_explanation = \"SALES\"",
+            "mapping.tax_explanation`: \"SALES\" must be a JDE tax explanation code",
+        ),
     ] {
         let env = Env::new();
         let text = env.config();

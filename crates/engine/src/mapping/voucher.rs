@@ -388,12 +388,14 @@ pub fn plan_voucher(
         gross,
         tax_amount: tax_amount.map(|t| round(t, decimals)),
         tax_area: if tax_amount.is_some() {
-            inv.tax_area.clone()
+            inv.tax_area
+                .clone()
+                .or_else(|| settings.mapping.tax_area.clone())
         } else {
             None
         },
         tax_explanation: if tax_amount.is_some() {
-            Some("V".to_owned())
+            Some(settings.mapping.tax_explanation.clone())
         } else {
             None
         },

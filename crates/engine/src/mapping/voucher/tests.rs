@@ -49,6 +49,8 @@ pub(crate) fn settings() -> TenantSettings {
             tax: TaxMode::Line,
             charges: charges("200"),
             companies,
+            tax_area: None,
+            tax_explanation: "V".into(),
         },
         windows: WindowSettings::default(),
         closed_period: ClosedPeriodRule::NextOpen,
@@ -204,7 +206,25 @@ fn jde_tax_mode_uses_stam_and_lines_sum_to_gross_less_tax() {
     let p = plan_voucher(&inv, AddressNumber(4242), &s, &refdata()).unwrap();
     assert_eq!(p.tax_amount, Some(d("82.50")));
     assert_eq!(p.tax_area.as_deref(), Some("IL"));
+    assert_eq!(p.tax_explanation.as_deref(), Some("V"));
     assert_eq!(sum(&p), d("1000.00"));
+}
+
+#[test]
+fn jde_tax_mode_takes_area_and_explanation_from_the_settings() {
+    let mut s = settings();
+    s.mapping.tax = TaxMode::Jde;
+    s.mapping.tax_area = Some("TX".into());
+    s.mapping.tax_explanation = "S".into();
+    let mut inv = invoice(vec![line(1, "1000.00", "200.6110", "200")], "1082.50");
+    inv.tax = d("82.50");
+    let p = plan_voucher(&inv, AddressNumber(4242), &s, &refdata()).unwrap();
+    assert_eq!(p.tax_area.as_deref(), Some("TX"));
+    assert_eq!(p.tax_explanation.as_deref(), Some("S"));
+    // The invoice's own tax area wins over the default.
+    inv.tax_area = Some("IL".into());
+    let p = plan_voucher(&inv, AddressNumber(4242), &s, &refdata()).unwrap();
+    assert_eq!(p.tax_area.as_deref(), Some("IL"));
 }
 
 #[test]
