@@ -143,7 +143,7 @@ async fn concurrent_migrations_are_safe() {
 
 /// Batched commit throughput on PostgreSQL, for the report.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn batched_commits_are_fast() {
+async fn batched_commits_keep_every_row() {
     let Some(server) = server_url() else { return };
     with_fresh_db(&server, |url| async move {
         use mlc_core::ids::TenantId;
