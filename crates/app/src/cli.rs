@@ -10,9 +10,12 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// Suppliers, GL accounts and cost centers, and purchase orders flow from JDE to JAGGAER;
 /// approved invoices flow from JAGGAER back to JDE as vouchers.
 ///
+/// Try it first: `ml-connector demo` runs everything against built-in simulators.
+///
 /// Getting started: `ml-connector init` writes an example config; set a master key
 /// (`ml-connector credentials new-key`); store credentials with `ml-connector credentials set`;
-/// then `ml-connector migrate` and `ml-connector status`.
+/// check both systems with `ml-connector ping --deep`; run one cycle with `ml-connector sync`;
+/// then run the service with `ml-connector run`.
 ///
 /// Exit status: 0 done, 1 could not (system, store or vault problem), 2 usage or configuration
 /// error, 3 reconcile found differences.
