@@ -28,7 +28,7 @@ struct Cli {
     #[arg(long = "only", value_enum)]
     only: Vec<RunKind>,
     /// PO counts of the large backfill (comma separated).
-    #[arg(long, value_delimiter = ',', default_value = "25000,50000,100000")]
+    #[arg(long, value_delimiter = ',', default_value = "10000,25000,50000")]
     large_sizes: Vec<usize>,
     /// Seed of the simulators' generated data.
     #[arg(long, default_value_t = 42)]

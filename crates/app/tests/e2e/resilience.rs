@@ -129,3 +129,85 @@ async fn sigkill_mid_run_then_rerun_duplicates_nothing() {
     let open = env.store().await.quarantine_list(None, true).await.unwrap();
     assert_eq!(z_rows(&sims.jde).len() + open.len(), payable, "{open:#?}");
 }
+
+/// A JDE user whose dates are dd/MM/yyyy, pages capped at 25 rows and result sets that expire
+/// before every next-page request (`JAS_MSG347`): the same end state, and an incremental run
+/// (date literals in the user's format) picks up changes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dd_mm_yyyy_user_small_pages_and_expiring_result_sets_sync_the_same() {
+    let mut jde = jde_config(8, 16);
+    jde.knobs.users = vec![mlc_sim::jde::SimUser::new(
+        "JDEUSER",
+        "JDEPASS",
+        "dd/MM/yyyy",
+    )];
+    jde.knobs.page_cap = Some(25);
+    jde.knobs.result_set_expiry = Duration::ZERO;
+    let sims = Sims::start(jde, JaggaerSimConfig::default()).await;
+    let env = Env::new(&sims).await;
+    let s = env.sync().await;
+    assert_ne!(s.status, "failed", "{:#}", s.json);
+    let expired = sims
+        .jde
+        .requests()
+        .iter()
+        .filter(|r| r.status == 500)
+        .count();
+    assert!(
+        expired > 0,
+        "no result set expired: the test did not test anything"
+    );
+    assert_clean_end_state(&sims);
+
+    let changed = sims.jde.change_pos(3);
+    assert!(!changed.is_empty());
+    let again = env.sync().await;
+    assert_ne!(again.status, "failed", "{:#}", again.json);
+    assert!(
+        again.n("purchase-orders", "updated") >= 1,
+        "the dd/MM/yyyy incremental read missed the changes: {:#}",
+        again.json
+    );
+    assert_clean_end_state(&sims);
+}
+
+/// SIGKILL at many points of the PO and voucher phases, each run resuming from what the last
+/// one committed: both simulators end with every record exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_at_many_points_duplicates_nothing() {
+    let mut jde = jde_config(20, 60);
+    jde.knobs.latency = Duration::from_millis(15);
+    let mut jag = JaggaerSimConfig::default();
+    jag.knobs.latency = Duration::from_millis(10);
+    jag.knobs.invoice_on_po = 0.8;
+    jag.knobs.pending_rate = 0.0;
+    let sims = Sims::start(jde, jag).await;
+    let env = Env::new(&sims).await;
+    let mut kills = 0;
+    for n in [2, 7, 13, 21, 30, 38, 47] {
+        if sync_killed_when(&env, &sims, |s| s.jag.purchase_orders().len() >= n).await {
+            kills += 1;
+        }
+    }
+    for n in [1, 3, 6, 10, 15] {
+        let before = z_rows(&sims.jde).len();
+        if sync_killed_when(&env, &sims, |s| z_rows(&s.jde).len() >= before + n).await {
+            kills += 1;
+        }
+    }
+    assert!(kills >= 5, "only {kills} runs were killed mid-way");
+    env.sync().await;
+    sims.clear_logs();
+    let last = env.sync().await;
+    assert_eq!(sims.orchestration_calls(), 0, "{:#}", last.json);
+    assert_eq!(sims.jaggaer_writes(), Vec::<String>::new());
+    assert_clean_end_state(&sims);
+    let payable = sims
+        .jag
+        .invoices()
+        .iter()
+        .filter(|i| i["header"]["paymentStatus"] == "Payable")
+        .count();
+    let open = env.store().await.quarantine_list(None, true).await.unwrap();
+    assert_eq!(z_rows(&sims.jde).len() + open.len(), payable, "{open:#?}");
+}
