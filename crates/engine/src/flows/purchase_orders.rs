@@ -55,8 +55,27 @@ pub(crate) async fn run(run: &Run<'_>) -> Result<(), SyncError> {
     let mut max: Option<JdeStamp> = None;
     // Pipelined: the next page of headers and its lines are read from JDE while this page is
     // written to JAGGAER (joined, since a stream makes progress only while polled).
+    // Each page is handled in batches of `lines_chunk` POs (one bulk line read each), so memory
+    // holds two batches of POs with their lines, not two pages. Rows come in stamp order, so
+    // the cursor after a batch never passes a row of a later batch.
+    let batch = s.lines_chunk.max(1);
+    let batches = pages.flat_map(move |page| {
+        let items: Vec<Result<Vec<PoHeader>, RemoteError>> = match page {
+            Ok(rows) if rows.is_empty() => vec![Ok(rows)],
+            Ok(rows) => {
+                let mut out = Vec::with_capacity(rows.len().div_ceil(batch));
+                let mut rows = rows.into_iter().peekable();
+                while rows.peek().is_some() {
+                    out.push(Ok(rows.by_ref().take(batch).collect()));
+                }
+                out
+            }
+            Err(e) => vec![Err(e)],
+        };
+        futures::stream::iter(items)
+    });
     let seen_ref = &mut seen;
-    let mut prepared = pages
+    let mut prepared = batches
         .then(|page| {
             let picked = page.map(|rows| {
                 let mut headers = Vec::new();
