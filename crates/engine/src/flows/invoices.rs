@@ -683,21 +683,31 @@ pub(crate) async fn read_back(run: &Run<'_>) -> Result<(), SyncError> {
             Some(LedgerStatus::Posted),
         )
         .await?;
+    // The F0411Z1 lookups (100 transaction numbers each) run concurrently, up to the tenant's
+    // AIS ceiling; the outcomes are handled chunk by chunk, in order.
+    let lookups: Vec<_> = posted
+        .chunks(100)
+        .map(|chunk| {
+            let edtns: Vec<String> = chunk
+                .iter()
+                .filter_map(|l| {
+                    l.detail
+                        .get("edtn")
+                        .and_then(|v| v.as_str())
+                        .map(str::to_owned)
+                })
+                .collect();
+            let jde = run.e.jde.clone();
+            let edus = s.batch_user.clone();
+            async move { jde.z_vouchers(&edus, &edtns).await }
+        })
+        .collect();
+    let mut found = futures::stream::iter(lookups).buffered(4);
     for chunk in posted.chunks(100) {
-        let edtns: Vec<String> = chunk
-            .iter()
-            .filter_map(|l| {
-                l.detail
-                    .get("edtn")
-                    .and_then(|v| v.as_str())
-                    .map(str::to_owned)
-            })
-            .collect();
-        let z: HashMap<String, crate::ports::ZVoucher> = run
-            .e
-            .jde
-            .z_vouchers(&s.batch_user, &edtns)
-            .await?
+        let z: HashMap<String, crate::ports::ZVoucher> = found
+            .next()
+            .await
+            .expect("one lookup per chunk")?
             .into_iter()
             .map(|z| (z.edtn.clone(), z))
             .collect();
