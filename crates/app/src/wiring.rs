@@ -51,6 +51,16 @@ pub(crate) async fn build_tenants(
     store: Arc<dyn StateStore>,
     only: Option<&str>,
 ) -> AppResult<Vec<TenantRuntime>> {
+    let selected = select(settings, only)?;
+    let vault = open_vault(settings)?;
+    selected
+        .into_iter()
+        .map(|t| build_tenant(t, &vault, store.clone()))
+        .collect()
+}
+
+/// The tenants of the config (or only `only`); none is a usage error naming the known ones.
+fn select<'a>(settings: &'a Settings, only: Option<&str>) -> AppResult<Vec<&'a TenantSettings>> {
     let selected: Vec<&TenantSettings> = settings
         .tenants
         .iter()
@@ -74,11 +84,7 @@ pub(crate) async fn build_tenants(
             "the config has no [[tenants]]; add one (see `ml-connector init`)"
         )));
     }
-    let vault = open_vault(settings)?;
-    selected
-        .into_iter()
-        .map(|t| build_tenant(t, &vault, store.clone()))
-        .collect()
+    Ok(selected)
 }
 
 /// [`build_tenants`] with an already opened vault. `demo` uses it: it opens its vault with the
@@ -90,10 +96,8 @@ pub(crate) fn build_tenants_with_vault(
     only: &str,
     vault: &Vault,
 ) -> AppResult<Vec<TenantRuntime>> {
-    settings
-        .tenants
-        .iter()
-        .filter(|t| t.id.as_str() == only)
+    select(settings, Some(only))?
+        .into_iter()
         .map(|t| build_tenant(t, vault, store.clone()))
         .collect()
 }

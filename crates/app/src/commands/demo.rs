@@ -602,30 +602,19 @@ fn counts_text(c: &EntityCounts) -> String {
 
 /// Every run side by side, one row per entity and run.
 fn steps_table(steps: &[Step]) -> Table {
+    use crate::commands::sync::{COUNT_HEADERS, count_cells};
     let mut table = Table::new();
-    table.load_preset(UTF8_FULL_CONDENSED).set_header(vec![
-        "cycle",
-        "entity",
-        "read",
-        "created",
-        "updated",
-        "unchanged",
-        "quarantined",
-        "waiting",
-    ]);
+    table
+        .load_preset(UTF8_FULL_CONDENSED)
+        .set_header(["cycle", "entity"].into_iter().chain(COUNT_HEADERS));
     for step in steps {
         for entity in Entity::ALL {
             if let Some(c) = step.summary.entities.get(entity.as_str()) {
-                table.add_row(vec![
-                    step.label.to_owned(),
-                    entity.as_str().to_owned(),
-                    c.read.to_string(),
-                    c.created.to_string(),
-                    c.updated.to_string(),
-                    c.unchanged.to_string(),
-                    c.quarantined.to_string(),
-                    c.waiting.to_string(),
-                ]);
+                table.add_row(
+                    [step.label.to_owned(), entity.as_str().to_owned()]
+                        .into_iter()
+                        .chain(count_cells(c)),
+                );
             }
         }
     }

@@ -8,7 +8,7 @@ use std::str::FromStr as _;
 use anyhow::anyhow;
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use mlc_core::record::Entity;
-use mlc_engine::summary::{RunSummary, SummaryStatus, TenantSummary};
+use mlc_engine::summary::{EntityCounts, RunSummary, SummaryStatus, TenantSummary};
 
 use crate::cli::{GlobalArgs, SyncArgs};
 use crate::commands::{block_on, load_settings, open_store};
@@ -127,29 +127,38 @@ pub(crate) fn render(summary: &RunSummary) -> String {
             continue;
         }
         let mut table = Table::new();
-        table.load_preset(UTF8_FULL_CONDENSED).set_header(vec![
-            "entity",
-            "read",
-            "created",
-            "updated",
-            "unchanged",
-            "quarantined",
-            "waiting",
-        ]);
+        table
+            .load_preset(UTF8_FULL_CONDENSED)
+            .set_header(std::iter::once("entity").chain(COUNT_HEADERS));
         for entity in Entity::ALL {
             if let Some(c) = t.entities.get(entity.as_str()) {
-                table.add_row(vec![
-                    entity.as_str().to_owned(),
-                    c.read.to_string(),
-                    c.created.to_string(),
-                    c.updated.to_string(),
-                    c.unchanged.to_string(),
-                    c.quarantined.to_string(),
-                    c.waiting.to_string(),
-                ]);
+                table.add_row(std::iter::once(entity.as_str().to_owned()).chain(count_cells(c)));
             }
         }
         out.push_str(&format!("{table}\n"));
     }
     out
+}
+
+/// Column headers of an entity's counts, in [`count_cells`] order.
+pub(crate) const COUNT_HEADERS: [&str; 6] = [
+    "read",
+    "created",
+    "updated",
+    "unchanged",
+    "quarantined",
+    "waiting",
+];
+
+/// An entity's counts as table cells, in [`COUNT_HEADERS`] order.
+pub(crate) fn count_cells(c: &EntityCounts) -> [String; 6] {
+    [
+        c.read,
+        c.created,
+        c.updated,
+        c.unchanged,
+        c.quarantined,
+        c.waiting,
+    ]
+    .map(|n| n.to_string())
 }
