@@ -171,13 +171,23 @@ impl J1pClient {
 
     /// One invoice with lines, custom fields and splits.
     pub async fn get_invoice(&self, id: &JaggaerId) -> Result<InvoiceDetail, JaggaerError> {
+        self.get_invoice_raw(id).await?.1
+    }
+
+    /// One invoice as JAGGAER sent it (the JSON body, kept as the record's original payload)
+    /// and decoded; a body that does not decode still comes back with its decode error.
+    pub async fn get_invoice_raw(
+        &self,
+        id: &JaggaerId,
+    ) -> Result<(serde_json::Value, Result<InvoiceDetail, JaggaerError>), JaggaerError> {
         let mut url = self.url(&self.settings().paths.invoices)?;
         url.path_segments_mut()
             .map_err(|_| JaggaerError::Config("invoices path".into()))?
             .pop_if_empty()
             .push(&id.0);
         let v = self.execute_json(&Req::get("invoice", url)).await?;
-        decode("invoice", v)
+        let decoded = decode("invoice", v.clone());
+        Ok((v, decoded))
     }
 
     // ---------------------------------------------------------------------------- suppliers

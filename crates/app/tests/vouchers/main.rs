@@ -332,6 +332,21 @@ async fn a_mixed_month_of_invoices_becomes_vouchers_jde_accepts_and_that_tie_to_
             "invoice {id} not quarantined as changed after posting: {q:#}"
         );
     }
+    // Both versions are kept: the one posted (from the audit trail) and the one now.
+    for e in q
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["reason_kind"] == "changed-after-posting")
+    {
+        let id = e["record"]["key"].as_str().unwrap();
+        assert_eq!(
+            e["payload"]["posted"]["header"]["invoiceId"].to_string(),
+            id,
+            "the posted version is missing: {e:#}"
+        );
+        assert_eq!(e["payload"]["now"]["header"]["invoiceId"].to_string(), id);
+    }
 
     // The processed vouchers are read back into the audit trail.
     let trail = json_out(

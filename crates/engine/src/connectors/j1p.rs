@@ -352,12 +352,15 @@ impl JaggaerSide for J1pSide {
         &self,
         id: &str,
     ) -> Result<(serde_json::Value, Result<Invoice, MappingError>), RemoteError> {
-        let d = self
+        let (raw, decoded) = self
             .client
-            .get_invoice(&JaggaerId(id.to_owned()))
+            .get_invoice_raw(&JaggaerId(id.to_owned()))
             .await
             .map_err(remote)?;
-        let raw = serde_json::json!({"invoiceId": id, "decoded": format!("{d:?}")});
-        Ok((raw, crate::mapping::invoice::from_j1p(&d, &self.mapping)))
+        let invoice = match decoded {
+            Ok(d) => crate::mapping::invoice::from_j1p(&d, &self.mapping),
+            Err(e) => Err(MappingError::new("invoice", e.to_string()).kind("malformed")),
+        };
+        Ok((raw, invoice))
     }
 }
