@@ -95,12 +95,6 @@ pub trait Dialect: Send + Sync + Debug + 'static {
         sql: &'a str,
         args: Args<'a>,
     ) -> BoxFuture<'c, sqlx::Result<Vec<<Self::Db as Database>::Row>>>;
-    /// Runs a statement and returns its first row, if any.
-    fn fetch_optional<'c, 'a: 'c>(
-        conn: &'c mut <Self::Db as Database>::Connection,
-        sql: &'a str,
-        args: Args<'a>,
-    ) -> BoxFuture<'c, sqlx::Result<Option<<Self::Db as Database>::Row>>>;
     /// Runs a statement and returns the number of rows it changed.
     fn execute<'c, 'a: 'c>(
         conn: &'c mut <Self::Db as Database>::Connection,
@@ -182,7 +176,7 @@ macro_rules! bind_each {
     }};
 }
 
-/// The three execution functions of a dialect, the same for every driver but its name and the
+/// The two execution functions of a dialect, the same for every driver but its name and the
 /// binding function `$bind`.
 macro_rules! execution {
     ($db:ty, $bind:path) => {
@@ -192,14 +186,6 @@ macro_rules! execution {
             args: Args<'a>,
         ) -> BoxFuture<'c, sqlx::Result<Vec<<$db as Database>::Row>>> {
             Box::pin(async move { $bind(sqlx::query(sql), args)?.fetch_all(conn).await })
-        }
-
-        fn fetch_optional<'c, 'a: 'c>(
-            conn: &'c mut <$db as Database>::Connection,
-            sql: &'a str,
-            args: Args<'a>,
-        ) -> BoxFuture<'c, sqlx::Result<Option<<$db as Database>::Row>>> {
-            Box::pin(async move { $bind(sqlx::query(sql), args)?.fetch_optional(conn).await })
         }
 
         fn execute<'c, 'a: 'c>(

@@ -25,6 +25,15 @@ use crate::{
 type Row<D> = <<D as Dialect>::Db as Database>::Row;
 type Conn<D> = <<D as Dialect>::Db as Database>::Connection;
 
+/// Runs a statement that yields at most one row (a key lookup, a `RETURNING`) and returns it.
+async fn first<'a, D: Dialect>(
+    conn: &mut Conn<D>,
+    sql: &'a str,
+    args: Args<'a>,
+) -> sqlx::Result<Option<Row<D>>> {
+    Ok(D::fetch_all(conn, sql, args).await?.into_iter().next())
+}
+
 /// Keys per `IN (...)` list in [`StateStore::ledger_many`] where parameters cannot be arrays.
 const IN_CHUNK: usize = 500;
 
@@ -110,9 +119,7 @@ impl<D: Dialect> SqlStore<D> {
         args: Args<'a>,
     ) -> Result<Option<Row<D>>> {
         let mut conn = self.conn(context).await?;
-        D::fetch_optional(&mut *conn, sql, args)
-            .await
-            .map_err(db(context))
+        first::<D>(&mut conn, sql, args).await.map_err(db(context))
     }
 
     async fn exec<'a>(&self, context: &'static str, sql: &'a str, args: Args<'a>) -> Result<u64> {
@@ -221,7 +228,7 @@ impl<D: Dialect> SqlStore<D> {
         sql: &str,
         id: i64,
     ) -> Result<QuarantineEntry> {
-        let row = D::fetch_optional(conn, sql, vec![Arg::Int(id)])
+        let row = first::<D>(conn, sql, vec![Arg::Int(id)])
             .await
             .map_err(db("reading a quarantine entry"))?
             .ok_or_else(|| StoreError::NotFound {
@@ -329,7 +336,7 @@ impl<D: Dialect> StateStore for SqlStore<D> {
                 Arg::Text(q.payload.to_string()),
                 Arg::Str(&now),
             ];
-            let row = D::fetch_optional(&mut tx, &self.sql.upsert_quarantine, args)
+            let row = first::<D>(&mut tx, &self.sql.upsert_quarantine, args)
                 .await
                 .map_err(db("writing quarantine entries"))?
                 .ok_or_else(|| StoreError::Corrupt {
@@ -687,7 +694,7 @@ impl<D: Dialect> StateStore for SqlStore<D> {
         const CONTEXT: &str = "advancing a sequence";
         let args = vec![Arg::Str(tenant.as_str()), Arg::Str(name), Arg::Int(start)];
         let mut conn = self.durable.acquire().await.map_err(db(CONTEXT))?;
-        let row = D::fetch_optional(&mut *conn, &self.sql.next_sequence, args)
+        let row = first::<D>(&mut conn, &self.sql.next_sequence, args)
             .await
             .map_err(db(CONTEXT))?
             .ok_or_else(|| StoreError::Corrupt {

@@ -112,10 +112,11 @@ fn create_private(path: &Path) -> std::io::Result<()> {
         dirs.mode(0o700);
         file.mode(0o600);
     }
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        if !dir.exists() {
-            dirs.create(dir)?;
-        }
+    if let Some(dir) = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty() && !d.exists())
+    {
+        dirs.create(dir)?;
     }
     match file.open(path) {
         // An empty file is an empty database to SQLite.
