@@ -8,8 +8,8 @@
 //! `jsonb`; quarantined payloads are `json`, which keeps the text as read. Ledger rows and audit
 //! events of a commit go as one array statement each (`UNNEST`).
 //!
-//! The store's logic is [`crate::sql::SqlStore`], shared with SQLite; the SQL differences are in
-//! `crate::dialect`. This module only connects.
+//! [`PgStore`] is the store's one SQL implementation (`sql::SqlStore`), shared with
+//! SQLite; the SQL differences are in `crate::dialect`. This module only connects.
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};

@@ -28,8 +28,8 @@
 //! `common::ts_text`). Leases compare against this process's clock: every worker on a
 //! SQLite store runs on the same machine, so that clock *is* the shared clock.
 //!
-//! The store's logic is [`crate::sql::SqlStore`], shared with PostgreSQL; the SQL differences
-//! are in `crate::dialect`. This module only connects.
+//! [`SqliteStore`] is the store's one SQL implementation (`sql::SqlStore`), shared with
+//! PostgreSQL; the SQL differences are in `crate::dialect`. This module only connects.
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
