@@ -2,8 +2,8 @@
 //! of [`crate::types`] with errors that name the table, the row and the field.
 //!
 //! Both backends return timestamps as text in [`ts_text`]'s shape (PostgreSQL formats its
-//! `timestamptz` columns with `to_char` in the query) and JSON as text, so a single decoder per
-//! row type serves both.
+//! `timestamptz` columns with `to_char` in the query, see `crate::dialect`) and JSON as text, so
+//! a single decoder per row type serves both.
 use std::str::FromStr;
 
 use jiff::Timestamp;
@@ -42,10 +42,15 @@ pub(crate) fn now_text() -> String {
 }
 
 /// Access to a row's columns with store errors (implemented for both backends' rows).
-pub(crate) trait RowExt {
+pub trait RowExt {
+    /// A text column.
     fn text(&self, table: &'static str, col: &'static str) -> Result<String>;
+    /// A text column that may be NULL.
     fn opt_text(&self, table: &'static str, col: &'static str) -> Result<Option<String>>;
+    /// An integer column.
     fn int(&self, table: &'static str, col: &'static str) -> Result<i64>;
+    /// A boolean column (SQLite: an integer 0 or 1).
+    fn flag(&self, table: &'static str, col: &'static str) -> Result<bool>;
 }
 
 fn column_error(table: &'static str, col: &'static str, e: sqlx::Error) -> StoreError {
@@ -68,6 +73,10 @@ macro_rules! impl_row_ext {
             }
             fn int(&self, table: &'static str, col: &'static str) -> Result<i64> {
                 self.try_get::<i64, _>(col)
+                    .map_err(|e| column_error(table, col, e))
+            }
+            fn flag(&self, table: &'static str, col: &'static str) -> Result<bool> {
+                self.try_get::<bool, _>(col)
                     .map_err(|e| column_error(table, col, e))
             }
         }
@@ -229,7 +238,7 @@ pub(crate) fn tenant_state<R: RowExt>(row: &R, tenant: &TenantId) -> Result<Tena
     let label = tenant.as_str();
     let failures = row.int(T, "consecutive_failures")?;
     Ok(TenantState {
-        paused: row.int(T, "paused")? != 0,
+        paused: row.flag(T, "paused")?,
         pause_reason: row.opt_text(T, "pause_reason")?,
         next_due: parse_opt_ts(T, label, "next_due", row.opt_text(T, "next_due")?)?,
         consecutive_failures: u32::try_from(failures).map_err(|_| {

@@ -3,8 +3,14 @@
 //!
 //! # Layout
 //! - [`StateStore`]: the trait the engine and the app use. Every method is one transaction.
-//! - [`sqlite`]: the embedded default (WAL mode), one worker.
-//! - [`postgres`]: for several workers sharing one store.
+//! - [`sqlite`]: the embedded default (WAL mode), one worker: how it connects, its file modes
+//!   and durability settings.
+//! - [`postgres`]: for several workers sharing one store: how it connects.
+//! - `sql` (private): the one implementation of [`StateStore`] over SQL, generic over a
+//!   dialect; both backends are that type.
+//! - `dialect` (private): everything in which SQLite and PostgreSQL differ (placeholders,
+//!   casts, timestamp and JSON columns, `BEGIN IMMEDIATE`, `FOR UPDATE`, array batches, the
+//!   lease clock, parameter binding).
 //! - `conformance` (feature `testing`): one test suite both backends must pass.
 //! - `common` (private): the shared timestamp format and row decoders.
 //! - `migrations/sqlite`, `migrations/postgres`: versioned schema, applied by [`StateStore::migrate`].
@@ -36,6 +42,8 @@ use mlc_core::ids::TenantId;
 use mlc_core::record::{RecordKey, RecordKind};
 
 mod common;
+mod dialect;
+mod sql;
 mod types;
 pub use types::*;
 

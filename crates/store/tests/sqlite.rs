@@ -90,3 +90,58 @@ async fn batched_commits_keep_every_row() {
         10_000
     );
 }
+
+/// The database file, its WAL and shared-memory side files, and the directories the store
+/// creates for it are private to the service's user.
+#[cfg(unix)]
+#[tokio::test]
+async fn the_database_its_side_files_and_new_directories_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let parent = dir.path().join("data");
+    let path = parent.join("state").join("ml.db");
+    let url = format!("sqlite://{}", path.display());
+    let store = mlc_store::open(&url).await.expect("open sqlite store");
+    let t = TenantId::parse("acme").unwrap();
+    store.set_cursor(&t, "c", Some("v")).await.unwrap();
+    assert!(
+        store
+            .inbox_put(&t, "d", "invoice", "<cXML/>")
+            .await
+            .unwrap()
+    );
+    let mode = |p: &std::path::Path| {
+        std::fs::metadata(p)
+            .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    for side in ["", "-wal", "-shm"] {
+        let file = path.with_file_name(format!("ml.db{side}"));
+        assert_eq!(mode(&file), 0o600, "{}", file.display());
+    }
+    assert_eq!(mode(&parent), 0o700);
+    assert_eq!(mode(&parent.join("state")), 0o700);
+}
+
+/// Rough cost of durable inbound documents: 200 stored one by one, each its own commit with
+/// `synchronous=FULL` (one WAL flush each).
+#[tokio::test]
+async fn inbound_documents_stored_one_by_one_are_all_pending() {
+    let (_dir, store) = fresh().await;
+    let t = TenantId::parse("inbox").unwrap();
+    let started = Instant::now();
+    for i in 0..200 {
+        let doc = format!("doc-{i}");
+        assert!(
+            store
+                .inbox_put(&t, &doc, "invoice", "<cXML/>")
+                .await
+                .unwrap()
+        );
+    }
+    let took = started.elapsed();
+    eprintln!("sqlite: 200 inbound documents stored one by one took {took:?}");
+    assert_eq!(store.inbox_pending(&t, 1000).await.unwrap().len(), 200);
+}
