@@ -598,88 +598,113 @@ async fn voucher_orchestration_and_batch_processor() {
     assert_eq!(f0911[1]["F0911_JELN"].to_string(), "2");
     assert_eq!(f0911[0]["F0911_LT"], "AA");
 
-    // Insert-time edits.
-    let (s, v) = post(
-        &c,
-        url.clone(),
-        &t,
-        voucher_body(
-            999_999,
-            "INV-X",
-            "X",
-            &today,
-            "1.00",
-            &[("110.6110", "1.00")],
+    // The orchestration is a table insert: it refuses only what the database would.
+    let refused: Vec<(Value, &str, &str)> = vec![
+        (
+            json!({ "inputs": [ { "name": "EDUS", "value": "MLCONN" } ] }),
+            "Required Input Missing",
+            "EDBT",
         ),
-    )
-    .await;
-    assert_eq!(s, 500);
-    assert_eq!(v["jde__status"], "ERROR");
-    assert!(v["message"].as_str().unwrap().contains("999999"));
-    assert_eq!(v["errors"][0]["TITLE"], "Address Number Invalid");
-    let (s, v) = post(
-        &c,
-        url.clone(),
-        &t,
-        voucher_body(an8, "INV-X", "X", &today, "1.00", &[("110.9999", "1.00")]),
-    )
-    .await;
-    assert_eq!(s, 500);
-    assert!(v["message"].as_str().unwrap().contains("110.9999"));
-    let (s, v) = post(
-        &c,
-        url.clone(),
-        &t,
-        voucher_body(an8, "INV-X", "X", &today, "1.00", &[("777.6110", "1.00")]),
-    )
-    .await;
-    assert_eq!(s, 500);
-    assert!(v["message"].as_str().unwrap().contains("777"));
-    let (s, _) = post(
-        &c,
-        url.clone(),
-        &t,
-        voucher_body(
-            an8,
-            "INV-1",
-            "A-1001",
-            &today,
-            "1102.50",
-            &[("110.6110", "1102.50")],
+        (
+            voucher_body(
+                an8,
+                "INV-1",
+                "A-1001",
+                &today,
+                "1102.50",
+                &[("110.6110", "1102.50")],
+            ),
+            "Duplicate Key",
+            "EDTN",
         ),
-    )
-    .await;
-    assert_eq!(s, 500, "duplicate EDUS+EDBT+EDTN+EDLN");
-    let (s, v) = post(
-        &c,
-        url.clone(),
-        &t,
-        json!({ "inputs": [ { "name": "EDUS", "value": "MLCONN" } ] }),
-    )
-    .await;
-    assert_eq!(s, 500);
-    assert_eq!(v["errors"][0]["TITLE"], "Required Input Missing");
+        (
+            voucher_body(
+                an8,
+                "INV-LONG",
+                &"V".repeat(26),
+                &today,
+                "1.00",
+                &[("110.6110", "1.00")],
+            ),
+            "Value Too Long",
+            "VINV",
+        ),
+        (
+            voucher_body(
+                an8,
+                "INV-NAN",
+                "N-1",
+                &today,
+                "abc",
+                &[("110.6110", "1.00")],
+            ),
+            "Invalid Amount",
+            "AG",
+        ),
+        (
+            voucher_body(
+                an8,
+                "INV-DATE",
+                "N-2",
+                "2024-13-45",
+                "1.00",
+                &[("110.6110", "1.00")],
+            ),
+            "Invalid Date",
+            "DGJ",
+        ),
+    ];
+    for (body, title, control) in &refused {
+        let (s, v) = post(&c, url.clone(), &t, body.clone()).await;
+        assert_eq!(s, 500, "{v}");
+        assert_eq!(v["jde__status"], "ERROR");
+        assert_eq!(v["errors"][0]["TITLE"], *title, "{v}");
+        assert_eq!(v["errors"][0]["ERRORCONTROL"], *control, "{v}");
+    }
+    assert_eq!(
+        sim.row_count("F0411Z1"),
+        1,
+        "nothing inserted by a refused call"
+    );
+    assert_eq!(sim.row_count("F0911Z1"), 2);
     // The 200 + jde__status ERROR shape.
     sim.set_knobs(|k| k.error_shape = ErrorShape::Status200);
-    let (s, v) = post(
-        &c,
-        url.clone(),
-        &t,
-        voucher_body(
-            999_999,
-            "INV-Y",
-            "Y",
-            &today,
-            "1.00",
-            &[("110.6110", "1.00")],
-        ),
-    )
-    .await;
+    let (s, v) = post(&c, url.clone(), &t, refused[0].0.clone()).await;
     assert_eq!((s, v["jde__status"].as_str()), (200, Some("ERROR")));
     sim.set_knobs(|k| k.error_shape = ErrorShape::Http500);
 
-    // Processor rejections, each left with EDSP 0 and a reason in EDER.
+    // Business errors are accepted at insert and found by the processor: each row stays at
+    // EDSP 0, EDER stays blank, and the reason goes to the Work Center of the EDUS user.
     let cases: Vec<(&str, Value, &str)> = vec![
+        (
+            "R-SUPPLIER",
+            voucher_body(
+                999_999,
+                "R-SUPPLIER",
+                "U-0",
+                &today,
+                "1.00",
+                &[("110.6110", "1.00")],
+            ),
+            "999999",
+        ),
+        (
+            "R-ACCOUNT",
+            voucher_body(
+                an8,
+                "R-ACCOUNT",
+                "U-A",
+                &today,
+                "1.00",
+                &[("110.9999", "1.00")],
+            ),
+            "110.9999",
+        ),
+        (
+            "R-BU",
+            voucher_body(an8, "R-BU", "U-B", &today, "1.00", &[("777.6110", "1.00")]),
+            "777",
+        ),
         (
             "R-UNBAL",
             voucher_body(
@@ -703,18 +728,6 @@ async fn voucher_orchestration_and_batch_processor() {
                 &[("110.6100", "100.00")],
             ),
             "not postable",
-        ),
-        (
-            "R-OTHERCO",
-            voucher_body(
-                an8,
-                "R-OTHERCO",
-                "U-3",
-                &today,
-                "100.00",
-                &[("210.6110", "100.00")],
-            ),
-            "company",
         ),
         (
             "R-CLOSED",
@@ -759,6 +772,9 @@ async fn voucher_orchestration_and_batch_processor() {
     }
     let report = sim.process_vouchers();
     assert!(report.created.is_empty(), "{report:?}");
+    assert_eq!(report.rejected.len(), cases.len());
+    let inbox = sim.work_center("MLCONN");
+    assert_eq!(inbox.len(), cases.len());
     for (edtn, _, reason) in &cases {
         let z = sim
             .vouchers()
@@ -768,13 +784,22 @@ async fn voucher_orchestration_and_batch_processor() {
         assert!(!z.processed);
         let err = z.error.unwrap_or_default();
         assert!(err.contains(reason), "{edtn}: {err}");
+        let m = inbox.iter().find(|m| m.edtn == *edtn).expect("message");
+        assert!(m.message.contains(reason), "{edtn}: {}", m.message);
+        assert_eq!((m.edbt.as_str(), m.job_number), ("B1042", None));
     }
-    // The Z view through the data service shows EDSP/EDER too.
+    assert!(sim.work_center("JDEUSER").is_empty(), "messages go to EDUS");
+    // The Z view through the data service: EDSP 0 and EDER never written.
     let (_, v) = ds(&c, &sim, &t, json!({ "targetName": "F0411Z1", "query": { "condition": [cond("F0411Z1.EDSP", "EQUAL", &["0"])] } })).await;
-    assert_eq!(rowset(&v, "F0411Z1").len(), cases.len());
+    let failed = rowset(&v, "F0411Z1");
+    assert_eq!(failed.len(), cases.len());
+    assert!(failed.iter().all(|r| r["F0411Z1_EDER"] == ""), "{failed:?}");
+    // A second run finds the same failures again (still EDSP 0, one more message each).
+    assert_eq!(sim.process_vouchers().rejected.len(), cases.len());
+    assert_eq!(sim.work_center("MLCONN").len(), 2 * cases.len());
 
     // AP deletes the failed batch; a posted amount is edited by hand.
-    assert_eq!(sim.delete_voucher_batch("MLCONN", "B1042"), 12);
+    assert_eq!(sim.delete_voucher_batch("MLCONN", "B1042"), 16);
     assert_eq!(sim.row_count("F0411Z1"), 1, "the processed voucher stays");
     let doc = sim.vouchers()[0].doc.unwrap();
     assert!(sim.edit_f0911_amount("00100", doc, "PV", 1.into(), "999.99".parse().unwrap()));

@@ -1,6 +1,7 @@
 //! Simulator configuration: what is fixed at start (seed, size, address) and the knobs that can
 //! be changed while it runs ([`JdeKnobs`], through `JdeSimState::set_knobs`).
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -92,6 +93,59 @@ pub enum AutoProcess {
     Every(Duration),
 }
 
+/// A version's data selection for the batch voucher processor: which Z rows a run covers
+/// (`None` = any value). Like the data selection of an R04110ZA version on `EDUS`/`EDBT`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DataSelection {
+    /// Only rows of this EDI user (`EDUS`).
+    pub edus: Option<String>,
+    /// Only rows of this EDI batch (`EDBT`).
+    pub edbt: Option<String>,
+}
+
+impl DataSelection {
+    /// Every unprocessed row.
+    pub fn all() -> Self {
+        DataSelection::default()
+    }
+
+    /// Rows of one EDI user.
+    pub fn user(edus: &str) -> Self {
+        DataSelection {
+            edus: Some(edus.to_owned()),
+            edbt: None,
+        }
+    }
+
+    /// Whether a Z row with this user and batch is selected.
+    pub fn covers(&self, edus: &str, edbt: &str) -> bool {
+        self.edus.as_deref().is_none_or(|u| u == edus)
+            && self.edbt.as_deref().is_none_or(|b| b == edbt)
+    }
+}
+
+/// Whether the AIS report service (`v2/report/execute`, `v2/report/status`) is there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportService {
+    /// Served.
+    Available,
+    /// Not on this Tools release: both routes answer 404.
+    Missing,
+    /// The user may not run reports: both routes answer 403.
+    Refused,
+}
+
+/// How a launched report job ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobOutcome {
+    /// `D` after `report_runtime`; the processor runs over the version's data selection.
+    Done,
+    /// `E` after `report_runtime`; nothing is processed.
+    Error,
+    /// Stays `P` for ever; nothing is processed.
+    NeverEnds,
+}
+
 /// Fault injection.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Faults {
@@ -148,6 +202,21 @@ pub struct JdeKnobs {
     pub error_shape: ErrorShape,
     /// When the batch voucher processor runs by itself.
     pub auto_process: AutoProcess,
+    /// JDE's General Accounting constant for intercompany settlements: when true (default),
+    /// a voucher whose lines hit business units of other companies than its `KCO` is booked
+    /// (each F0911 line carries its business unit's company); when false it is rejected with a
+    /// Work Center message.
+    pub intercompany_settlements: bool,
+    /// Whether the report service is there (older Tools release) and allowed for the user.
+    pub report_service: ReportService,
+    /// How long a launched job takes from submission to its end (`W` for the first third of
+    /// it, then `P`, then `D`/`E`).
+    pub report_runtime: Duration,
+    /// How jobs launched from now on end.
+    pub report_outcome: JobOutcome,
+    /// Data selection of each R04110ZA version. Versions not listed (and the delivered
+    /// `XJDE0001`/`XJDE0002`) select every unprocessed row.
+    pub report_versions: BTreeMap<String, DataSelection>,
     /// Right-pad string columns to their declared length on the wire (JDE fixed-width style).
     pub pad_trailing: bool,
     /// Request log capacity (oldest entries are dropped).
@@ -171,6 +240,11 @@ impl Default for JdeKnobs {
             voucher_orchestration: "ML_AddVoucherBatch".into(),
             error_shape: ErrorShape::Http500,
             auto_process: AutoProcess::Off,
+            intercompany_settlements: true,
+            report_service: ReportService::Available,
+            report_runtime: Duration::from_secs(1),
+            report_outcome: JobOutcome::Done,
+            report_versions: BTreeMap::new(),
             pad_trailing: false,
             log_capacity: 10_000,
         }

@@ -484,6 +484,9 @@ pub(crate) fn gen_reference(db: &mut Db, now: DateTime, open_prior_periods: u32,
             ("CRCD", Cell::s(c.crcd)),
             ("DFYJ", Cell::Int(ymd(dfyj))),
             ("PNC", Cell::Int(pnc)),
+            ("DTPN", Cell::s("R")),
+            ("APFJ", Cell::Int(ymd(dfyj))),
+            ("APPN", Cell::Int(pnc)),
             ("UPMJ", Cell::Int(stamp.date)),
         ]);
         for (bi, (mcu, styl, dl01)) in c.bus.iter().enumerate() {
@@ -521,6 +524,163 @@ pub(crate) fn gen_reference(db: &mut Db, now: DateTime, open_prior_periods: u32,
                 ]);
             }
         }
+    }
+}
+
+/// Writes (or replaces) one F0008 date pattern year: period ends in order; periods past the
+/// last given one repeat its end date (how JDE marks unused periods). Returns false when the
+/// ends are not 1–14 dates strictly after `begin` and ascending.
+pub(crate) fn put_date_pattern(
+    db: &mut Db,
+    dtpn: &str,
+    begin: Date,
+    ends: &[Date],
+    stamp: Stamp,
+) -> bool {
+    if ends.is_empty() || ends.len() > 14 || ends[0] <= begin {
+        return false;
+    }
+    if ends.windows(2).any(|w| w[1] <= w[0]) {
+        return false;
+    }
+    let t = db.tm("F0008");
+    let (p, d) = (t.def.c("DTPN"), t.def.c("DFYJ"));
+    t.rows
+        .retain(|r| !(r[p].as_str() == dtpn && r[d].as_int() == ymd(begin)));
+    let year = i64::from(begin.year());
+    let mut row = vec![
+        ("DTPN", Cell::s(dtpn)),
+        ("DFYJ", Cell::Int(ymd(begin))),
+        ("CTRY", Cell::Int(year / 100)),
+        ("FY", Cell::Int(year % 100)),
+    ];
+    const ENDS: [&str; 14] = [
+        "D01J", "D02J", "D03J", "D04J", "D05J", "D06J", "D07J", "D08J", "D09J", "D10J", "D11J",
+        "D12J", "D13J", "D14J",
+    ];
+    let last = ends[ends.len() - 1];
+    for (i, alias) in ENDS.iter().enumerate() {
+        row.push((alias, Cell::Int(ymd(*ends.get(i).unwrap_or(&last)))));
+    }
+    row.push(("UPMJ", Cell::Int(stamp.date)));
+    t.insert(row);
+    true
+}
+
+/// Period ends of a regular calendar year (pattern `R`) starting at `begin`: twelve months.
+pub(crate) fn monthly_ends(begin: Date) -> Vec<Date> {
+    (1..=12)
+        .filter_map(|m| {
+            begin
+                .checked_add((m as i64).months())
+                .ok()?
+                .yesterday()
+                .ok()
+        })
+        .collect()
+}
+
+/// The last day of the fiscal year that starts on `begin`.
+fn year_end(begin: Date) -> Date {
+    begin
+        .checked_add(1.year())
+        .and_then(|d| d.yesterday())
+        .unwrap_or(begin)
+}
+
+/// Period ends of a 4-4-5 year (pattern `F`): periods of 4, 4 and 5 weeks each quarter; the
+/// last period runs to the end of the year, so the years leave no gap.
+pub(crate) fn ends_445(begin: Date) -> Vec<Date> {
+    let mut out = Vec::with_capacity(12);
+    let mut end = begin;
+    for q in 0..11 {
+        let weeks = if q % 3 == 2 { 5 } else { 4 };
+        end = end.checked_add((weeks * 7_i64).days()).unwrap_or(end);
+        out.push(end.yesterday().unwrap_or(end));
+    }
+    out.push(year_end(begin));
+    out
+}
+
+/// Period ends of a 13-period year (pattern `T`): thirteen periods of four weeks, the last
+/// running to the end of the year.
+pub(crate) fn ends_13(begin: Date) -> Vec<Date> {
+    let mut out: Vec<Date> = (1..=12_i64)
+        .filter_map(|p| begin.checked_add((p * 28).days()).ok()?.yesterday().ok())
+        .collect();
+    out.push(year_end(begin));
+    out
+}
+
+/// Rate of one unit of a currency in US dollars (a plausible mid-market rate).
+fn usd_value(crcd: &str) -> Decimal {
+    let (m, s) = match crcd {
+        "USD" => (1, 0),
+        "EUR" => (108, 2),
+        "GBP" => (127, 2),
+        "CAD" => (74, 2),
+        "MXN" => (58, 3),
+        "JPY" => (67, 4),
+        "KWD" => (325, 2),
+        "BHD" => (265, 2),
+        _ => (1, 0),
+    };
+    Decimal::new(m, s)
+}
+
+/// Calendars and exchange rates: F0008 patterns `R` (calendar months), `F` (4-4-5) and `T`
+/// (13 periods of four weeks) for the years around now, and F0015 month-start rates from
+/// every generated currency to each company currency (no dice: the rest of the data set
+/// does not move when rates change).
+fn gen_calendars_and_rates(db: &mut Db, now: DateTime, stamp: Stamp) {
+    let year = now.date().year();
+    for y in (year - 3)..=(year + 1) {
+        let Ok(begin) = Date::new(y, 1, 1) else {
+            continue;
+        };
+        put_date_pattern(db, "R", begin, &monthly_ends(begin), stamp);
+        put_date_pattern(db, "F", begin, &ends_445(begin), stamp);
+        put_date_pattern(db, "T", begin, &ends_13(begin), stamp);
+    }
+    let targets: Vec<&str> = {
+        let mut v: Vec<&str> = COMPANIES.iter().map(|c| c.crcd).collect();
+        v.dedup();
+        v.sort();
+        v.dedup();
+        v
+    };
+    let Ok(first) = Date::new(year - 3, 1, 1) else {
+        return;
+    };
+    let mut month = first;
+    let mut i = 0_i64;
+    while month <= now.date() {
+        // A small deterministic drift so rates differ from month to month.
+        let drift = Decimal::ONE + Decimal::new((i % 7) - 3, 3);
+        for (from, _, _) in CURRENCIES {
+            for to in &targets {
+                if from == *to {
+                    continue;
+                }
+                let crr = (usd_value(from) / usd_value(to) * drift).round_dp(7);
+                let crrd = (Decimal::ONE / crr).round_dp(7);
+                db.tm("F0015").insert(vec![
+                    ("CRCD", Cell::s(from)),
+                    ("CRDC", Cell::s(to)),
+                    ("AN8", Cell::Int(0)),
+                    ("RTTYP", Cell::s("")),
+                    ("EFT", Cell::Int(ymd(month))),
+                    ("CRR", Cell::d(crr)),
+                    ("CRRD", Cell::d(crrd)),
+                    ("UPMJ", Cell::Int(stamp.date)),
+                ]);
+            }
+        }
+        i += 1;
+        month = match month.checked_add(1.month()) {
+            Ok(m) => m,
+            Err(_) => break,
+        };
     }
 }
 
@@ -892,6 +1052,7 @@ pub(crate) fn generate(
     let today = now.date();
     let setup = Stamp::of(now.checked_sub(90.days()).unwrap_or(now));
     gen_reference(db, now, open_prior, setup);
+    gen_calendars_and_rates(db, now, setup);
     for _ in 0..suppliers_n {
         let s = Stamp::of(
             now.checked_sub(rng.random_range(30..400_i64).days())

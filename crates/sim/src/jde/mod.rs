@@ -7,20 +7,23 @@
 //! # Layout
 //! - [`config`]: [`JdeSimConfig`] (seed, size, address) and the runtime [`JdeKnobs`] (users and
 //!   their date formats, latency, page cap, token lifetime, result-set expiry, concurrency cap,
-//!   fault injection, voucher orchestration name and error shape, auto-processing).
+//!   fault injection, voucher orchestration name and error shape, auto-processing, the
+//!   intercompany constant, the report service and its jobs).
 //! - `table`: column definitions (data dictionary aliases) of F0101, F0401, F0116, F01151,
-//!   F0006, F0901, F0010, F0013, F4301, F4311, F0411, F0411Z1, F0911Z1, F0911; compact cells;
+//!   F0006, F0901, F0010, F0008, F0013, F0015, F4301, F4311, F0411, F0411Z1, F0911Z1, F0911;
+//!   compact cells;
 //!   GRID_DATA encoding (`<T>_<ALIAS>` keys, yyyyMMdd dates, exact decimal numbers, business
 //!   units right-justified in 12).
 //! - `datagen`: the seeded generator (companies 00100/00200 USD, 00300 EUR, 00400 JPY, business
-//!   units, chart of accounts, suppliers, purchase orders) and the building blocks of the
-//!   change methods.
+//!   units, chart of accounts, fiscal date patterns, exchange rates, suppliers, purchase
+//!   orders) and the building blocks of the change methods.
 //! - `query`: the data service query language (all operators and special values, match types,
 //!   complexQuery, orderBy, date literals in the user's `simpleDateFormat`).
-//! - `voucher`: the voucher orchestration (Z-table insert with insert-time edits) and the
-//!   batch voucher processor (R04110ZA equivalent).
+//! - `voucher`: the voucher orchestration (a plain Z-table insert) and the batch voucher
+//!   processor (R04110ZA equivalent: edits at processing time, failures to the Work Center).
+//! - `report`: batch jobs of the report service (`v2/report/execute`, `v2/report/status`).
 //! - `server`: routes, authentication and sessions, paging with expiring result sets, request
-//!   log, counters, fault injection.
+//!   log, counters, fault injection; `/__sim/workcenter/{user}` and `/__sim/jobs` (not AIS).
 //!
 //! The handle ([`JdeSim`], which dereferences to the shared [`JdeSimState`]) changes data over
 //! time (`add_pos`, `change_pos`, `receive_lines`, ...), runs the voucher processor, and exposes
@@ -29,6 +32,7 @@
 pub mod config;
 mod datagen;
 mod query;
+mod report;
 mod server;
 mod table;
 mod voucher;
@@ -50,9 +54,13 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-pub use config::{AutoProcess, ErrorShape, Faults, JdeKnobs, JdeSimConfig, SimSize, SimUser};
+pub use config::{
+    AutoProcess, DataSelection, ErrorShape, Faults, JdeKnobs, JdeSimConfig, JobOutcome,
+    ReportService, SimSize, SimUser,
+};
+pub use report::{JobStatus, ReportJob, VOUCHER_PROCESSOR};
 pub use server::{EndpointStats, RequestRecord, router, serve};
-pub use voucher::{ProcessReport, VoucherSummary};
+pub use voucher::{ProcessReport, VoucherSummary, WorkCenterMessage};
 
 use datagen::{Stamp, currency_decimals, round_to};
 use table::{Cell, Db};
@@ -98,6 +106,30 @@ struct Inner {
     inflight: AtomicUsize,
     next_id: AtomicU64,
     tools_release: String,
+    /// Batch jobs launched through the report service, by job number.
+    jobs: Mutex<BTreeMap<i64, report::Job>>,
+}
+
+/// Why the report service refuses to launch a job.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LaunchError {
+    /// The report is not one the simulator knows (only R04110ZA).
+    UnknownReport(String),
+    /// The report has no such version.
+    UnknownVersion(String, String),
+}
+
+impl std::fmt::Display for LaunchError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LaunchError::UnknownReport(r) => {
+                write!(f, "Report {r} does not exist or is not a batch application")
+            }
+            LaunchError::UnknownVersion(r, v) => {
+                write!(f, "Version {v} of report {r} does not exist")
+            }
+        }
+    }
 }
 
 /// Locks a mutex, recovering from poisoning: the simulator's data stays usable even if a
@@ -138,6 +170,7 @@ impl JdeSimState {
                 inflight: AtomicUsize::new(0),
                 next_id: AtomicU64::new(1),
                 tools_release: cfg.tools_release.clone(),
+                jobs: Mutex::new(BTreeMap::new()),
             }),
         }
     }
@@ -344,29 +377,241 @@ impl JdeSimState {
         true
     }
 
-    /// Sets a company's fiscal year start and first open period (F0010 DFYJ/PNC): G/L dates
-    /// before period `pnc` are in a closed period. Returns false for an unknown company.
+    /// Sets a company's fiscal year start and current period, for the G/L (F0010 DFYJ/PNC) and
+    /// for A/P (APFJ/APPN, what the processor's closed-period rule reads): G/L dates before
+    /// period `pnc` of that year are in a closed period. A monthly year of the company's date
+    /// pattern is added to F0008 when none starts on `dfyj`. Returns false for an unknown
+    /// company.
     pub fn set_fiscal_period(&self, co: &str, dfyj: Date, pnc: i64) -> bool {
+        let s = Stamp::of(self.now());
         let mut db = lock(&self.inner.db);
         let t = db.tm("F0010");
-        let (c, d, p) = (t.def.c("CO"), t.def.c("DFYJ"), t.def.c("PNC"));
+        let (c, d, p, ad, ap, tp) = (
+            t.def.c("CO"),
+            t.def.c("DFYJ"),
+            t.def.c("PNC"),
+            t.def.c("APFJ"),
+            t.def.c("APPN"),
+            t.def.c("DTPN"),
+        );
         let Some(row) = t.rows.iter_mut().find(|r| r[c].as_str() == co) else {
             return false;
         };
         row[d] = Cell::Int(datagen::ymd(dfyj));
         row[p] = Cell::Int(pnc);
+        row[ad] = Cell::Int(datagen::ymd(dfyj));
+        row[ap] = Cell::Int(pnc);
+        let dtpn = match row[tp].as_str() {
+            "" => "R".to_owned(),
+            x => x.to_owned(),
+        };
+        let f8 = db.t("F0008");
+        let (fp, fd) = (f8.def.c("DTPN"), f8.def.c("DFYJ"));
+        let known = f8
+            .rows
+            .iter()
+            .any(|r| r[fp].as_str() == dtpn && r[fd].as_int() == datagen::ymd(dfyj));
+        if !known {
+            datagen::put_date_pattern(&mut db, &dtpn, dfyj, &datagen::monthly_ends(dfyj), s);
+        }
         true
     }
 
-    /// First day of the first open G/L period of a company.
+    /// Writes one year of an F0008 date pattern: the fiscal year's first day and the end date
+    /// of each period (1 to 14 periods, ascending; the unused ones repeat the last end, as in
+    /// JDE). Replaces the pattern's year that starts on the same day. Returns false for
+    /// invalid ends.
+    pub fn set_date_pattern(&self, dtpn: &str, begin: Date, period_ends: &[Date]) -> bool {
+        let s = Stamp::of(self.now());
+        datagen::put_date_pattern(&mut lock(&self.inner.db), dtpn, begin, period_ends, s)
+    }
+
+    /// Points a company at a date pattern (F0010 DTPN) and sets its A/P fiscal year and current
+    /// period (APFJ/APPN; the G/L DFYJ/PNC follow). Returns false for an unknown company or
+    /// when the pattern has no year starting on `begin`.
+    pub fn set_company_calendar(&self, co: &str, dtpn: &str, begin: Date, ap_period: i64) -> bool {
+        let mut db = lock(&self.inner.db);
+        let f8 = db.t("F0008");
+        let (fp, fd) = (f8.def.c("DTPN"), f8.def.c("DFYJ"));
+        if !f8
+            .rows
+            .iter()
+            .any(|r| r[fp].as_str() == dtpn && r[fd].as_int() == datagen::ymd(begin))
+        {
+            return false;
+        }
+        let t = db.tm("F0010");
+        let cols: Vec<usize> = ["CO", "DTPN", "DFYJ", "PNC", "APFJ", "APPN"]
+            .iter()
+            .map(|a| t.def.c(a))
+            .collect();
+        let Some(row) = t.rows.iter_mut().find(|r| r[cols[0]].as_str() == co) else {
+            return false;
+        };
+        row[cols[1]] = Cell::s(dtpn);
+        row[cols[2]] = Cell::Int(datagen::ymd(begin));
+        row[cols[3]] = Cell::Int(ap_period);
+        row[cols[4]] = Cell::Int(datagen::ymd(begin));
+        row[cols[5]] = Cell::Int(ap_period);
+        true
+    }
+
+    /// Adds an F0015 exchange rate (multiplier `crr`, from → to, effective `eft`).
+    pub fn set_exchange_rate(&self, from: &str, to: &str, eft: Date, crr: Decimal) {
+        let s = Stamp::of(self.now());
+        let crrd = if crr.is_zero() {
+            Decimal::ZERO
+        } else {
+            (Decimal::ONE / crr).round_dp(7)
+        };
+        lock(&self.inner.db).tm("F0015").insert(vec![
+            ("CRCD", Cell::s(from)),
+            ("CRDC", Cell::s(to)),
+            ("AN8", Cell::Int(0)),
+            ("RTTYP", Cell::s("")),
+            ("EFT", Cell::Int(datagen::ymd(eft))),
+            ("CRR", Cell::d(crr)),
+            ("CRRD", Cell::d(crrd)),
+            ("UPMJ", Cell::Int(s.date)),
+        ]);
+    }
+
+    /// Removes every F0015 rate from one currency to another. Returns the rows removed.
+    pub fn clear_exchange_rates(&self, from: &str, to: &str) -> usize {
+        let mut db = lock(&self.inner.db);
+        let t = db.tm("F0015");
+        let (f, d) = (t.def.c("CRCD"), t.def.c("CRDC"));
+        let before = t.rows.len();
+        t.rows
+            .retain(|r| !(r[f].as_str() == from && r[d].as_str() == to));
+        before - t.rows.len()
+    }
+
+    /// The rate the processor would use from one currency to another on a date (F0015).
+    pub fn exchange_rate(&self, from: &str, to: &str, on: Date) -> Option<Decimal> {
+        voucher::exchange_rate(&lock(&self.inner.db), from, to, datagen::ymd(on))
+    }
+
+    /// First day of the A/P current period of a company (its F0008 pattern and F0010
+    /// APFJ/APPN): G/L dates before it are in a closed period.
     pub fn first_open_day(&self, co: &str) -> Option<Date> {
         voucher::first_open_day(&lock(&self.inner.db), co)
     }
 
-    /// Runs the batch voucher processor (R04110ZA) over unprocessed F0411Z1 rows.
+    /// Runs the batch voucher processor (R04110ZA) over every unprocessed F0411Z1 row, like a
+    /// run on JDE's own schedule (its Work Center messages carry no job number).
     pub fn process_vouchers(&self) -> ProcessReport {
+        self.process_vouchers_for(&DataSelection::all())
+    }
+
+    /// Runs the batch voucher processor over the unprocessed rows a data selection covers.
+    pub fn process_vouchers_for(&self, selection: &DataSelection) -> ProcessReport {
+        self.run_processor(selection, None)
+    }
+
+    fn run_processor(&self, selection: &DataSelection, job: Option<i64>) -> ProcessReport {
         let s = Stamp::of(self.now());
-        voucher::process(&mut lock(&self.inner.db), s)
+        let setup = voucher::Setup {
+            intercompany_settlements: read(&self.inner.knobs).intercompany_settlements,
+        };
+        voucher::process(&mut lock(&self.inner.db), selection, job, setup, s)
+    }
+
+    /// The Work Center (employee queue) of an E1 user: the messages processor runs sent for
+    /// the transactions of that `EDUS` they could not process, oldest first.
+    pub fn work_center(&self, user: &str) -> Vec<WorkCenterMessage> {
+        lock(&self.inner.db)
+            .work_center
+            .get(user)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Deletes processed Z rows (`EDSP = 1`) of one `EDUS`, or of everyone, like the Z-file
+    /// purge (R0411Z1P). F0411/F0911 keep the vouchers. Returns the rows removed.
+    pub fn purge_processed(&self, edus: Option<&str>) -> usize {
+        voucher::purge_processed(&mut lock(&self.inner.db), edus)
+    }
+
+    /// Launches a batch job as `v2/report/execute` does (knobs `report_runtime`,
+    /// `report_outcome`, `report_versions` apply). Returns its job number.
+    pub fn launch_report(
+        &self,
+        report: &str,
+        version: &str,
+        user: &str,
+    ) -> Result<i64, LaunchError> {
+        let k = self.knobs();
+        if !report.eq_ignore_ascii_case(VOUCHER_PROCESSOR) {
+            return Err(LaunchError::UnknownReport(report.to_owned()));
+        }
+        let selection = match k.report_versions.get(version) {
+            Some(sel) => sel.clone(),
+            None if report::DELIVERED_VERSIONS.contains(&version) => DataSelection::all(),
+            None => {
+                return Err(LaunchError::UnknownVersion(
+                    report.to_owned(),
+                    version.to_owned(),
+                ));
+            }
+        };
+        let now = self.now();
+        let number = {
+            let mut db = lock(&self.inner.db);
+            db.next_job += 1;
+            db.next_job
+        };
+        lock(&self.inner.jobs).insert(
+            number,
+            report::Job {
+                number,
+                report: VOUCHER_PROCESSOR.to_owned(),
+                version: version.to_owned(),
+                user: user.to_owned(),
+                started: std::time::Instant::now(),
+                runtime: k.report_runtime,
+                outcome: k.report_outcome,
+                selection,
+                status: JobStatus::Waiting,
+                submitted_at: now,
+                last_at: now,
+                result: None,
+            },
+        );
+        self.advance_jobs();
+        Ok(number)
+    }
+
+    /// Moves every running job to the status its run time gives it; a job reaching `D` runs
+    /// the processor over its data selection (with its job number) at that moment. Called by
+    /// the server's ticker, by `report/status` and by the inspection methods.
+    pub fn advance_jobs(&self) {
+        let mut jobs = lock(&self.inner.jobs);
+        for job in jobs.values_mut() {
+            let due = job.due_status();
+            if due == job.status {
+                continue;
+            }
+            if due == JobStatus::Done {
+                job.result = Some(self.run_processor(&job.selection, Some(job.number)));
+            }
+            job.status = due;
+            job.last_at = self.now();
+        }
+    }
+
+    /// Every job launched through the report service, oldest first.
+    pub fn report_jobs(&self) -> Vec<ReportJob> {
+        self.advance_jobs();
+        lock(&self.inner.jobs)
+            .values()
+            .map(report::Job::public)
+            .collect()
+    }
+
+    pub(crate) fn job(&self, number: i64) -> Option<report::Job> {
+        self.advance_jobs();
+        lock(&self.inner.jobs).get(&number).cloned()
     }
 
     /// Every voucher transaction in F0411Z1 with its processing state.
@@ -548,18 +793,22 @@ impl JdeSim {
             .await;
         });
         let st = state.clone();
-        // The interval processor (AutoProcess::Every) re-reads the knob every round, so it can
-        // be switched on and off while running.
+        // The ticker moves launched report jobs along (W → P → D/E, running the processor when
+        // one ends done) and runs the interval processor (AutoProcess::Every), re-reading the
+        // knob every round so it can be switched on and off while running.
         let ticker = tokio::spawn(async move {
+            let mut last = tokio::time::Instant::now();
             loop {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                st.advance_jobs();
                 match st.knobs().auto_process {
                     AutoProcess::Every(d) => {
-                        tokio::time::sleep(d.max(Duration::from_millis(10))).await;
-                        if matches!(st.knobs().auto_process, AutoProcess::Every(_)) {
+                        if last.elapsed() >= d.max(Duration::from_millis(10)) {
                             st.process_vouchers();
+                            last = tokio::time::Instant::now();
                         }
                     }
-                    _ => tokio::time::sleep(Duration::from_millis(100)).await,
+                    _ => last = tokio::time::Instant::now(),
                 }
             }
         });

@@ -22,9 +22,10 @@ use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::time::Instant;
 
-use super::config::{AutoProcess, ErrorShape, SimUser};
+use super::config::{AutoProcess, ErrorShape, ReportService, SimUser};
 use super::datagen::Stamp;
 use super::query::{self, QueryCtx, Rejection, bad};
+use super::report::Job;
 use super::table::{self, Cell, TableDef};
 use super::{JdeSimState, lock, read, voucher};
 
@@ -123,7 +124,12 @@ pub fn router(state: JdeSimState) -> Router {
         )
         .route("/jderest/discover", get(discover))
         .route("/jderest/discover/{name}", get(discover_one))
+        .route("/jderest/v2/report/execute", post(report_execute))
+        .route("/jderest/v2/report/status", post(report_status))
         .layer(middleware::from_fn_with_state(state.clone(), gate))
+        // Simulator administration, not part of AIS: outside the gate (no faults, no log).
+        .route("/__sim/workcenter/{user}", get(admin_work_center))
+        .route("/__sim/jobs", get(admin_jobs))
         .with_state(state)
 }
 
@@ -1137,6 +1143,10 @@ fn orchestration_descriptor(name: &str) -> Value {
         ("PO", "String"),
         ("PDCT", "String"),
         ("PKCO", "String"),
+        ("PST", "String"),
+        ("DDJ", "Date"),
+        ("PTC", "String"),
+        ("ADSC", "Numeric"),
     ]
     .iter()
     .map(|(n, t)| json!({ "name": n, "type": t }))
@@ -1183,4 +1193,164 @@ async fn discover_one(
         return service_error(404, &format!("Orchestration {name} not found"));
     }
     json_response(200, &orchestration_descriptor(&name))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Report service (batch jobs)
+
+/// What an older Tools release without the report service answers: the servlet's plain 404.
+fn no_report_service() -> Response {
+    let mut r = Response::new(Body::from("Not Found"));
+    *r.status_mut() = StatusCode::NOT_FOUND;
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("text/plain"),
+    );
+    r
+}
+
+/// The job body `execute` and `status` answer with.
+fn job_body(job: &Job) -> Value {
+    let date = |d: jiff::civil::DateTime| format!("{:04}{:02}{:02}", d.year(), d.month(), d.day());
+    let time =
+        |d: jiff::civil::DateTime| format!("{:02}{:02}{:02}", d.hour(), d.minute(), d.second());
+    json!({
+        "reportName": job.report,
+        "reportVersion": job.version,
+        "jobNumber": job.number,
+        "jobStatus": job.status.code(),
+        "executionServer": "ENTSIM01",
+        "objectType": "UBE",
+        "queueName": "QBATCH",
+        "user": job.user,
+        "environment": "JDV920",
+        "submitDate": date(job.submitted_at),
+        "submitTime": time(job.submitted_at),
+        "lastDate": date(job.last_at),
+        "lastTime": time(job.last_at),
+        "oid": format!("{}_{}_{}_PDF", job.report, job.version, job.number),
+    })
+}
+
+/// Checks the service knob and the caller for both report routes.
+#[allow(clippy::result_large_err)]
+async fn report_caller(
+    st: &JdeSimState,
+    req: Request,
+) -> Result<(Caller, Option<Value>), Response> {
+    let peer = peer(&req);
+    let service = read(&st.inner.knobs).report_service;
+    if service == ReportService::Missing {
+        return Err(no_report_service());
+    }
+    let (parts, body) = json_body(req).await?;
+    let caller = authenticate(st, &parts, body.as_ref(), &query_map(&parts), peer, false)?;
+    if service == ReportService::Refused {
+        return Err(service_error(
+            403,
+            &format!(
+                "Authorization Failure: user {} is not authorized to submit or view batch jobs",
+                caller.user.username
+            ),
+        ));
+    }
+    Ok((caller, body))
+}
+
+async fn report_execute(State(st): State<JdeSimState>, req: Request) -> Response {
+    let (caller, body) = match report_caller(&st, req).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let name = body_str(body.as_ref(), "reportName").map(str::to_owned);
+    let target = name.clone();
+    let Some(name) = name else {
+        return with_info(service_error(400, "reportName is required"), None, None);
+    };
+    let Some(version) = body_str(body.as_ref(), "reportVersion").map(str::to_owned) else {
+        return with_info(
+            service_error(400, "reportVersion is required"),
+            target,
+            None,
+        );
+    };
+    let number = match st.launch_report(&name, &version, &caller.user.username) {
+        Ok(n) => n,
+        Err(e) => return with_info(service_error(500, &e.to_string()), target, None),
+    };
+    // Without "async": true the call waits for the job (bounded, as AIS times out too).
+    let fire_and_forget = body
+        .as_ref()
+        .and_then(|b| b.get("async"))
+        .is_some_and(|v| v.as_bool() == Some(true) || v.as_str() == Some("true"));
+    if !fire_and_forget {
+        let wait = read(&st.inner.knobs)
+            .report_runtime
+            .min(Duration::from_secs(30));
+        let until = Instant::now() + wait + Duration::from_millis(20);
+        while Instant::now() < until {
+            if st.job(number).is_some_and(|j| j.status.ended()) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+    match st.job(number) {
+        Some(job) => with_info(json_response(200, &job_body(&job)), target, None),
+        None => with_info(service_error(500, "Job vanished"), target, None),
+    }
+}
+
+async fn report_status(State(st): State<JdeSimState>, req: Request) -> Response {
+    let (_, body) = match report_caller(&st, req).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let number = body
+        .as_ref()
+        .and_then(|b| b.get("jobNumber"))
+        .and_then(|v| {
+            v.as_i64()
+                .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
+        });
+    let Some(number) = number else {
+        return service_error(400, "jobNumber (integer) is required");
+    };
+    match st.job(number) {
+        Some(job) => with_info(
+            json_response(200, &job_body(&job)),
+            Some(job.report.clone()),
+            None,
+        ),
+        None => service_error(500, &format!("Job number {number} was not found")),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Simulator administration (not AIS)
+
+async fn admin_work_center(State(st): State<JdeSimState>, Path(user): Path<String>) -> Response {
+    let messages: Vec<Value> = st
+        .work_center(&user)
+        .iter()
+        .map(|m| {
+            json!({ "jobNumber": m.job_number, "edbt": m.edbt, "edtn": m.edtn,
+                    "message": m.message, "at": m.at.to_string() })
+        })
+        .collect();
+    json_response(200, &json!({ "user": user, "messages": messages }))
+}
+
+async fn admin_jobs(State(st): State<JdeSimState>) -> Response {
+    let jobs: Vec<Value> = st
+        .report_jobs()
+        .iter()
+        .map(|j| {
+            json!({ "jobNumber": j.job_number, "reportName": j.report, "reportVersion": j.version,
+                    "user": j.user, "jobStatus": j.status.code(),
+                    "created": j.processed.as_ref().map(|p| p.created.len()),
+                    "rejected": j.processed.as_ref().map(|p| p.rejected.len()) })
+        })
+        .collect();
+    json_response(200, &json!({ "jobs": jobs }))
 }

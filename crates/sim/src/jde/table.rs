@@ -348,6 +348,50 @@ table!(
         ("CRCD", Str(3), "Currency Code"),
         ("DFYJ", Date, "Date Fiscal Year Begins"),
         ("PNC", Int, "Current Period"),
+        ("DTPN", Str(1), "Fiscal Date Pattern"),
+        ("APFJ", Date, "Date - A/P Fiscal Year Begins"),
+        ("APPN", Int, "Period Number - A/P"),
+        ("UPMJ", Date, "Date Updated"),
+    ]
+);
+table!(
+    F0008,
+    "F0008",
+    "Date Fiscal Patterns",
+    [
+        ("DTPN", Str(1), "Fiscal Date Pattern"),
+        ("DFYJ", Date, "Date Fiscal Year Begins"),
+        ("CTRY", Int, "Century"),
+        ("FY", Int, "Fiscal Year"),
+        ("D01J", Date, "End of Period 01"),
+        ("D02J", Date, "End of Period 02"),
+        ("D03J", Date, "End of Period 03"),
+        ("D04J", Date, "End of Period 04"),
+        ("D05J", Date, "End of Period 05"),
+        ("D06J", Date, "End of Period 06"),
+        ("D07J", Date, "End of Period 07"),
+        ("D08J", Date, "End of Period 08"),
+        ("D09J", Date, "End of Period 09"),
+        ("D10J", Date, "End of Period 10"),
+        ("D11J", Date, "End of Period 11"),
+        ("D12J", Date, "End of Period 12"),
+        ("D13J", Date, "End of Period 13"),
+        ("D14J", Date, "End of Period 14"),
+        ("UPMJ", Date, "Date Updated"),
+    ]
+);
+table!(
+    F0015,
+    "F0015",
+    "Currency Exchange Rates",
+    [
+        ("CRCD", Str(3), "From Currency Code"),
+        ("CRDC", Str(3), "To Currency Code"),
+        ("AN8", Int, "Address Number"),
+        ("RTTYP", Str(2), "Exchange Rate Type"),
+        ("EFT", Date, "Effective Date"),
+        ("CRR", Num, "Multiplier Exchange Rate"),
+        ("CRRD", Num, "Divisor Exchange Rate"),
         ("UPMJ", Date, "Date Updated"),
     ]
 );
@@ -435,6 +479,9 @@ table!(
         ("VINV", Str(25), "Invoice Number"),
         ("DIVJ", Date, "Invoice Date"),
         ("DGJ", Date, "G/L Date"),
+        ("DDJ", Date, "Due Date"),
+        ("PTC", Str(3), "Payment Terms"),
+        ("ADSC", Num, "Discount Available"),
         ("ICU", Int, "Batch Number"),
         ("ICUT", Str(2), "Batch Type"),
         ("CO", Str(5), "Company"),
@@ -467,7 +514,7 @@ table!(
         ("EDSP", Str(1), "EDI - Successfully Processed"),
         ("EDTC", Str(1), "Transaction Action"),
         ("EDTR", Str(1), "Transaction Type"),
-        ("EDER", Str(80), "Error Message"),
+        ("EDER", Str(1), "EDI - Send/Receive Indicator"),
         ("AN8", Int, "Address Number"),
         ("VINV", Str(25), "Invoice Number"),
         ("DIVJ", Date, "Invoice Date"),
@@ -488,6 +535,10 @@ table!(
         ("PO", Str(8), "Purchase Order"),
         ("PDCT", Str(2), "PO Doc Type"),
         ("PKCO", Str(5), "PO Company"),
+        ("PST", Str(1), "Pay Status"),
+        ("DDJ", Date, "Due Date"),
+        ("PTC", Str(3), "Payment Terms"),
+        ("ADSC", Num, "Discount Available"),
         ("DOC", Int, "Document Number"),
         ("DCT", Str(2), "Doc Type"),
         ("ICU", Int, "Batch Number"),
@@ -552,9 +603,9 @@ table!(
 );
 
 /// Every table the simulator serves, by name.
-pub(crate) static ALL: [&TableDef; 14] = [
-    &F0101, &F0401, &F0116, &F01151, &F0006, &F0901, &F0010, &F0013, &F4301, &F4311, &F0411,
-    &F0411Z1, &F0911Z1, &F0911,
+pub(crate) static ALL: [&TableDef; 16] = [
+    &F0101, &F0401, &F0116, &F01151, &F0006, &F0901, &F0010, &F0008, &F0013, &F0015, &F4301,
+    &F4311, &F0411, &F0411Z1, &F0911Z1, &F0911,
 ];
 
 /// The simulated database: all tables by name plus next-number counters.
@@ -569,6 +620,13 @@ pub(crate) struct Db {
     pub(crate) next_doco: i64,
     /// Next address book number.
     pub(crate) next_an8: i64,
+    /// Next batch job number (F986110 JOBNBR).
+    pub(crate) next_job: i64,
+    /// The simulated Work Center: messages per recipient (`EDUS`), oldest first.
+    pub(crate) work_center: BTreeMap<String, Vec<crate::jde::WorkCenterMessage>>,
+    /// Transactions already turned into vouchers: (EDUS, EDTN) → F0411 DOC. Survives the
+    /// purge of the Z rows, like the voucher itself.
+    pub(crate) vouchered: BTreeMap<(String, String), i64>,
 }
 
 impl Db {
@@ -579,6 +637,9 @@ impl Db {
             next_icu: 40_000,
             next_doco: 10_000,
             next_an8: 4_001,
+            next_job: 5_200,
+            work_center: BTreeMap::new(),
+            vouchered: BTreeMap::new(),
         }
     }
 

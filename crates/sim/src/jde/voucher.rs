@@ -1,17 +1,19 @@
-//! The voucher path: the `ML_AddVoucherBatch` orchestration that writes F0411Z1/F0911Z1 rows
-//! (validating what interactive entry would check at insert time), and a batch voucher
-//! processor like R04110ZA that turns unprocessed Z rows into F0411/F0911 or leaves an error
-//! in EDER.
+//! The voucher path: the `ML_AddVoucherBatch` orchestration, a table insert into
+//! F0411Z1/F0911Z1 that refuses only what the database would (missing or duplicate key, a value
+//! too long or of the wrong type), and a batch voucher processor like R04110ZA that validates
+//! at processing time, batch by batch, turns good transactions into F0411/F0911 and leaves a
+//! failed one at `EDSP = 0` with its reason in the Work Center of the row's `EDUS` (never in
+//! `EDER`, which JDE ignores).
 
 use std::collections::{BTreeMap, HashMap};
 
-use jiff::ToSpan;
 use jiff::civil::Date;
 use rust_decimal::Decimal;
 use serde_json::Value;
 
+use super::config::DataSelection;
 use super::datagen::{Stamp, date_of, round_to, ymd};
-use super::table::{Cell, Db, Table, TableDef};
+use super::table::{Cell, Db, Kind, Table, TableDef};
 
 /// A business error as JDE reports it on a form: code, title, failing control, description.
 #[derive(Debug, Clone, PartialEq)]
@@ -50,7 +52,8 @@ pub struct VoucherSummary {
     pub currency: String,
     /// EDSP = 1.
     pub processed: bool,
-    /// EDER, when the processor rejected the voucher.
+    /// While unprocessed: the latest Work Center message a processor run left for this
+    /// transaction (JDE never writes it into the Z row).
     pub error: Option<String>,
     /// Voucher number (F0411 DOC), once processed.
     pub doc: Option<i64>,
@@ -65,8 +68,26 @@ pub struct VoucherSummary {
 pub struct ProcessReport {
     /// Vouchers created (F0411 rows written).
     pub created: Vec<(String, i64)>,
-    /// Vouchers left unprocessed, with the error written to EDER: (EDTN, error).
+    /// Vouchers left unprocessed (`EDSP = 0`), with the message sent to the Work Center:
+    /// (EDTN, message).
     pub rejected: Vec<(String, String)>,
+}
+
+/// One message in the simulated Work Center (the employee queue of the `EDUS` user), as the
+/// batch voucher processor sends it for a transaction it could not process.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WorkCenterMessage {
+    /// Job number of the processor run; `None` for a run not launched through the report
+    /// service (`process_vouchers()`, auto-processing).
+    pub job_number: Option<i64>,
+    /// EDI batch number of the failed transaction.
+    pub edbt: String,
+    /// EDI transaction number of the failed transaction.
+    pub edtn: String,
+    /// The error, e.g. `0012 Voucher does not balance: ...`.
+    pub message: String,
+    /// When the processor sent it.
+    pub at: jiff::Timestamp,
 }
 
 fn get<'a>(t: &Table, row: &'a [Cell], alias: &str) -> &'a Cell {
@@ -216,128 +237,110 @@ fn account(db: &Db, mcu: &str, obj: &str, sub: &str) -> Option<(String, String)>
         })
 }
 
-fn exists_in(db: &Db, table: &str, alias: &str, value: &Cell) -> bool {
-    let t = db.t(table);
-    let c = t.def.c(alias);
-    t.rows.iter().any(|r| {
-        &r[c] == value || (matches!(value, Cell::Str(_)) && r[c].as_str() == value.as_str())
-    })
+/// Columns of a Z row the orchestration never takes from its inputs (keys and control
+/// columns it sets itself, and what the processor writes back).
+const NOT_INPUT: [&str; 10] = [
+    "EDUS", "EDBT", "EDTN", "EDLN", "EDSP", "EDER", "DOC", "DCT", "ICU", "UPMJ",
+];
+
+/// Converts one input to a cell of a column, refusing what the database would: a value too
+/// long for the column or not of its type.
+fn to_cell(table: &str, alias: &str, kind: Kind, value: &str) -> Result<Cell, FormError> {
+    let v = value.trim();
+    let too_long = |max: usize| {
+        err(
+            "0009",
+            "Value Too Long",
+            alias,
+            format!("{table}.{alias}: '{v}' exceeds {max} characters",),
+        )
+    };
+    match kind {
+        Kind::Str(max) => {
+            if v.chars().count() > max {
+                return Err(too_long(max));
+            }
+            Ok(Cell::s(v))
+        }
+        Kind::Bu => {
+            if v.chars().count() > 12 {
+                return Err(too_long(12));
+            }
+            Ok(Cell::s(v))
+        }
+        Kind::Int => v.parse::<i64>().map(Cell::Int).map_err(|_| {
+            err(
+                "0008",
+                "Invalid Number",
+                alias,
+                format!("{table}.{alias}: '{v}' is not numeric"),
+            )
+        }),
+        Kind::Num | Kind::Line => parse_amount(alias, v).map(Cell::d),
+        Kind::Date => parse_iso_date(alias, v).map(Cell::Int),
+    }
 }
 
-/// Validates and inserts one voucher transaction into F0411Z1 + F0911Z1. Returns the number
-/// of rows inserted.
+/// Inserts one voucher transaction into F0411Z1 (one pay item, `EDLN` 1) and F0911Z1 (one row
+/// per distribution line) as a table-insert orchestration does: every input that names a
+/// column is stored, `EDSP = 0`; refused are only a missing key (`EDUS`, `EDBT`, `EDTN`), a
+/// duplicate `EDUS+EDBT+EDTN+EDLN`, and a value too long or not numeric. Nothing is inserted
+/// when anything is refused. Returns the number of rows inserted.
 pub(crate) fn insert(db: &mut Db, inputs: &Inputs, stamp: Stamp) -> Result<usize, FormError> {
     let (h, lines) = inputs;
     let hv = |k: &str| h.get(k).map(|s| s.trim()).filter(|s| !s.is_empty());
-    let crrm = hv("CRRM").unwrap_or("D").to_owned();
-    let foreign = crrm == "F";
-    let mut required = vec![
-        "EDUS", "EDBT", "EDTN", "AN8", "VINV", "DIVJ", "DGJ", "KCO", "CRCD",
-    ];
-    required.push(if foreign { "ACR" } else { "AG" });
-    for r in required {
+    for r in ["EDUS", "EDBT", "EDTN"] {
         if hv(r).is_none() {
             return Err(err(
                 "0001",
                 "Required Input Missing",
                 r,
-                format!("Input {r} is required"),
+                format!("Input {r} is required (key of F0411Z1)"),
             ));
         }
     }
-    let req = |k: &str| hv(k).unwrap_or_default().to_owned();
-    if lines.is_empty() {
-        return Err(err(
-            "0001",
-            "Required Input Missing",
-            "GLDistribution",
-            "At least one G/L distribution line is required".into(),
-        ));
+    let zdef = db.t("F0411Z1").def;
+    let ldef = db.t("F0911Z1").def;
+    let mut keys = Vec::new();
+    for k in ["EDUS", "EDBT", "EDTN"] {
+        let (_, kind, _) = zdef.cols[zdef.c(k)];
+        keys.push(to_cell("F0411Z1", k, kind, hv(k).unwrap_or_default())?);
     }
-    let (edus, edbt, edtn) = (req("EDUS"), req("EDBT"), req("EDTN"));
-    for (name, v, max) in [
-        ("EDUS", &edus, 10),
-        ("EDBT", &edbt, 15),
-        ("EDTN", &edtn, 22),
-        ("VINV", &req("VINV"), 25),
-    ] {
-        if v.chars().count() > max {
-            return Err(err(
-                "0009",
-                "Value Too Long",
-                name,
-                format!("{name} '{v}' exceeds {max} characters"),
-            ));
-        }
-    }
-    let an8: i64 = req("AN8").parse().map_err(|_| {
-        err(
-            "0002",
-            "Address Number Invalid",
-            "AN8",
-            format!("Address number '{}' is not numeric", req("AN8")),
-        )
-    })?;
-    if !exists_in(db, "F0401", "AN8", &Cell::Int(an8)) {
-        return Err(err(
-            "0002",
-            "Address Number Invalid",
-            "AN8",
-            format!("Address number {an8} is not set up in the Supplier Master (F0401)"),
-        ));
-    }
-    let kco = req("KCO");
-    if !exists_in(db, "F0010", "CO", &Cell::s(&kco)) {
-        return Err(err(
-            "0010",
-            "Company Invalid",
-            "KCO",
-            format!("Company {kco} is not set up in Company Constants (F0010)"),
-        ));
-    }
-    let crcd = req("CRCD");
-    if !exists_in(db, "F0013", "CRCD", &Cell::s(&crcd)) {
-        return Err(err(
-            "0011",
-            "Currency Code Invalid",
-            "CRCD",
-            format!("Currency code {crcd} is not set up (F0013)"),
-        ));
-    }
-    let divj = parse_iso_date("DIVJ", &req("DIVJ"))?;
-    let dgj = parse_iso_date("DGJ", &req("DGJ"))?;
-    let amount = |k: &str| -> Result<Option<Decimal>, FormError> {
-        hv(k).map(|v| parse_amount(k, v)).transpose()
-    };
-    let (ag, acr, stam, ctam, crr) = (
-        amount("AG")?,
-        amount("ACR")?,
-        amount("STAM")?,
-        amount("CTAM")?,
-        amount("CRR")?,
+    let (edus, edbt, edtn) = (
+        keys[0].as_str().to_owned(),
+        keys[1].as_str().to_owned(),
+        keys[2].as_str().to_owned(),
     );
-    let mcu = hv("MCU").map(str::to_owned);
-    if let Some(m) = &mcu
-        && bu_company(db, m).is_none()
-    {
-        return Err(err(
-            "0003",
-            "Business Unit Invalid",
-            "MCU",
-            format!("Business unit {m} is not set up (F0006)"),
-        ));
+    // Header: every input naming a column, sorted so the first error is deterministic.
+    let mut header: Vec<(&str, Cell)> = Vec::new();
+    let mut names: Vec<&String> = h.keys().collect();
+    names.sort();
+    for name in names {
+        let v = h[name].trim();
+        if v.is_empty() || NOT_INPUT.contains(&name.as_str()) {
+            continue;
+        }
+        if let Some(i) = zdef.col(name) {
+            let (alias, kind, _) = zdef.cols[i];
+            header.push((alias, to_cell("F0411Z1", alias, kind, v)?));
+        }
     }
-
-    // Lines first (all or nothing: nothing is inserted if any line is wrong).
-    let mut z_lines = Vec::with_capacity(lines.len());
-    let mut seen_edln = Vec::new();
+    let hcell = |alias: &str| {
+        header
+            .iter()
+            .find(|(a, _)| *a == alias)
+            .map(|(_, c)| c.clone())
+    };
+    // Lines: the same rule; the orchestration also maps the header's DGJ, CRCD and company into
+    // each row, and splits an account in mode 2 (BU.OBJ.SUB) into MCU/OBJ/SUB when it can.
+    let mut z_lines: Vec<(Decimal, Vec<(&str, Cell)>)> = Vec::with_capacity(lines.len());
     for (i, l) in lines.iter().enumerate() {
         let lv = |k: &str| l.get(k).map(|s| s.trim()).filter(|s| !s.is_empty());
-        let edln = lv("EDLN")
-            .map(|v| parse_amount("EDLN", v))
-            .transpose()?
-            .unwrap_or(Decimal::from(i as i64 + 1));
-        if seen_edln.contains(&edln) {
+        let edln = match lv("EDLN") {
+            Some(v) => parse_amount("EDLN", v)?,
+            None => Decimal::from(i as i64 + 1),
+        };
+        if z_lines.iter().any(|(e, _)| *e == edln) {
             return Err(err(
                 "0005",
                 "Duplicate Key",
@@ -345,69 +348,35 @@ pub(crate) fn insert(db: &mut Db, inputs: &Inputs, stamp: Stamp) -> Result<usize
                 format!("Line number {edln} appears twice in transaction {edtn}"),
             ));
         }
-        seen_edln.push(edln);
-        let ani = lv("ANI").ok_or_else(|| {
-            err(
-                "0001",
-                "Required Input Missing",
-                "ANI",
-                format!("Line {edln}: account number (ANI) is required"),
-            )
-        })?;
-        let (bu, obj, sub) = split_ani(ani).ok_or_else(|| {
-            err(
-                "0006",
-                "Account Number Invalid",
-                "ANI",
-                format!("Line {edln}: '{ani}' is not a BU.OBJ.SUB account number"),
-            )
-        })?;
-        if bu_company(db, &bu).is_none() {
-            return Err(err(
-                "0003",
-                "Business Unit Invalid",
-                "ANI",
-                format!("Line {edln}: business unit {bu} of account {ani} is not set up (F0006)"),
-            ));
+        let mut row: Vec<(&str, Cell)> = Vec::new();
+        let mut names: Vec<&String> = l.keys().collect();
+        names.sort();
+        for name in names {
+            let v = l[name].trim();
+            if v.is_empty() || NOT_INPUT.contains(&name.as_str()) {
+                continue;
+            }
+            if let Some(i) = ldef.col(name) {
+                let (alias, kind, _) = ldef.cols[i];
+                row.push((alias, to_cell("F0911Z1", alias, kind, v)?));
+            }
         }
-        if let Some(m) = lv("MCU")
-            && bu_company(db, m).is_none()
-        {
-            return Err(err(
-                "0003",
-                "Business Unit Invalid",
-                "MCU",
-                format!("Line {edln}: business unit {m} is not set up (F0006)"),
-            ));
+        if let Some((bu, obj, sub)) = lv("ANI").and_then(split_ani) {
+            row.retain(|(a, _)| !matches!(*a, "MCU" | "OBJ" | "SUB"));
+            for (alias, v) in [("MCU", bu), ("OBJ", obj), ("SUB", sub)] {
+                let (_, kind, _) = ldef.cols[ldef.c(alias)];
+                row.push((alias, to_cell("F0911Z1", alias, kind, &v)?));
+            }
         }
-        if account(db, &bu, &obj, &sub).is_none() {
-            return Err(err(
-                "0006",
-                "Account Number Invalid",
-                "ANI",
-                format!("Line {edln}: account {ani} is not set up in the Account Master (F0901)"),
-            ));
+        for (alias, from) in [("DGJ", "DGJ"), ("CRCD", "CRCD"), ("CO", "CO")] {
+            if !row.iter().any(|(a, _)| *a == alias)
+                && let Some(c) =
+                    hcell(from).or_else(|| (alias == "CO").then(|| hcell("KCO")).flatten())
+            {
+                row.push((alias, c));
+            }
         }
-        let aa = lv("AA").map(|v| parse_amount("AA", v)).transpose()?;
-        let lacr = lv("ACR").map(|v| parse_amount("ACR", v)).transpose()?;
-        if (!foreign && aa.is_none()) || (foreign && lacr.is_none() && aa.is_none()) {
-            return Err(err(
-                "0001",
-                "Required Input Missing",
-                "AA",
-                format!("Line {edln}: amount is required"),
-            ));
-        }
-        z_lines.push((
-            edln,
-            ani.to_owned(),
-            bu,
-            obj,
-            sub,
-            aa,
-            lacr,
-            lv("EXA").unwrap_or("").to_owned(),
-        ));
+        z_lines.push((edln, row));
     }
 
     let key_taken = |db: &Db, table: &str, edln: Decimal| {
@@ -420,7 +389,7 @@ pub(crate) fn insert(db: &mut Db, inputs: &Inputs, stamp: Stamp) -> Result<usize
         })
     };
     if key_taken(db, "F0411Z1", Decimal::ONE)
-        || z_lines.iter().any(|l| key_taken(db, "F0911Z1", l.0))
+        || z_lines.iter().any(|(e, _)| key_taken(db, "F0911Z1", *e))
     {
         return Err(err(
             "0005",
@@ -430,9 +399,7 @@ pub(crate) fn insert(db: &mut Db, inputs: &Inputs, stamp: Stamp) -> Result<usize
         ));
     }
 
-    let opt = |d: Option<Decimal>| Cell::d(d.unwrap_or_default());
-    let co = hv("CO").unwrap_or(&kco).to_owned();
-    db.tm("F0411Z1").insert(vec![
+    let mut row = vec![
         ("EDUS", Cell::s(&edus)),
         ("EDBT", Cell::s(&edbt)),
         ("EDTN", Cell::s(&edtn)),
@@ -440,54 +407,39 @@ pub(crate) fn insert(db: &mut Db, inputs: &Inputs, stamp: Stamp) -> Result<usize
         ("EDSP", Cell::s("0")),
         ("EDTC", Cell::s("A")),
         ("EDTR", Cell::s("V")),
-        ("AN8", Cell::Int(an8)),
-        ("VINV", Cell::s(&req("VINV"))),
-        ("DIVJ", Cell::Int(divj)),
-        ("DGJ", Cell::Int(dgj)),
-        ("KCO", Cell::s(&kco)),
-        ("CO", Cell::s(&co)),
-        ("AG", opt(ag)),
-        ("STAM", opt(stam)),
-        ("CTAM", opt(ctam)),
-        ("TXA1", Cell::s(hv("TXA1").unwrap_or(""))),
-        ("EXR1", Cell::s(hv("EXR1").unwrap_or(""))),
-        ("ACR", opt(acr)),
-        ("CRR", opt(crr)),
-        ("CRCD", Cell::s(&crcd)),
-        ("CRRM", Cell::s(&crrm)),
-        ("MCU", Cell::s(mcu.as_deref().unwrap_or(""))),
-        ("RMK", Cell::s(hv("RMK").unwrap_or(""))),
-        ("PO", Cell::s(hv("PO").unwrap_or(""))),
-        ("PDCT", Cell::s(hv("PDCT").unwrap_or(""))),
-        ("PKCO", Cell::s(hv("PKCO").unwrap_or(""))),
-        ("UPMJ", Cell::Int(stamp.date)),
-        ("UPMT", Cell::Int(stamp.time)),
-    ]);
+    ];
+    row.retain(|(a, _)| !header.iter().any(|(h, _)| h == a));
+    row.extend(header.iter().cloned());
+    row.push(("UPMJ", Cell::Int(stamp.date)));
+    row.push(("UPMT", Cell::Int(stamp.time)));
+    db.tm("F0411Z1").insert(row);
     let n = z_lines.len();
-    for (edln, ani, bu, obj, sub, aa, lacr, exa) in z_lines {
-        db.tm("F0911Z1").insert(vec![
+    for (edln, mut l) in z_lines {
+        let mut row = vec![
             ("EDUS", Cell::s(&edus)),
             ("EDBT", Cell::s(&edbt)),
             ("EDTN", Cell::s(&edtn)),
             ("EDLN", Cell::d(edln)),
             ("EDSP", Cell::s("0")),
-            ("CO", Cell::s(&co)),
-            ("DGJ", Cell::Int(dgj)),
-            ("ANI", Cell::s(&ani)),
             ("AM", Cell::s("2")),
-            ("MCU", Cell::s(&bu)),
-            ("OBJ", Cell::s(&obj)),
-            ("SUB", Cell::s(&sub)),
             ("LT", Cell::s("AA")),
-            ("AA", opt(aa)),
-            ("ACR", opt(lacr)),
-            ("EXA", Cell::s(&exa)),
-            ("CRCD", Cell::s(&crcd)),
-            ("UPMJ", Cell::Int(stamp.date)),
-            ("UPMT", Cell::Int(stamp.time)),
-        ]);
+        ];
+        row.retain(|(a, _)| !l.iter().any(|(h, _)| h == a));
+        row.append(&mut l);
+        row.push(("UPMJ", Cell::Int(stamp.date)));
+        row.push(("UPMT", Cell::Int(stamp.time)));
+        db.tm("F0911Z1").insert(row);
     }
     Ok(1 + n)
+}
+
+fn exists_in(db: &Db, table: &str, alias: &str, value: &str) -> bool {
+    let t = db.t(table);
+    let c = t.def.c(alias);
+    t.rows.iter().any(|r| match &r[c] {
+        Cell::Str(s) => s.as_str() == value,
+        other => value.parse::<i64>().is_ok_and(|v| other.as_int() == v),
+    })
 }
 
 fn decimals_of(db: &Db, crcd: &str) -> Option<u32> {
@@ -498,13 +450,95 @@ fn decimals_of(db: &Db, crcd: &str) -> Option<u32> {
         .map(|r| get(t, r, "CDEC").as_int() as u32)
 }
 
-/// First day of the first open period of a company (F0010 DFYJ + PNC − 1 months).
-pub(crate) fn first_open_day(db: &Db, co: &str) -> Option<Date> {
+fn company_currency(db: &Db, co: &str) -> Option<String> {
+    let t = db.t("F0010");
+    t.rows
+        .iter()
+        .find(|r| get(t, r, "CO").as_str() == co)
+        .map(|r| get(t, r, "CRCD").as_str().to_owned())
+}
+
+/// (date pattern, A/P fiscal year begin, A/P current period) of a company from F0010
+/// (`DTPN` blank = `R`; `APFJ`/`APPN` unset fall back to the G/L `DFYJ`/`PNC`).
+fn company_calendar(db: &Db, co: &str) -> Option<(String, i64, i64)> {
     let t = db.t("F0010");
     let row = t.rows.iter().find(|r| get(t, r, "CO").as_str() == co)?;
-    let dfyj = date_of(get(t, row, "DFYJ").as_int())?;
-    let pnc = get(t, row, "PNC").as_int().max(1);
-    dfyj.checked_add((pnc - 1).months()).ok()
+    let dtpn = match get(t, row, "DTPN").as_str() {
+        "" => "R".to_owned(),
+        p => p.to_owned(),
+    };
+    let begin = match get(t, row, "APFJ").as_int() {
+        0 => get(t, row, "DFYJ").as_int(),
+        d => d,
+    };
+    let period = match get(t, row, "APPN").as_int() {
+        0 => get(t, row, "PNC").as_int(),
+        p => p,
+    };
+    Some((dtpn, begin, period.max(1)))
+}
+
+const PERIOD_ENDS: [&str; 14] = [
+    "D01J", "D02J", "D03J", "D04J", "D05J", "D06J", "D07J", "D08J", "D09J", "D10J", "D11J", "D12J",
+    "D13J", "D14J",
+];
+
+/// The 14 period ends of one F0008 year.
+fn pattern_ends(db: &Db, dtpn: &str, begin: i64) -> Option<Vec<i64>> {
+    let t = db.t("F0008");
+    let row = t
+        .rows
+        .iter()
+        .find(|r| get(t, r, "DTPN").as_str() == dtpn && get(t, r, "DFYJ").as_int() == begin)?;
+    Some(
+        PERIOD_ENDS
+            .iter()
+            .map(|a| get(t, row, a).as_int())
+            .collect(),
+    )
+}
+
+/// Whether a date falls in a fiscal year of the pattern (between its begin and last end).
+fn in_defined_year(db: &Db, dtpn: &str, date: i64) -> bool {
+    let t = db.t("F0008");
+    t.rows.iter().any(|r| {
+        get(t, r, "DTPN").as_str() == dtpn
+            && get(t, r, "DFYJ").as_int() <= date
+            && date <= get(t, r, "D14J").as_int()
+    })
+}
+
+/// First day of the company's A/P current period: the day after the end of the previous
+/// period in its F0008 date pattern year (the year's begin for period 1). G/L dates before it
+/// are in a closed period.
+pub(crate) fn first_open_day(db: &Db, co: &str) -> Option<Date> {
+    let (dtpn, begin, period) = company_calendar(db, co)?;
+    if period <= 1 {
+        return date_of(begin);
+    }
+    let ends = pattern_ends(db, &dtpn, begin)?;
+    let prev = ends[(period as usize - 2).min(13)];
+    date_of(prev)?.tomorrow().ok()
+}
+
+/// F0015 rate from one currency to another on a date: the row with the latest effective date
+/// on or before it (address number 0, i.e. not supplier-specific).
+pub(crate) fn exchange_rate(db: &Db, from: &str, to: &str, on: i64) -> Option<Decimal> {
+    if from == to {
+        return Some(Decimal::ONE);
+    }
+    let t = db.t("F0015");
+    t.rows
+        .iter()
+        .filter(|r| {
+            get(t, r, "CRCD").as_str() == from
+                && get(t, r, "CRDC").as_str() == to
+                && get(t, r, "AN8").as_int() == 0
+                && get(t, r, "EFT").as_int() <= on
+        })
+        .max_by_key(|r| get(t, r, "EFT").as_int())
+        .map(|r| get(t, r, "CRR").as_dec())
+        .filter(|r| !r.is_zero())
 }
 
 /// A Z line as the processor sees it.
@@ -520,22 +554,74 @@ struct ZLine {
     exa: String,
 }
 
-/// Checks one voucher; `Ok` carries (AID per line, pay status).
-fn check(
-    db: &Db,
-    z: &Table,
-    row: &[Cell],
-    lines: &[ZLine],
-) -> Result<(Vec<String>, &'static str), String> {
-    let kco = get(z, row, "KCO").as_str();
-    let crcd = get(z, row, "CRCD").as_str();
-    let foreign = get(z, row, "CRRM").as_str() == "F";
+/// What the processor books for a transaction that passed every edit.
+struct Plan {
+    /// (AID, company) per line.
+    accounts: Vec<(String, String)>,
+    pst: String,
+    ptc: String,
+    ddj: i64,
+    /// Rate from the transaction currency to the company's (1 when domestic).
+    rate: Decimal,
+    /// Decimals of the company's currency.
+    dom_dec: u32,
+}
+
+/// Processor settings that come from JDE's setup rather than the row.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Setup {
+    pub(crate) intercompany_settlements: bool,
+}
+
+/// Days of a payment terms code (`N30` → 30); 0 when it has no number.
+fn terms_days(ptc: &str) -> i64 {
+    let digits: String = ptc.chars().filter(char::is_ascii_digit).collect();
+    digits.parse().unwrap_or(0)
+}
+
+/// The R04110ZA edits of one transaction, in the order JDE reports them.
+fn check(db: &Db, z: &Table, row: &[Cell], lines: &[ZLine], setup: Setup) -> Result<Plan, String> {
+    let s = |a: &str| get(z, row, a).as_str();
+    let (edus, edtn) = (s("EDUS"), s("EDTN"));
+    if !matches!(s("EDTC"), "A" | "") {
+        return Err(format!(
+            "0176 Transaction action {} invalid: only A (add) is processed",
+            s("EDTC")
+        ));
+    }
+    if let Some(doc) = db.vouchered.get(&(edus.to_owned(), edtn.to_owned())) {
+        return Err(format!(
+            "0159 Transaction {edtn} already exists as voucher {doc} (F0411)"
+        ));
+    }
     let an8 = get(z, row, "AN8").as_int();
-    let vinv = get(z, row, "VINV").as_str();
-    let cdec = decimals_of(db, crcd).ok_or_else(|| format!("0011 Currency code {crcd} invalid"))?;
+    if an8 == 0 || !exists_in(db, "F0401", "AN8", &an8.to_string()) {
+        return Err(format!(
+            "0002 Address number {an8} is not set up in the Supplier Master (F0401)"
+        ));
+    }
+    let (divj, dgj) = (get(z, row, "DIVJ").as_int(), get(z, row, "DGJ").as_int());
+    if divj == 0 || dgj == 0 {
+        return Err("0004 Invoice date and G/L date are required".into());
+    }
+    let kco = s("KCO");
+    let Some(dom) = company_currency(db, kco) else {
+        return Err(format!(
+            "0010 Company {kco} is not set up in Company Constants (F0010)"
+        ));
+    };
+    let crcd = s("CRCD");
+    let cdec = decimals_of(db, crcd)
+        .ok_or_else(|| format!("0011 Currency code {crcd} is not set up (F0013)"))?;
+    let dom_dec = decimals_of(db, &dom).unwrap_or(2);
+    let mcu = s("MCU");
+    if !mcu.is_empty() && bu_company(db, mcu).is_none() {
+        return Err(format!("0003 Business unit {mcu} is not set up (F0006)"));
+    }
     if lines.is_empty() {
         return Err("0013 No G/L distribution lines for voucher".into());
     }
+    let foreign = s("CRRM") == "F";
     let (gross, tax) = if foreign {
         (get(z, row, "ACR").as_dec(), get(z, row, "CTAM").as_dec())
     } else {
@@ -555,26 +641,43 @@ fn check(
             "0012 Voucher does not balance: distribution {dist} <> gross {gross} less tax {tax}"
         ));
     }
-    let mut aids = Vec::with_capacity(lines.len());
+    let mut accounts = Vec::with_capacity(lines.len());
     for l in lines {
-        let (aid, pec) = account(db, &l.mcu, &l.obj, &l.sub)
-            .ok_or_else(|| format!("0006 Account {} invalid", l.ani))?;
+        let Some(co) = bu_company(db, &l.mcu) else {
+            return Err(format!(
+                "0003 Line {}: business unit {} of account {} is not set up (F0006)",
+                l.edln.normalize(),
+                l.mcu,
+                l.ani
+            ));
+        };
+        let (aid, pec) = account(db, &l.mcu, &l.obj, &l.sub).ok_or_else(|| {
+            format!(
+                "0006 Line {}: account {} is not set up in the Account Master (F0901)",
+                l.edln.normalize(),
+                l.ani
+            )
+        })?;
         if !pec.trim().is_empty() {
             return Err(format!(
                 "0029 Account {} not postable (posting edit code {pec})",
                 l.ani
             ));
         }
-        let co = bu_company(db, &l.mcu).unwrap_or_default();
-        if co != kco {
+        if co != kco && !setup.intercompany_settlements {
             return Err(format!(
-                "0036 Business unit {} belongs to company {co}, not voucher company {kco}",
+                "0036 Intercompany settlements not allowed: business unit {} belongs to company {co}, the voucher's company is {kco}",
                 l.mcu
             ));
         }
-        aids.push(aid);
+        accounts.push((aid, co));
     }
-    let dgj = get(z, row, "DGJ").as_int();
+    let (dtpn, _, _) = company_calendar(db, kco).unwrap_or_default();
+    if !in_defined_year(db, &dtpn, dgj) {
+        return Err(format!(
+            "0047 G/L date {dgj} is not in a fiscal year of date pattern {dtpn} (F0008) for company {kco}"
+        ));
+    }
     if let Some(first) = first_open_day(db, kco)
         && dgj < ymd(first)
     {
@@ -583,172 +686,251 @@ fn check(
             ymd(first)
         ));
     }
+    let vinv = s("VINV");
     let f0411 = db.t("F0411");
-    if f0411
-        .rows
-        .iter()
-        .any(|r| get(f0411, r, "AN8").as_int() == an8 && get(f0411, r, "VINV").as_str() == vinv)
+    if !vinv.is_empty()
+        && f0411
+            .rows
+            .iter()
+            .any(|r| get(f0411, r, "AN8").as_int() == an8 && get(f0411, r, "VINV").as_str() == vinv)
     {
         return Err(format!(
             "0091 Duplicate invoice number {vinv} for supplier {an8}"
         ));
     }
+    let rate = if foreign {
+        let sent = get(z, row, "CRR").as_dec();
+        if sent.is_zero() {
+            exchange_rate(db, crcd, &dom, dgj).ok_or_else(|| {
+                format!("0022 Exchange rate not found for {crcd} to {dom} on {dgj} (F0015)")
+            })?
+        } else {
+            sent
+        }
+    } else {
+        Decimal::ONE
+    };
     let f0401 = db.t("F0401");
-    let on_hold = f0401
+    let supplier = f0401
         .rows
         .iter()
-        .find(|r| get(f0401, r, "AN8").as_int() == an8)
-        .is_some_and(|r| !get(f0401, r, "HDPY").as_str().trim().is_empty());
-    Ok((aids, if on_hold { "H" } else { "A" }))
+        .find(|r| get(f0401, r, "AN8").as_int() == an8);
+    let on_hold = supplier.is_some_and(|r| !get(f0401, r, "HDPY").as_str().trim().is_empty());
+    let pst = match s("PST") {
+        "" if on_hold => "H".to_owned(),
+        "" => "A".to_owned(),
+        p => p.to_owned(),
+    };
+    let ptc = match s("PTC") {
+        "" => supplier
+            .map(|r| get(f0401, r, "TRAP").as_str().to_owned())
+            .unwrap_or_default(),
+        p => p.to_owned(),
+    };
+    let ddj = match get(z, row, "DDJ").as_int() {
+        0 => date_of(divj)
+            .and_then(|d| d.checked_add(jiff::Span::new().days(terms_days(&ptc))).ok())
+            .map_or(divj, ymd),
+        d => d,
+    };
+    Ok(Plan {
+        accounts,
+        pst,
+        ptc,
+        ddj,
+        rate,
+        dom_dec,
+    })
 }
 
-/// Runs the batch voucher processor over every unprocessed F0411Z1 row.
-pub(crate) fn process(db: &mut Db, stamp: Stamp) -> ProcessReport {
+/// Runs the batch voucher processor over the unprocessed F0411Z1 rows its data selection
+/// covers, batch (`EDUS`+`EDBT`) by batch. A transaction that fails an edit stays at
+/// `EDSP = 0` and its reason goes to the Work Center of its `EDUS`.
+pub(crate) fn process(
+    db: &mut Db,
+    sel: &DataSelection,
+    job: Option<i64>,
+    setup: Setup,
+    stamp: Stamp,
+) -> ProcessReport {
     let mut report = ProcessReport::default();
-    let pending: Vec<usize> = {
+    let mut batches: BTreeMap<(String, String), Vec<usize>> = BTreeMap::new();
+    {
         let z = db.t("F0411Z1");
-        (0..z.rows.len())
-            .filter(|&i| get(z, &z.rows[i], "EDSP").as_str() != "1")
-            .collect()
-    };
-    let mut batches: BTreeMap<(String, String), i64> = BTreeMap::new();
-    for zi in pending {
-        let row = db.t("F0411Z1").rows[zi].clone();
-        let zdef: &'static TableDef = db.t("F0411Z1").def;
-        let key = |alias: &str| row[zdef.c(alias)].as_str().to_owned();
-        let (edus, edbt, edtn) = (key("EDUS"), key("EDBT"), key("EDTN"));
-        let lines: Vec<ZLine> = {
-            let t = db.t("F0911Z1");
-            let mut v: Vec<ZLine> = t
-                .rows
-                .iter()
-                .enumerate()
-                .filter(|(_, r)| {
-                    get(t, r, "EDUS").as_str() == edus
-                        && get(t, r, "EDBT").as_str() == edbt
-                        && get(t, r, "EDTN").as_str() == edtn
-                })
-                .map(|(idx, r)| ZLine {
-                    idx,
-                    edln: get(t, r, "EDLN").as_dec(),
-                    ani: get(t, r, "ANI").as_str().to_owned(),
-                    mcu: get(t, r, "MCU").as_str().to_owned(),
-                    obj: get(t, r, "OBJ").as_str().to_owned(),
-                    sub: get(t, r, "SUB").as_str().to_owned(),
-                    aa: get(t, r, "AA").as_dec(),
-                    acr: get(t, r, "ACR").as_dec(),
-                    exa: get(t, r, "EXA").as_str().to_owned(),
-                })
-                .collect();
-            v.sort_by_key(|l| l.edln);
-            v
-        };
-        match check(db, db.t("F0411Z1"), &row, &lines) {
-            Err(e) => {
-                let e: String = e.chars().take(80).collect();
-                let z = db.tm("F0411Z1");
-                set(z, zi, "EDER", Cell::s(&e));
-                set(z, zi, "EDSP", Cell::s("0"));
-                report.rejected.push((edtn, e));
+        for (i, r) in z.rows.iter().enumerate() {
+            let (u, b) = (get(z, r, "EDUS").as_str(), get(z, r, "EDBT").as_str());
+            if get(z, r, "EDSP").as_str() != "1" && sel.covers(u, b) {
+                batches
+                    .entry((u.to_owned(), b.to_owned()))
+                    .or_default()
+                    .push(i);
             }
-            Ok((aids, pst)) => {
-                let icu = *batches
-                    .entry((edus.clone(), edbt.clone()))
-                    .or_insert_with(|| {
-                        db.next_icu += 1;
-                        db.next_icu
-                    });
-                db.next_doc += 1;
-                let doc = db.next_doc;
-                let c = |alias: &str| row[zdef.c(alias)].clone();
-                let crcd = key("CRCD");
-                let kco = key("KCO");
-                let cdec = decimals_of(db, &crcd).unwrap_or(2);
-                let foreign = key("CRRM") == "F";
-                let crr = c("CRR").as_dec();
-                let ag = if foreign {
-                    round_to(c("ACR").as_dec() * crr, cdec)
+        }
+    }
+    let at = jiff::Timestamp::now();
+    for ((edus, edbt), rows) in batches {
+        let mut icu = None;
+        for zi in rows {
+            let row = db.t("F0411Z1").rows[zi].clone();
+            let zdef: &'static TableDef = db.t("F0411Z1").def;
+            let key = |alias: &str| row[zdef.c(alias)].as_str().to_owned();
+            let edtn = key("EDTN");
+            let lines: Vec<ZLine> = {
+                let t = db.t("F0911Z1");
+                let mut v: Vec<ZLine> = t
+                    .rows
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, r)| {
+                        get(t, r, "EDUS").as_str() == edus
+                            && get(t, r, "EDBT").as_str() == edbt
+                            && get(t, r, "EDTN").as_str() == edtn
+                    })
+                    .map(|(idx, r)| ZLine {
+                        idx,
+                        edln: get(t, r, "EDLN").as_dec(),
+                        ani: get(t, r, "ANI").as_str().to_owned(),
+                        mcu: get(t, r, "MCU").as_str().to_owned(),
+                        obj: get(t, r, "OBJ").as_str().to_owned(),
+                        sub: get(t, r, "SUB").as_str().to_owned(),
+                        aa: get(t, r, "AA").as_dec(),
+                        acr: get(t, r, "ACR").as_dec(),
+                        exa: get(t, r, "EXA").as_str().to_owned(),
+                    })
+                    .collect();
+                v.sort_by_key(|l| l.edln);
+                v
+            };
+            let plan = match check(db, db.t("F0411Z1"), &row, &lines, setup) {
+                Ok(p) => p,
+                Err(message) => {
+                    db.work_center
+                        .entry(edus.clone())
+                        .or_default()
+                        .push(WorkCenterMessage {
+                            job_number: job,
+                            edbt: edbt.clone(),
+                            edtn: edtn.clone(),
+                            message: message.clone(),
+                            at,
+                        });
+                    report.rejected.push((edtn, message));
+                    continue;
+                }
+            };
+            let icu = *icu.get_or_insert_with(|| {
+                db.next_icu += 1;
+                db.next_icu
+            });
+            db.next_doc += 1;
+            let doc = db.next_doc;
+            let c = |alias: &str| row[zdef.c(alias)].clone();
+            let crcd = key("CRCD");
+            let kco = key("KCO");
+            let co = match key("CO").as_str() {
+                "" => kco.clone(),
+                co => co.to_owned(),
+            };
+            let foreign = key("CRRM") == "F";
+            let dom = |amount: Decimal| round_to(amount * plan.rate, plan.dom_dec);
+            let ag = if foreign {
+                dom(c("ACR").as_dec())
+            } else {
+                round_to(c("AG").as_dec(), plan.dom_dec)
+            };
+            let stam = if foreign {
+                dom(c("CTAM").as_dec())
+            } else {
+                c("STAM").as_dec()
+            };
+            let header_mcu = if key("MCU").is_empty() {
+                lines[0].mcu.clone()
+            } else {
+                key("MCU")
+            };
+            let vinv = key("VINV");
+            let an8 = c("AN8").as_int();
+            let crrm = if key("CRRM").is_empty() {
+                "D".to_owned()
+            } else {
+                key("CRRM")
+            };
+            db.tm("F0411").insert(vec![
+                ("KCO", Cell::s(&kco)),
+                ("DOC", Cell::Int(doc)),
+                ("DCT", Cell::s("PV")),
+                ("SFX", Cell::s("001")),
+                ("AN8", Cell::Int(an8)),
+                ("PYE", Cell::Int(an8)),
+                ("VINV", Cell::s(&vinv)),
+                ("DIVJ", c("DIVJ")),
+                ("DGJ", c("DGJ")),
+                ("DDJ", Cell::Int(plan.ddj)),
+                ("PTC", Cell::s(&plan.ptc)),
+                ("ADSC", c("ADSC")),
+                ("ICU", Cell::Int(icu)),
+                ("ICUT", Cell::s("V")),
+                ("CO", Cell::s(&co)),
+                ("PST", Cell::s(&plan.pst)),
+                ("AG", Cell::d(ag)),
+                ("AAP", Cell::d(ag)),
+                ("STAM", Cell::d(stam)),
+                ("CRRM", Cell::s(&crrm)),
+                ("CRCD", Cell::s(&crcd)),
+                (
+                    "CRR",
+                    Cell::d(if foreign { plan.rate } else { Decimal::ZERO }),
+                ),
+                ("ACR", c("ACR")),
+                ("MCU", Cell::s(&header_mcu)),
+                ("RMK", c("RMK")),
+                ("PO", c("PO")),
+                ("PDCT", c("PDCT")),
+                ("PKCO", c("PKCO")),
+                ("UPMJ", Cell::Int(stamp.date)),
+                ("UPMT", Cell::Int(stamp.time)),
+            ]);
+            for (n, (l, (aid, line_co))) in lines.iter().zip(&plan.accounts).enumerate() {
+                let aa = if foreign && l.aa.is_zero() {
+                    dom(l.acr)
                 } else {
-                    round_to(c("AG").as_dec(), cdec)
+                    round_to(l.aa, plan.dom_dec)
                 };
-                let header_mcu = if key("MCU").is_empty() {
-                    lines[0].mcu.clone()
-                } else {
-                    key("MCU")
-                };
-                let vinv = key("VINV");
-                let an8 = c("AN8").as_int();
-                db.tm("F0411").insert(vec![
+                db.tm("F0911").insert(vec![
                     ("KCO", Cell::s(&kco)),
                     ("DOC", Cell::Int(doc)),
                     ("DCT", Cell::s("PV")),
-                    ("SFX", Cell::s("001")),
-                    ("AN8", Cell::Int(an8)),
-                    ("PYE", Cell::Int(an8)),
-                    ("VINV", Cell::s(&vinv)),
-                    ("DIVJ", c("DIVJ")),
                     ("DGJ", c("DGJ")),
-                    ("ICU", Cell::Int(icu)),
-                    ("ICUT", Cell::s("V")),
-                    ("CO", c("CO")),
-                    ("PST", Cell::s(pst)),
-                    ("AG", Cell::d(ag)),
-                    ("AAP", Cell::d(ag)),
-                    ("STAM", Cell::d(round_to(c("STAM").as_dec(), cdec))),
-                    ("CRRM", c("CRRM")),
+                    ("JELN", Cell::d(Decimal::from(n as i64 + 1))),
+                    ("LT", Cell::s("AA")),
+                    ("CO", Cell::s(line_co)),
+                    ("ANI", Cell::s(&l.ani)),
+                    ("AID", Cell::s(aid)),
+                    ("MCU", Cell::s(&l.mcu)),
+                    ("OBJ", Cell::s(&l.obj)),
+                    ("SUB", Cell::s(&l.sub)),
+                    ("AA", Cell::d(aa)),
+                    ("ACR", Cell::d(l.acr)),
+                    ("EXA", Cell::s(&l.exa)),
                     ("CRCD", Cell::s(&crcd)),
-                    ("CRR", c("CRR")),
-                    ("ACR", Cell::d(round_to(c("ACR").as_dec(), cdec))),
-                    ("MCU", Cell::s(&header_mcu)),
-                    ("RMK", c("RMK")),
-                    ("PO", c("PO")),
-                    ("PDCT", c("PDCT")),
-                    ("PKCO", c("PKCO")),
+                    ("ICU", Cell::Int(icu)),
+                    ("AN8", Cell::Int(an8)),
+                    ("VINV", Cell::s(&vinv)),
                     ("UPMJ", Cell::Int(stamp.date)),
                     ("UPMT", Cell::Int(stamp.time)),
                 ]);
-                for (n, (l, aid)) in lines.iter().zip(&aids).enumerate() {
-                    let aa = if foreign && l.aa.is_zero() {
-                        round_to(l.acr * crr, cdec)
-                    } else {
-                        round_to(l.aa, cdec)
-                    };
-                    db.tm("F0911").insert(vec![
-                        ("KCO", Cell::s(&kco)),
-                        ("DOC", Cell::Int(doc)),
-                        ("DCT", Cell::s("PV")),
-                        ("DGJ", c("DGJ")),
-                        ("JELN", Cell::d(Decimal::from(n as i64 + 1))),
-                        ("LT", Cell::s("AA")),
-                        ("CO", c("CO")),
-                        ("ANI", Cell::s(&l.ani)),
-                        ("AID", Cell::s(aid)),
-                        ("MCU", Cell::s(&l.mcu)),
-                        ("OBJ", Cell::s(&l.obj)),
-                        ("SUB", Cell::s(&l.sub)),
-                        ("AA", Cell::d(aa)),
-                        ("ACR", Cell::d(round_to(l.acr, cdec))),
-                        ("EXA", Cell::s(&l.exa)),
-                        ("CRCD", Cell::s(&crcd)),
-                        ("ICU", Cell::Int(icu)),
-                        ("AN8", Cell::Int(an8)),
-                        ("VINV", Cell::s(&vinv)),
-                        ("UPMJ", Cell::Int(stamp.date)),
-                        ("UPMT", Cell::Int(stamp.time)),
-                    ]);
-                }
-                let z = db.tm("F0411Z1");
-                set(z, zi, "EDSP", Cell::s("1"));
-                set(z, zi, "EDER", Cell::s(""));
-                set(z, zi, "DOC", Cell::Int(doc));
-                set(z, zi, "DCT", Cell::s("PV"));
-                set(z, zi, "ICU", Cell::Int(icu));
-                let zl = db.tm("F0911Z1");
-                for l in &lines {
-                    set(zl, l.idx, "EDSP", Cell::s("1"));
-                }
-                report.created.push((edtn, doc));
             }
+            let z = db.tm("F0411Z1");
+            set(z, zi, "EDSP", Cell::s("1"));
+            set(z, zi, "DOC", Cell::Int(doc));
+            set(z, zi, "DCT", Cell::s("PV"));
+            set(z, zi, "ICU", Cell::Int(icu));
+            let zl = db.tm("F0911Z1");
+            for l in &lines {
+                set(zl, l.idx, "EDSP", Cell::s("1"));
+            }
+            db.vouchered.insert((edus.clone(), edtn.clone()), doc);
+            report.created.push((edtn, doc));
         }
     }
     report
@@ -763,16 +945,27 @@ pub(crate) fn summaries(db: &Db) -> Vec<VoucherSummary> {
             let s = |a: &str| get(z, r, a).as_str().to_owned();
             let processed = s("EDSP") == "1";
             let doc = get(z, r, "DOC").as_int();
+            let (edus, edbt, edtn) = (s("EDUS"), s("EDBT"), s("EDTN"));
+            let error = if processed {
+                None
+            } else {
+                db.work_center.get(&edus).and_then(|msgs| {
+                    msgs.iter()
+                        .rev()
+                        .find(|m| m.edbt == edbt && m.edtn == edtn)
+                        .map(|m| m.message.clone())
+                })
+            };
             VoucherSummary {
-                edus: s("EDUS"),
-                edbt: s("EDBT"),
-                edtn: s("EDTN"),
+                edus,
+                edbt,
+                edtn,
                 an8: get(z, r, "AN8").as_int(),
                 vinv: s("VINV"),
                 gross: get(z, r, "AG").as_dec(),
                 currency: s("CRCD"),
                 processed,
-                error: Some(s("EDER")).filter(|e| !e.is_empty()),
+                error,
                 doc: (doc != 0).then_some(doc),
                 dct: Some(s("DCT")).filter(|d| !d.is_empty()),
                 icu: Some(get(z, r, "ICU").as_int()).filter(|i| *i != 0),
@@ -791,6 +984,21 @@ pub(crate) fn delete_batch(db: &mut Db, edus: &str, edbt: &str) -> usize {
         let before = t.rows.len();
         t.rows
             .retain(|r| !(r[u].as_str() == edus && r[b].as_str() == edbt && r[sp].as_str() != "1"));
+        removed += before - t.rows.len();
+    }
+    removed
+}
+
+/// Deletes processed Z rows (`EDSP = 1`) of F0411Z1 and F0911Z1, of one `EDUS` or all, like
+/// the Z-file purge R0411Z1P. Returns the number of rows removed.
+pub(crate) fn purge_processed(db: &mut Db, edus: Option<&str>) -> usize {
+    let mut removed = 0;
+    for name in ["F0411Z1", "F0911Z1"] {
+        let t = db.tm(name);
+        let (u, sp) = (t.def.c("EDUS"), t.def.c("EDSP"));
+        let before = t.rows.len();
+        t.rows
+            .retain(|r| !(r[sp].as_str() == "1" && edus.is_none_or(|e| r[u].as_str() == e)));
         removed += before - t.rows.len();
     }
     removed
