@@ -149,6 +149,12 @@ pub(crate) fn run(global: &GlobalArgs, args: &InitArgs) -> AppResult {
         // create_new: the existence check and the creation are one step, no race.
         options.create_new(true);
     }
+    // The config names hosts, users and paths of the installation: readable by its owner only.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
     let mut file = match options.open(path) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
@@ -164,6 +170,14 @@ pub(crate) fn run(global: &GlobalArgs, args: &InitArgs) -> AppResult {
             ));
         }
     };
+    // `--force` over an existing file keeps that file's mode: tighten it too.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))
+            .with_context(|| format!("cannot set the permissions of {}", path.display()))
+            .map_err(AppError::failure)?;
+    }
     file.write_all(TEMPLATE.as_bytes())
         .and_then(|()| file.sync_all())
         .with_context(|| format!("cannot write {}", path.display()))
