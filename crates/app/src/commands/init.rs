@@ -34,6 +34,11 @@ path = "ml-connector.vault"
 [server]
 # Dashboard, /metrics, /healthz, /readyz and the inbound cXML endpoint (default shown).
 listen = "127.0.0.1:8480"
+# Limits on what a client may hold (defaults shown; see docs/configuration.md).
+# max_connections = 512        # open connections at once; more wait to be accepted
+# header_timeout = "10s"       # the whole request head must arrive within this
+# body_timeout = "30s"         # the whole request body must arrive within this
+# trusted_proxies = ["127.0.0.1"]  # never limited per address (your reverse proxy)
 
 [alerts]
 # All optional. Where to send alerts:
