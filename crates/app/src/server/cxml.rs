@@ -407,16 +407,26 @@ mod tests {
         assert_eq!((status, doc.code), (StatusCode::BAD_REQUEST, 400));
         assert!(doc.detail.contains("NetAmount"), "{doc:?}");
 
-        let xxe = r#"<?xml version="1.0"?>
+        let sender = "<Sender><Credential domain=\"x\"><Identity>J</Identity>\
+                      <SharedSecret>s3cret</SharedSecret></Credential></Sender>";
+        let xxe = format!(
+            r#"<?xml version="1.0"?>
 <!DOCTYPE cXML [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>
-<cXML payloadID="p-5" timestamp="2026-11-26T10:00:00Z"><Header>&xxe;</Header></cXML>"#;
-        let (status, doc) = post(state.clone(), "beta", xxe.into()).await;
+<cXML payloadID="p-5" timestamp="2026-11-26T10:00:00Z"><Header>{sender}&xxe;</Header></cXML>"#
+        );
+        let (status, doc) = post(state.clone(), "beta", xxe.clone()).await;
         assert_eq!((status, doc.code), (StatusCode::BAD_REQUEST, 400));
         assert!(doc.detail.contains("DOCTYPE"), "{doc:?}");
         assert!(!doc.detail.contains("root:"), "{doc:?}");
+        // Without the right secret it is not even parsed.
+        let (status, doc) = post(state.clone(), "beta", xxe.replace("s3cret", "x")).await;
+        assert_eq!((status, doc.code), (StatusCode::UNAUTHORIZED, 401));
 
-        let (status, _) = post(state.clone(), "beta", "<cXML><unclosed>".into()).await;
+        let unclosed = format!("<cXML><Header>{sender}</Header><unclosed>");
+        let (status, _) = post(state.clone(), "beta", unclosed).await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
+        let (status, _) = post(state.clone(), "beta", "<cXML><unclosed>".into()).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
         assert!(
             state
                 .store
