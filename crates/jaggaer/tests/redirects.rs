@@ -82,14 +82,16 @@ async fn a_data_call_redirect_is_refused_without_sending_the_bearer_token_elsewh
     Mock::given(method("POST"))
         .and(path(TOKEN))
         .respond_with(
-            ResponseTemplate::new(200).set_body_json(json!({"access_token": "t1", "expires_in": 300})),
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"access_token": "t1", "expires_in": 300})),
         )
         .mount(&server)
         .await;
     Mock::given(method("GET"))
         .and(path(SUPPLIERS))
         .respond_with(
-            ResponseTemplate::new(307).insert_header("Location", format!("{}{SUPPLIERS}", other.uri())),
+            ResponseTemplate::new(307)
+                .insert_header("Location", format!("{}{SUPPLIERS}", other.uri())),
         )
         .mount(&server)
         .await;
@@ -101,5 +103,9 @@ async fn a_data_call_redirect_is_refused_without_sending_the_bearer_token_elsewh
     );
     assert!(err.to_string().contains(&other.uri()), "{err}");
     assert!(other.received_requests().await.unwrap().is_empty());
-    assert_eq!(c.stats().requests["suppliers"], 1, "a redirect is not retried");
+    assert_eq!(
+        c.stats().requests["suppliers"],
+        1,
+        "a redirect is not retried"
+    );
 }

@@ -706,10 +706,6 @@ async fn redirects_are_never_followed_so_credentials_stay_home() {
         .mount(&server)
         .await;
     let c = AisClient::new(settings(&server)).unwrap();
-    assert!(
-        c.fetch_all::<F0101Row>(Query::new("F0101"))
-            .await
-            .is_err()
-    );
+    assert!(c.fetch_all::<F0101Row>(Query::new("F0101")).await.is_err());
     assert!(other.received_requests().await.unwrap().is_empty());
 }

@@ -69,7 +69,10 @@ pub(crate) async fn receive(
         );
     };
     // Cheap and bounded: a sender without the right secret costs a scan of the header only.
-    if let Err(refusal) = state.xml.precheck_secret(&body, receiver.shared_secret.as_ref()) {
+    if let Err(refusal) = state
+        .xml
+        .precheck_secret(&body, receiver.shared_secret.as_ref())
+    {
         return refused(&id, refusal);
     }
     let parsed = match state
@@ -350,7 +353,11 @@ mod tests {
         let (status, _) = post(state.clone(), "beta", invoice_xml("p-9@sup", "s3cret")).await;
         assert_eq!(status, StatusCode::OK);
         let pending = state.store.inbox_pending(&beta(), 10).await.unwrap();
-        assert!(!pending[0].payload.contains("s3cret"), "{}", pending[0].payload);
+        assert!(
+            !pending[0].payload.contains("s3cret"),
+            "{}",
+            pending[0].payload
+        );
         assert!(
             pending[0]
                 .payload
@@ -365,8 +372,14 @@ mod tests {
         for entry in std::fs::read_dir(dir.path()).unwrap() {
             bytes.extend(std::fs::read(entry.unwrap().path()).unwrap());
         }
-        assert!(bytes.windows(6).any(|w| w == b"INV-90"), "the dump misses the store");
-        assert!(!bytes.windows(6).any(|w| w == b"s3cret"), "the secret is in the store");
+        assert!(
+            bytes.windows(6).any(|w| w == b"INV-90"),
+            "the dump misses the store"
+        );
+        assert!(
+            !bytes.windows(6).any(|w| w == b"s3cret"),
+            "the secret is in the store"
+        );
     }
 
     #[tokio::test]

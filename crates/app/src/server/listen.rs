@@ -62,7 +62,11 @@ impl Limits {
             per_peer: (s.max_connections / 4).max(1),
             header_timeout: s.header_timeout,
             body_timeout: s.body_timeout,
-            trusted_proxies: s.trusted_proxies.iter().map(|ip| ip.to_canonical()).collect(),
+            trusted_proxies: s
+                .trusted_proxies
+                .iter()
+                .map(|ip| ip.to_canonical())
+                .collect(),
         }
     }
 }
@@ -191,13 +195,16 @@ impl Drop for PeerSlot {
 async fn body_deadline(State(timeout): State<Duration>, req: Request, next: Next) -> Response {
     let (parts, body) = req.into_parts();
     match tokio::time::timeout(timeout, axum::body::to_bytes(body, MAX_BODY)).await {
-        Ok(Ok(bytes)) => next.run(Request::from_parts(parts, Body::from(bytes))).await,
+        Ok(Ok(bytes)) => {
+            next.run(Request::from_parts(parts, Body::from(bytes)))
+                .await
+        }
         Ok(Err(e)) => {
-            let too_large = std::iter::successors(
-                Some(&e as &(dyn std::error::Error + 'static)),
-                |e| e.source(),
-            )
-            .any(|e| e.to_string().contains("length limit"));
+            let too_large =
+                std::iter::successors(Some(&e as &(dyn std::error::Error + 'static)), |e| {
+                    e.source()
+                })
+                .any(|e| e.to_string().contains("length limit"));
             if too_large {
                 (
                     StatusCode::PAYLOAD_TOO_LARGE,

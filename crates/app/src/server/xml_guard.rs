@@ -184,7 +184,10 @@ mod tests {
     fn the_prescan_finds_the_sender_secret_as_the_reader_would() {
         let g = XmlGuard::new(1);
         let want = SecretString::from("s3c&ret");
-        assert_eq!(g.precheck_secret(doc("s3c&amp;ret").as_bytes(), Some(&want)), Ok(()));
+        assert_eq!(
+            g.precheck_secret(doc("s3c&amp;ret").as_bytes(), Some(&want)),
+            Ok(())
+        );
         assert_eq!(
             g.precheck_secret(doc("<![CDATA[s3c&ret]]>").as_bytes(), Some(&want)),
             Ok(())
@@ -201,14 +204,26 @@ mod tests {
             "<From><Credential>",
             "<From><Credential><SharedSecret>s3c&amp;ret</SharedSecret>",
         );
-        assert!(g.precheck_secret(elsewhere.as_bytes(), Some(&want)).is_err());
+        assert!(
+            g.precheck_secret(elsewhere.as_bytes(), Some(&want))
+                .is_err()
+        );
         // Beyond the scanned window: missing.
-        let late = format!("<cXML pad=\"{}\">{}", "x".repeat(PRESCAN_BYTES), doc("s3c&amp;ret"));
+        let late = format!(
+            "<cXML pad=\"{}\">{}",
+            "x".repeat(PRESCAN_BYTES),
+            doc("s3c&amp;ret")
+        );
         assert_eq!(
             g.precheck_secret(late.as_bytes(), Some(&want)),
-            Err(Refusal::Unauthorized("Sender/Credential/SharedSecret is missing"))
+            Err(Refusal::Unauthorized(
+                "Sender/Credential/SharedSecret is missing"
+            ))
         );
-        assert!(g.precheck_secret(doc("s3c&amp;ret").as_bytes(), None).is_err());
+        assert!(
+            g.precheck_secret(doc("s3c&amp;ret").as_bytes(), None)
+                .is_err()
+        );
         assert!(g.precheck_secret(&[0xff, 0xfe, b'<'], Some(&want)).is_err());
     }
 
@@ -247,7 +262,11 @@ mod tests {
         for _ in 0..10 {
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
-        assert_eq!(started.load(Ordering::SeqCst), 1, "the second parse did not wait");
+        assert_eq!(
+            started.load(Ordering::SeqCst),
+            1,
+            "the second parse did not wait"
+        );
         release.send(()).unwrap();
         assert_eq!(first.await.unwrap(), Ok(1));
         assert_eq!(second.await.unwrap(), Ok(2));

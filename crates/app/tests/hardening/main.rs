@@ -15,7 +15,11 @@ fn cmd(dir: &Path) -> Command {
 
 fn init(dir: &Path) {
     let out = cmd(dir).arg("init").output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// `ml-connector status --json | head -0`: the reader is gone before the first byte is written.
@@ -62,7 +66,11 @@ fn init_and_the_vault_write_files_only_their_owner_can_read() {
         .args(["init", "--force", "--path", "loose.toml"])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(mode(&loose), 0o600);
 
     let mut child = cmd(dir.path())
@@ -81,7 +89,11 @@ fn init_and_the_vault_write_files_only_their_owner_can_read() {
             .unwrap();
     }
     let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let vault = std::fs::read_dir(dir.path())
         .unwrap()
         .map(|e| e.unwrap().path())
