@@ -115,7 +115,10 @@ pub fn classify(e: JdeError) -> RemoteError {
             RateLimited
         }
         JdeError::Remote { status, .. } if *status >= 500 || *status == 408 => Transient,
-        JdeError::Remote { status, .. } if matches!(status, 401 | 444 | 445 | 446) => Transient,
+        JdeError::Remote {
+            status: 401 | 444 | 445 | 446,
+            ..
+        } => Transient,
         // The service account may not use this table or orchestration: every record would fail.
         JdeError::Remote { status: 403, .. } => ConfigMissing,
         // Any other 4xx of the orchestrator refuses the voucher it was given; of a data

@@ -422,7 +422,9 @@ mod tests {
     fn header_checks_quarantine_with_the_field_named() {
         let d = Some(Date::constant(2026, 3, 1));
         let one = [line(1, 10, PoStatus::Open)];
-        let cases: [(PoHeader, &[PoLine], Option<&str>, &str, &str); 4] = [
+        // (header, lines, supplier's bravoId, field named, reason word)
+        type Case<'a> = (PoHeader, &'a [PoLine], Option<&'a str>, &'a str, &'a str);
+        let cases: [Case; 4] = [
             (
                 header(None, "USD"),
                 &one,

@@ -165,7 +165,9 @@ mod tests {
     #[test]
     fn current_address_table() {
         let today = Date::constant(2026, 6, 1);
-        let cases: [(&[(Option<&str>, &str)], Option<&str>); 5] = [
+        // (EFTB and city of each address, city in effect)
+        type Case<'a> = (&'a [(Option<&'a str>, &'a str)], Option<&'a str>);
+        let cases: [Case; 5] = [
             (&[], None),
             (&[(None, "Old")], Some("Old")),
             (
@@ -190,7 +192,9 @@ mod tests {
 
     #[test]
     fn email_table() {
-        let cases: [(&[(&str, &str)], Option<&str>); 5] = [
+        // (ETP and EMAL of each row, e-mail sent)
+        type Case<'a> = (&'a [(&'a str, &'a str)], Option<&'a str>);
+        let cases: [Case; 5] = [
             (&[], None),
             (&[("E", "a@x.test")], Some("a@x.test")),
             (&[("W", "web.x.test"), ("E", "b@x.test")], Some("b@x.test")),
