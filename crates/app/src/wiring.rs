@@ -11,6 +11,7 @@ use jiff::SignedDuration;
 use mlc_engine::Engine;
 use mlc_engine::connectors::ais::AisSource;
 use mlc_engine::connectors::j1p::{CxmlIdentity, J1pSide};
+use mlc_engine::mapping::purchase_order::PoStatusCodes;
 use mlc_engine::settings as es;
 use mlc_jaggaer::{J1pClient, J1pPaths, J1pSettings};
 use mlc_jde::{AisClient, AisSettings};
@@ -157,7 +158,10 @@ fn build_tenant(
         }),
         _ => None,
     };
-    let source = AisSource::new(ais.clone(), t.jde.page_size);
+    let source = AisSource::new(ais.clone(), t.jde.page_size).with_po_status_codes(PoStatusCodes {
+        cancelled: t.jde.po_cancelled_status.clone(),
+        closed: t.jde.po_closed_status.clone(),
+    });
     let side = J1pSide::new(j1p.clone(), engine_settings.mapping.clone(), identity);
     let engine = Engine {
         store,

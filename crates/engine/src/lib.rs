@@ -2,6 +2,7 @@
 //!
 //! # Layout
 //! - [`engine`]: one tenant's engine; [`Engine::run_cycle`] runs the flows in dependency order.
+//! - `run`: what the engine and the flows share ([`Engine`], the state of a run, [`SyncError`]).
 //! - `flows/`: suppliers, accounts, purchase orders, invoices (one file each) and the shared
 //!   delivery loop (compare with the ledger, write, commit ledger + audit + cursor at once).
 //! - [`ports`]: what the flows need from each system, in domain terms.
@@ -18,6 +19,7 @@ pub mod mapping;
 pub mod ports;
 pub mod reconcile;
 pub mod refdata;
+mod run;
 pub mod schedule;
 pub mod settings;
 pub mod summary;

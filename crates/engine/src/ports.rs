@@ -1,6 +1,7 @@
 //! What the flows need from each remote system, in domain terms. The adapters in
 //! [`crate::connectors`] implement these over the real clients; the flows never see a wire type.
 use std::collections::HashMap;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use futures::stream::BoxStream;
@@ -9,76 +10,99 @@ use jiff::civil::Date;
 use mlc_core::Decimal;
 use mlc_core::ids::{AddressNumber, OrderKey};
 use mlc_core::jdetime::JdeStamp;
-use mlc_core::model::{BusinessUnit, GlAccount, Invoice, PoLine, Supplier};
+use mlc_core::model::{BusinessUnit, GlAccount, Invoice, Supplier};
 
 use crate::mapping::MappingError;
+pub use crate::mapping::account::ValueOut;
 use crate::mapping::purchase_order::PoOut;
+pub use crate::mapping::purchase_order::{PoHeader, PoLineRow};
 use crate::mapping::supplier::SupplierOut;
 use crate::mapping::voucher::VoucherPlan;
 use crate::refdata::CompanyInfo;
 use crate::window::Window;
 
+/// What the caller must do about a failed remote call. Every client error maps to exactly one
+/// kind, in one function per client (`connectors::ais::classify`, `connectors::j1p::classify`).
+/// Only [`RemoteErrorKind::RecordRefused`] (and a [`MappingError`]) may ever quarantine a record;
+/// every other kind stops or retries the flow, and the record is read again next cycle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RemoteErrorKind {
+    /// Not the record's fault (network, 5xx, expired result set, a 401 on a data call right
+    /// after a successful token renewal): stop the flow without moving its cursor, retry next
+    /// cycle. Never quarantine.
+    Transient,
+    /// The remote asked us to slow down (429 after the client's own retries): stop the flow,
+    /// retry next cycle (not before `retry_after` when given). Never quarantine.
+    RateLimited,
+    /// A write that may or may not have happened (timed out after it was sent): re-check the
+    /// remote's dedup (for vouchers: F0411Z1 by `EDUS + EDTN`) before any resend. Never
+    /// quarantine.
+    OutcomeUnknown,
+    /// The login or token request itself was refused: pause the tenant and alert; do not retry
+    /// (repeated failed logins lock service accounts).
+    AuthRejected,
+    /// The tenant's configuration cannot work (missing cXML identity, invalid client settings,
+    /// a query the remote refuses as built): every record would fail, so stop the flow and
+    /// alert. Never quarantine.
+    ConfigMissing,
+    /// The remote refused *this record* (business or validation error): quarantine it with
+    /// the remote's words, carry on with the others.
+    RecordRefused,
+}
+
+impl RemoteErrorKind {
+    /// The stable word for the audit trail and logs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RemoteErrorKind::Transient => "transient",
+            RemoteErrorKind::RateLimited => "rate-limited",
+            RemoteErrorKind::OutcomeUnknown => "outcome-unknown",
+            RemoteErrorKind::AuthRejected => "auth-rejected",
+            RemoteErrorKind::ConfigMissing => "config-missing",
+            RemoteErrorKind::RecordRefused => "record-refused",
+        }
+    }
+}
+
+impl std::fmt::Display for RemoteErrorKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// A failure talking to a remote system, classified for the flows.
-#[derive(Debug, Clone, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{system}: {message}")]
 pub struct RemoteError {
     /// `jde` or `jaggaer`.
     pub system: &'static str,
-    /// Stable word for the audit trail (`transient`, `rejected`, `login-rejected`, ...).
-    pub kind: &'static str,
-    /// The remote's own words.
+    /// What the caller must do.
+    pub kind: RemoteErrorKind,
+    /// The remote's own words (never credentials).
     pub message: String,
-    /// Worth trying again later (the client already retried).
-    pub transient: bool,
-    /// Credentials refused: stop the tenant, do not retry (it locks JDE service accounts).
-    pub login_rejected: bool,
-    /// A write whose outcome is unknown (timeout after sending).
-    pub outcome_unknown: bool,
+    /// How long the remote asked us to wait, when it said.
+    pub retry_after: Option<Duration>,
 }
 
 impl RemoteError {
-    /// A rejection of one record (not transient): quarantine it.
-    pub fn is_record_rejection(&self) -> bool {
-        !self.transient && !self.login_rejected && !self.outcome_unknown
+    /// A failure of `kind`.
+    pub fn new(system: &'static str, kind: RemoteErrorKind, message: impl Into<String>) -> Self {
+        Self {
+            system,
+            kind,
+            message: message.into(),
+            retry_after: None,
+        }
+    }
+
+    /// The remote refused this record: the only remote failure that quarantines it.
+    pub fn is_record_refusal(&self) -> bool {
+        self.kind == RemoteErrorKind::RecordRefused
     }
 }
 
 /// Pages of rows, streamed.
 pub type PageStream<T> = BoxStream<'static, Result<Vec<T>, RemoteError>>;
-
-/// A PO header as read from F4301.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PoHeader {
-    /// Key.
-    pub key: OrderKey,
-    /// Supplier.
-    pub supplier: AddressNumber,
-    /// Business unit, trimmed.
-    pub business_unit: String,
-    /// Order date (TRDJ).
-    pub order_date: Option<Date>,
-    /// Currency.
-    pub currency: String,
-    /// Hold code.
-    pub hold_code: String,
-    /// `(UPMJ, TDAY)`.
-    pub stamp: JdeStamp,
-    /// The row as read, for quarantine payloads.
-    pub raw: serde_json::Value,
-}
-
-/// A PO line with its stamp.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PoLineRow {
-    /// PO key.
-    pub key: OrderKey,
-    /// The line.
-    pub line: PoLine,
-    /// `(UPMJ, TDAY)`.
-    pub stamp: JdeStamp,
-    /// The row as read.
-    pub raw: serde_json::Value,
-}
 
 /// Which supplier table changed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -222,17 +246,6 @@ pub struct InvoiceStub {
     pub id: String,
     /// `lastUpdate`.
     pub last_update: Timestamp,
-}
-
-/// A value of a custom-field value list.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct ValueOut {
-    /// The value (`BU.OBJ.SUB` or the trimmed business unit).
-    pub value: String,
-    /// Description.
-    pub description: String,
-    /// Active.
-    pub active: bool,
 }
 
 /// A PO as JAGGAER holds it.

@@ -82,6 +82,9 @@ timeout = "30s"
 # An invoice whose G/L date falls in a closed period: "next-open" posts it with the G/L date
 # moved to the first open period (the invoice date is kept); "quarantine" holds it for AP.
 closed_period = "next-open"
+# F4311 status codes of PO lines: LTTR meaning cancelled, NXTR meaning closed (defaults shown).
+po_cancelled_status = "980"
+po_closed_status = "999"
 
 [tenants.jaggaer]
 # "rest": POs upserted through J1P REST, invoices polled. "cxml": POs sent as cXML

@@ -228,6 +228,39 @@ charge_accounts = { freight = "100.6210", handling = "100.6210", misc = "100.629
     }
 
     #[test]
+    fn po_status_codes_default_and_can_be_set() {
+        let s = load(MINIMAL).unwrap();
+        let jde = &s.tenants[0].jde;
+        assert_eq!(
+            (
+                jde.po_cancelled_status.as_str(),
+                jde.po_closed_status.as_str()
+            ),
+            ("980", "999")
+        );
+        let text = format!(
+            "{MINIMAL}\n[tenants.jde]\npo_cancelled_status = \"985\"\npo_closed_status = \" 990 \"\n"
+        );
+        let s = load(&text).unwrap();
+        let jde = &s.tenants[0].jde;
+        assert_eq!(
+            (
+                jde.po_cancelled_status.as_str(),
+                jde.po_closed_status.as_str()
+            ),
+            ("985", "990")
+        );
+        let err = load(&format!(
+            "{MINIMAL}\n[tenants.jde]\npo_closed_status = \"\"\n"
+        ))
+        .unwrap_err();
+        assert!(
+            err.contains("po_closed_status`: must not be empty"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn unknown_key_names_key_and_line() {
         let text = format!("{MINIMAL}\n[tenants.jde]\npage_sise = 10\n");
         let err = load(&text).unwrap_err();

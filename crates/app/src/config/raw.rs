@@ -90,6 +90,8 @@ pub(crate) struct RawTenantJde {
     pub(crate) timeout: Option<String>,
     pub(crate) proxy: Option<String>,
     pub(crate) closed_period: Option<ClosedPeriod>,
+    pub(crate) po_cancelled_status: Option<String>,
+    pub(crate) po_closed_status: Option<String>,
 }
 
 /// `closed_period`.

@@ -105,6 +105,10 @@ pub(crate) struct JdeSettings {
     pub(crate) timeout: Duration,
     pub(crate) proxy: Option<Url>,
     pub(crate) closed_period: ClosedPeriod,
+    /// F4311 LTTR of a cancelled PO line.
+    pub(crate) po_cancelled_status: String,
+    /// F4311 NXTR of a closed PO line.
+    pub(crate) po_closed_status: String,
 }
 
 /// `[tenants.jaggaer]`.
@@ -602,6 +606,8 @@ fn tenant(p: &mut Problems, key: &str, t: RawTenant) -> Option<TenantSettings> {
             &["http", "https", "socks5"],
         ),
         closed_period: j.closed_period.unwrap_or(ClosedPeriod::NextOpen),
+        po_cancelled_status: p.non_empty(&k("po_cancelled_status"), j.po_cancelled_status, "980"),
+        po_closed_status: p.non_empty(&k("po_closed_status"), j.po_closed_status, "999"),
     };
 
     let g = t.jaggaer;

@@ -5,17 +5,19 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use futures::{StreamExt, TryStreamExt};
 use jiff::civil::Date;
-use mlc_core::Decimal;
-use mlc_core::ids::{AccountNumber, AddressNumber, BusinessUnitCode, OrderKey};
+use mlc_core::ids::{AddressNumber, OrderKey};
 use mlc_core::jdetime::{JdeStamp, TimeOfDay};
-use mlc_core::model::{BusinessUnit, GlAccount, PoLine, PoStatus, Supplier};
+use mlc_core::model::{BusinessUnit, GlAccount, Supplier};
 use mlc_jde::{
     AisClient, Asc, Condition, F0006Row, F0010Row, F0013Row, F0101Row, F0116Row, F0401Row,
     F0411Row, F0411Z1Row, F0901Row, F0911Row, F01151Row, F4301Row, F4311Row, JdeError, JdeRow,
-    Literal, Op, PoReference, Query, VoucherInput, VoucherLineInput,
+    Literal, Op, Query,
 };
 
-use crate::mapping::voucher::CurrencyMode;
+use crate::mapping::account::{account_from_f0901, business_unit_from_f0006};
+use crate::mapping::purchase_order::{PoStatusCodes, line_from_f4311};
+use crate::mapping::supplier::supplier_from_jde;
+use crate::mapping::voucher::{gl_account, gl_amount, gross_of, is_actual_amount, voucher_input};
 use crate::ports::*;
 use crate::refdata::CompanyInfo;
 use crate::window::Window;
@@ -25,12 +27,22 @@ use crate::window::Window;
 pub struct AisSource {
     client: AisClient,
     page_size: u32,
+    po_status: PoStatusCodes,
 }
 
 impl AisSource {
     /// Wraps a client; `page_size` rows per data service page.
     pub fn new(client: AisClient, page_size: u32) -> Self {
-        Self { client, page_size }
+        Self {
+            client,
+            page_size,
+            po_status: PoStatusCodes::default(),
+        }
+    }
+    /// The F4311 status codes that mean cancelled and closed (default 980 and 999).
+    pub fn with_po_status_codes(mut self, codes: PoStatusCodes) -> Self {
+        self.po_status = codes;
+        self
     }
     /// The client (for `ping`).
     pub fn client(&self) -> &AisClient {
@@ -48,7 +60,7 @@ impl AisSource {
             .browse::<R>(q)
             .map(move |page| {
                 page.map(|rows| rows.into_iter().filter_map(&f).collect())
-                    .map_err(remote)
+                    .map_err(classify)
             })
             .boxed()
     }
@@ -57,19 +69,84 @@ impl AisSource {
             .browse::<R>(q)
             .try_concat()
             .await
-            .map_err(remote)
+            .map_err(classify)
     }
 }
 
-/// Maps a client error for the flows.
-pub fn remote(e: JdeError) -> RemoteError {
+/// A typed row together with the row as JDE returned it (for quarantine and audit payloads).
+struct Raw<R> {
+    row: R,
+    json: serde_json::Value,
+}
+
+impl<R: JdeRow> JdeRow for Raw<R> {
+    const TABLE: &'static str = R::TABLE;
+    const COLUMNS: &'static [&'static str] = R::COLUMNS;
+    const DATE_COLUMNS: &'static [&'static str] = R::DATE_COLUMNS;
+    fn decode(
+        row: &serde_json::Map<String, serde_json::Value>,
+        index: usize,
+    ) -> Result<Self, JdeError> {
+        Ok(Raw {
+            row: R::decode(row, index)?,
+            json: serde_json::Value::Object(row.clone()),
+        })
+    }
+}
+
+/// Classifies an AIS client error for the flows: every [`JdeError`] maps to exactly one
+/// [`RemoteErrorKind`] here, and nowhere else.
+pub fn classify(e: JdeError) -> RemoteError {
+    use RemoteErrorKind::*;
+    let mut retry_after = None;
+    let kind = match &e {
+        JdeError::Config(_) | JdeError::Query { .. } => ConfigMissing,
+        JdeError::LoginRejected { .. } => AuthRejected,
+        // The session token refused again right after a fresh login: not the credentials (the
+        // login itself went through), so try again next cycle.
+        JdeError::SessionRejected { .. } => Transient,
+        JdeError::Remote { business: true, .. } | JdeError::Orchestration { .. } => RecordRefused,
+        JdeError::Remote {
+            status: 429,
+            retry_after: after,
+            ..
+        } => {
+            retry_after = *after;
+            RateLimited
+        }
+        JdeError::Remote { status, .. } if *status >= 500 || *status == 408 => Transient,
+        JdeError::Remote {
+            status: 401 | 444 | 445 | 446,
+            ..
+        } => Transient,
+        // The service account may not use this table or orchestration: every record would fail.
+        JdeError::Remote { status: 403, .. } => ConfigMissing,
+        // Any other 4xx of the orchestrator refuses the voucher it was given; of a data
+        // request, it refuses the query we built.
+        JdeError::Remote { endpoint, .. } if *endpoint == "orchestrator" => RecordRefused,
+        JdeError::Remote { .. } => ConfigMissing,
+        JdeError::OutcomeUnknown { .. } => OutcomeUnknown,
+        // A voucher call that was sent (not just a refused connection) and got no readable
+        // answer may have gone through.
+        JdeError::Malformed { endpoint, .. }
+        | JdeError::Transport {
+            endpoint,
+            connect: false,
+            ..
+        } if *endpoint == "orchestrator" => OutcomeUnknown,
+        JdeError::Malformed { .. }
+        | JdeError::Decode { .. }
+        | JdeError::Transport { .. }
+        | JdeError::ResultSetExpired { .. }
+        | JdeError::Paging { .. } => Transient,
+        // A variant added to the client later: retried, never quarantined, until classified.
+        _ => Transient,
+    };
     RemoteError {
         system: "jde",
-        kind: e.kind(),
+        kind,
         message: e.to_string(),
-        transient: e.is_transient(),
-        login_rejected: matches!(e, JdeError::LoginRejected { .. }),
-        outcome_unknown: matches!(e, JdeError::OutcomeUnknown { .. }),
+        retry_after,
     }
 }
 
@@ -88,8 +165,8 @@ fn key_of(kcoo: &str, dcto: &str, doco: i64) -> OrderKey {
     OrderKey::new(kcoo.trim(), dcto.trim(), doco.max(0) as u64)
 }
 
-fn header(r: F4301Row) -> PoHeader {
-    let raw = serde_json::json!(format!("{r:?}"));
+fn header(r: Raw<F4301Row>) -> PoHeader {
+    let Raw { row: r, json } = r;
     PoHeader {
         key: key_of(&r.kcoo, &r.dcto, r.doco),
         supplier: AddressNumber(r.an8.max(0) as u64),
@@ -98,54 +175,16 @@ fn header(r: F4301Row) -> PoHeader {
         currency: r.crcd.trim().to_owned(),
         hold_code: r.hold.trim().to_owned(),
         stamp: stamp(r.updated),
-        raw,
+        raw: json,
     }
 }
 
-fn line(r: F4311Row) -> PoLineRow {
-    let raw = serde_json::json!(format!("{r:?}"));
-    let ani = r.ani.trim();
-    let account = if !ani.is_empty() {
-        ani.parse::<AccountNumber>().ok()
-    } else if !r.omcu.trim().is_empty() && !r.obj.trim().is_empty() {
-        Some(AccountNumber::new(&r.omcu, &r.obj, &r.sub))
-    } else {
-        None
-    };
-    let cc = if r.omcu.trim().is_empty() {
-        &r.mcu
-    } else {
-        &r.omcu
-    };
-    let status = if r.lttr.trim() == "980" {
-        PoStatus::Cancelled
-    } else if r.nxtr.trim() == "999" {
-        PoStatus::Closed
-    } else {
-        PoStatus::Open
-    };
-    let description = [r.dsc1.trim(), r.dsc2.trim()]
-        .iter()
-        .filter(|s| !s.is_empty())
-        .copied()
-        .collect::<Vec<_>>()
-        .join(" ");
+fn line(r: Raw<F4311Row>, codes: &PoStatusCodes) -> PoLineRow {
     PoLineRow {
-        key: key_of(&r.kcoo, &r.dcto, r.doco),
-        line: PoLine {
-            line_number: r.lnid,
-            item_number: r.litm.trim().to_owned(),
-            description,
-            quantity: r.uorg,
-            unit_of_measure: r.uom.trim().to_owned(),
-            unit_price: r.prrc,
-            extended_price: r.aexp,
-            account,
-            cost_center: BusinessUnitCode::new(cc),
-            status,
-        },
-        stamp: stamp(r.updated),
-        raw,
+        key: key_of(&r.row.kcoo, &r.row.dcto, r.row.doco),
+        line: line_from_f4311(&r.row, codes),
+        stamp: stamp(r.row.updated),
+        raw: r.json,
     }
 }
 
@@ -181,7 +220,7 @@ impl JdeSource for AisSource {
             .order_by("DOCO", Asc)
             .order_by("DCTO", Asc)
             .order_by("KCOO", Asc);
-        self.stream::<F4301Row, _>(q, |r| Some(header(r)))
+        self.stream::<Raw<F4301Row>, _>(q, |r| Some(header(r)))
     }
 
     fn po_lines_changed(&self, window: &Window, order_types: &[String]) -> PageStream<PoLineRow> {
@@ -193,7 +232,8 @@ impl JdeSource for AisSource {
             .order_by("DCTO", Asc)
             .order_by("KCOO", Asc)
             .order_by("LNID", Asc);
-        self.stream::<F4311Row, _>(q, |r| Some(line(r)))
+        let codes = self.po_status.clone();
+        self.stream::<Raw<F4311Row>, _>(q, move |r| Some(line(r, &codes)))
     }
 
     async fn po_headers(&self, keys: &[OrderKey]) -> Result<Vec<PoHeader>, RemoteError> {
@@ -210,7 +250,7 @@ impl JdeSource for AisSource {
             .order_by("KCOO", Asc);
         let wanted: std::collections::HashSet<&OrderKey> = keys.iter().collect();
         Ok(self
-            .all::<F4301Row>(q)
+            .all::<Raw<F4301Row>>(q)
             .await?
             .into_iter()
             .map(header)
@@ -233,10 +273,10 @@ impl JdeSource for AisSource {
             .order_by("LNID", Asc);
         let wanted: std::collections::HashSet<&OrderKey> = keys.iter().collect();
         Ok(self
-            .all::<F4311Row>(q)
+            .all::<Raw<F4311Row>>(q)
             .await?
             .into_iter()
-            .map(line)
+            .map(|r| line(r, &self.po_status))
             .filter(|l| wanted.contains(&l.key))
             .collect())
     }
@@ -278,15 +318,15 @@ impl JdeSource for AisSource {
         }
         let list = || Condition::list("AN8", an8s.iter().map(|a| Literal::Int(a.0 as i64)));
         let (f0401, f0101, f0116, f01151) = futures::try_join!(
-            self.all::<F0401Row>(self.q("F0401").condition(list()).order_by("AN8", Asc)),
-            self.all::<F0101Row>(self.q("F0101").condition(list()).order_by("AN8", Asc)),
-            self.all::<F0116Row>(
+            self.all::<Raw<F0401Row>>(self.q("F0401").condition(list()).order_by("AN8", Asc)),
+            self.all::<Raw<F0101Row>>(self.q("F0101").condition(list()).order_by("AN8", Asc)),
+            self.all::<Raw<F0116Row>>(
                 self.q("F0116")
                     .condition(list())
                     .order_by("AN8", Asc)
                     .order_by("EFTB", Asc)
             ),
-            self.all::<F01151Row>(
+            self.all::<Raw<F01151Row>>(
                 self.q("F01151")
                     .condition(list())
                     .order_by("AN8", Asc)
@@ -294,46 +334,36 @@ impl JdeSource for AisSource {
                     .order_by("RCK7", Asc)
             ),
         )?;
-        let ab: HashMap<i64, F0101Row> = f0101.into_iter().map(|r| (r.an8, r)).collect();
-        let today = jiff::Zoned::now().date();
-        let mut addr: HashMap<i64, F0116Row> = HashMap::new();
+        let ab: HashMap<i64, Raw<F0101Row>> = f0101.into_iter().map(|r| (r.row.an8, r)).collect();
+        let mut addresses: HashMap<i64, Vec<Raw<F0116Row>>> = HashMap::new();
         for r in f0116 {
-            if r.eftb.is_none_or(|d| d <= today) {
-                let keep = addr.get(&r.an8).is_none_or(|cur| cur.eftb <= r.eftb);
-                if keep {
-                    addr.insert(r.an8, r);
-                }
-            }
+            addresses.entry(r.row.an8).or_default().push(r);
         }
-        let mut mail: HashMap<i64, String> = HashMap::new();
+        let mut emails: HashMap<i64, Vec<Raw<F01151Row>>> = HashMap::new();
         for r in f01151 {
-            if r.etp.trim().eq_ignore_ascii_case("E") || r.etp.trim().is_empty() {
-                mail.entry(r.an8)
-                    .or_insert_with(|| r.emal.trim().to_owned());
-            }
+            emails.entry(r.row.an8).or_default().push(r);
         }
+        let today = jiff::Zoned::now().date();
         Ok(f0401
             .into_iter()
             .map(|s| {
-                let a = ab.get(&s.an8);
-                let ad = addr.get(&s.an8);
-                let updated = [s.updated, a.and_then(|a| a.updated)].into_iter().flatten().max();
-                let raw = serde_json::json!({"F0401": format!("{s:?}"), "F0101": a.map(|a| format!("{a:?}")), "F0116": ad.map(|a| format!("{a:?}"))});
-                let sup = Supplier {
-                    an8: AddressNumber(s.an8.max(0) as u64),
-                    name: a.map(|a| a.alph.trim().to_owned()).unwrap_or_default(),
-                    tax_id: a.map(|a| a.tax.trim().to_owned()).unwrap_or_default(),
-                    address: ad
-                        .map(|a| [a.add1.trim(), a.add2.trim(), a.add3.trim(), a.add4.trim()].iter().filter(|l| !l.is_empty()).copied().collect::<Vec<_>>().join(", "))
-                        .unwrap_or_default(),
-                    city: ad.map(|a| a.cty1.trim().to_owned()).unwrap_or_default(),
-                    postal_code: ad.map(|a| a.addz.trim().to_owned()).unwrap_or_default(),
-                    country: ad.map(|a| a.ctr.trim().to_owned()).unwrap_or_default(),
-                    email: mail.get(&s.an8).cloned().filter(|m| !m.is_empty()),
-                    currency: s.crrp.trim().to_owned(),
-                    active: s.hdpy.trim().is_empty(),
-                    updated: stamp(updated),
-                };
+                let an8 = s.row.an8;
+                let a = ab.get(&an8);
+                let ads = addresses.get(&an8).map(Vec::as_slice).unwrap_or_default();
+                let ems = emails.get(&an8).map(Vec::as_slice).unwrap_or_default();
+                let sup = supplier_from_jde(
+                    &s.row,
+                    a.map(|a| &a.row),
+                    ads.iter().map(|r| &r.row),
+                    ems.iter().map(|r| &r.row),
+                    today,
+                );
+                let raw = serde_json::json!({
+                    "F0401": s.json,
+                    "F0101": a.map(|a| a.json.clone()),
+                    "F0116": ads.iter().map(|r| r.json.clone()).collect::<Vec<_>>(),
+                    "F01151": ems.iter().map(|r| r.json.clone()).collect::<Vec<_>>(),
+                });
                 (sup, raw)
             })
             .collect())
@@ -343,14 +373,16 @@ impl JdeSource for AisSource {
         let q = windowed(self.q("F0901"), window)
             .order_by("UPMJ", Asc)
             .order_by("AID", Asc);
-        self.stream::<F0901Row, _>(q, |r| Some((account(&r), stamp(r.updated))))
+        self.stream::<F0901Row, _>(q, |r| Some((account_from_f0901(&r), stamp(r.updated))))
     }
 
     fn business_units_changed(&self, window: &Window) -> PageStream<(BusinessUnit, JdeStamp)> {
         let q = windowed(self.q("F0006"), window)
             .order_by("UPMJ", Asc)
             .order_by("MCU", Asc);
-        self.stream::<F0006Row, _>(q, |r| Some((bu(&r), stamp(r.updated))))
+        self.stream::<F0006Row, _>(q, |r| {
+            Some((business_unit_from_f0006(&r), stamp(r.updated)))
+        })
     }
 
     async fn business_units(&self) -> Result<Vec<BusinessUnit>, RemoteError> {
@@ -358,7 +390,7 @@ impl JdeSource for AisSource {
             .all::<F0006Row>(self.q("F0006").order_by("MCU", Asc))
             .await?
             .iter()
-            .map(bu)
+            .map(business_unit_from_f0006)
             .collect())
     }
 
@@ -370,7 +402,12 @@ impl JdeSource for AisSource {
             .q("F0901")
             .condition(Condition::list("MCU", bus.to_vec()))
             .order_by("AID", Asc);
-        Ok(self.all::<F0901Row>(q).await?.iter().map(account).collect())
+        Ok(self
+            .all::<F0901Row>(q)
+            .await?
+            .iter()
+            .map(account_from_f0901)
+            .collect())
     }
 
     async fn companies(&self) -> Result<Vec<CompanyInfo>, RemoteError> {
@@ -456,7 +493,7 @@ impl JdeSource for AisSource {
                     kco: r.kco.trim().to_owned(),
                     icu: r.icu.unwrap_or_default().max(0) as u64,
                 },
-                gross: if r.crrm.trim() == "F" { r.acr } else { r.ag },
+                gross: gross_of(&r.crrm, r.ag, r.acr),
                 currency: r.crcd.trim().to_owned(),
                 pending: None,
             })
@@ -484,7 +521,7 @@ impl JdeSource for AisSource {
                     kco: r.kco.trim().to_owned(),
                     icu: 0,
                 },
-                gross: if r.crrm.trim() == "F" { r.acr } else { r.ag },
+                gross: gross_of(&r.crrm, r.ag, r.acr),
                 currency: r.crcd.trim().to_owned(),
                 pending: Some(format!(
                     "{}/{}/{}",
@@ -512,14 +549,10 @@ impl JdeSource for AisSource {
             .all::<F0911Row>(q)
             .await?
             .into_iter()
-            .filter(|r| r.lt.trim().is_empty() || r.lt.trim() == "AA")
+            .filter(|r| is_actual_amount(&r.lt))
             .map(|r| GlLine {
-                account: if r.ani.trim().is_empty() {
-                    AccountNumber::new(&r.mcu, &r.obj, &r.sub).to_string()
-                } else {
-                    r.ani.trim().to_owned()
-                },
-                amount: if r.acr.is_zero() { r.aa } else { r.acr },
+                account: gl_account(&r.ani, &r.mcu, &r.obj, &r.sub),
+                amount: gl_amount(r.aa, r.acr),
             })
             .collect())
     }
@@ -529,70 +562,153 @@ impl JdeSource for AisSource {
         orchestration: &str,
         req: &VoucherRequest,
     ) -> Result<(), RemoteError> {
-        let p = &req.plan;
-        let foreign = p.mode == CurrencyMode::Foreign;
-        let input = VoucherInput {
-            edus: req.edus.clone(),
-            edbt: req.edbt.clone(),
-            edtn: p.edtn.clone(),
-            an8: p.an8.0 as i64,
-            vinv: req.vinv.clone(),
-            divj: p.invoice_date,
-            dgj: p.gl_date,
-            kco: p.company.clone(),
-            co: Some(p.company.clone()),
-            crcd: p.currency.clone(),
-            crrm: if foreign { "F" } else { "D" }.to_owned(),
-            ag: if foreign { Decimal::ZERO } else { p.gross },
-            acr: foreign.then_some(p.gross),
-            crr: None,
-            stam: if foreign { None } else { p.tax_amount },
-            ctam: if foreign { p.tax_amount } else { None },
-            txa1: p.tax_area.clone(),
-            exr1: p.tax_explanation.clone(),
-            mcu: p.lines.first().map(|l| l.business_unit.clone()),
-            rmk: Some(p.remark.clone()),
-            po: p.po.as_ref().map(|k| PoReference {
-                po: k.doco.to_string(),
-                pdct: k.dcto.clone(),
-                pkco: k.kcoo.clone(),
-            }),
-            lines: p
-                .lines
-                .iter()
-                .map(|l| VoucherLineInput {
-                    edln: l.line,
-                    ani: l.account.to_string(),
-                    aa: (!foreign).then_some(l.amount),
-                    acr: foreign.then_some(l.amount),
-                    exa: l.explanation.clone(),
-                    mcu: Some(l.business_unit.clone()),
-                })
-                .collect(),
-        };
+        let input = voucher_input(&req.plan, &req.edus, &req.edbt, &req.vinv);
         self.client
             .add_voucher(orchestration, &input)
             .await
             .map(|_| ())
-            .map_err(remote)
+            .map_err(classify)
     }
 }
 
-fn account(r: &F0901Row) -> GlAccount {
-    GlAccount {
-        account: AccountNumber::new(&r.mcu, &r.obj, &r.sub),
-        aid: r.aid.trim().to_owned(),
-        company: r.co.trim().to_owned(),
-        description: r.dl01.trim().to_owned(),
-        postable: r.pec.trim().is_empty(),
-    }
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use RemoteErrorKind::*;
 
-fn bu(r: &F0006Row) -> BusinessUnit {
-    BusinessUnit {
-        code: BusinessUnitCode::new(&r.mcu),
-        company: r.co.trim().to_owned(),
-        description: r.dl01.trim().to_owned(),
-        kind: r.styl.trim().to_owned(),
+    /// A real `reqwest::Error`, made without any network (an unparseable URL).
+    fn reqwest_error() -> reqwest::Error {
+        reqwest::Client::new()
+            .get("http://[::1")
+            .build()
+            .expect_err("invalid URL")
+    }
+
+    fn remote(endpoint: &'static str, status: u16, business: bool) -> JdeError {
+        JdeError::Remote {
+            endpoint,
+            status,
+            message: "m".into(),
+            exception: None,
+            body: String::new(),
+            errors: vec![],
+            business,
+            retry_after: (status == 429).then(|| std::time::Duration::from_secs(7)),
+        }
+    }
+
+    fn transport(endpoint: &'static str, connect: bool) -> JdeError {
+        JdeError::Transport {
+            endpoint,
+            connect,
+            timeout: !connect,
+            source: reqwest_error(),
+        }
+    }
+
+    fn malformed(endpoint: &'static str) -> JdeError {
+        JdeError::Malformed {
+            endpoint,
+            path: "p".into(),
+            reason: "r".into(),
+            body: String::new(),
+        }
+    }
+
+    #[test]
+    fn every_ais_error_maps_to_one_kind() {
+        let cases: Vec<(JdeError, RemoteErrorKind)> = vec![
+            (JdeError::Config("bad url".into()), ConfigMissing),
+            (
+                JdeError::LoginRejected {
+                    status: 403,
+                    username: "MLCONN".into(),
+                    message: "m".into(),
+                },
+                AuthRejected,
+            ),
+            (
+                JdeError::SessionRejected {
+                    message: "m".into(),
+                },
+                Transient,
+            ),
+            (remote("orchestrator", 500, true), RecordRefused),
+            (remote("dataservice", 429, false), RateLimited),
+            (remote("dataservice", 500, false), Transient),
+            (remote("dataservice", 503, false), Transient),
+            (remote("dataservice", 408, false), Transient),
+            (remote("dataservice", 401, false), Transient),
+            (remote("dataservice", 444, false), Transient),
+            (remote("dataservice", 403, false), ConfigMissing),
+            (remote("orchestrator", 403, false), ConfigMissing),
+            (remote("orchestrator", 400, false), RecordRefused),
+            (remote("orchestrator", 422, false), RecordRefused),
+            (remote("dataservice", 400, false), ConfigMissing),
+            (
+                JdeError::ResultSetExpired {
+                    message: "JAS_MSG347".into(),
+                },
+                Transient,
+            ),
+            (
+                JdeError::Orchestration {
+                    name: "ML_AddVoucherBatch".into(),
+                    message: "m".into(),
+                    errors: vec![],
+                },
+                RecordRefused,
+            ),
+            (
+                JdeError::OutcomeUnknown {
+                    endpoint: "orchestrator",
+                    reason: "timeout".into(),
+                },
+                OutcomeUnknown,
+            ),
+            (transport("dataservice", true), Transient),
+            (transport("dataservice", false), Transient),
+            (transport("orchestrator", true), Transient),
+            (transport("orchestrator", false), OutcomeUnknown),
+            (malformed("dataservice"), Transient),
+            (malformed("orchestrator"), OutcomeUnknown),
+            (
+                JdeError::Decode {
+                    table: "F4301",
+                    row: 0,
+                    field: "F4301_OTOT".into(),
+                    reason: "r".into(),
+                },
+                Transient,
+            ),
+            (
+                JdeError::Query {
+                    table: "F4301".into(),
+                    reason: "r".into(),
+                },
+                ConfigMissing,
+            ),
+            (
+                JdeError::Paging {
+                    table: "F4301".into(),
+                    reason: "r".into(),
+                },
+                Transient,
+            ),
+        ];
+        for (e, want) in cases {
+            let text = e.to_string();
+            let got = classify(e);
+            assert_eq!(got.kind, want, "{text}");
+            assert_eq!(got.system, "jde");
+            assert_eq!(got.message, text);
+            assert_eq!(got.is_record_refusal(), want == RecordRefused);
+        }
+    }
+
+    #[test]
+    fn a_rate_limit_keeps_the_wait_jde_asked_for() {
+        let got = classify(remote("dataservice", 429, false));
+        assert_eq!(got.retry_after, Some(std::time::Duration::from_secs(7)));
     }
 }

@@ -5,6 +5,7 @@ use async_trait::async_trait;
 use futures::StreamExt;
 use mlc_core::ids::JaggaerId;
 use mlc_core::model::Invoice;
+use mlc_jaggaer::cxml::CxmlStatus;
 use mlc_jaggaer::cxml::{
     AccountingSegment, Credential, Distribution, OrderItem, OrderRequestDoc, OrderType,
     parse_invoice_detail_request,
@@ -63,28 +64,82 @@ impl J1pSide {
     }
 }
 
-/// Maps a client error for the flows.
-pub fn remote(e: JaggaerError) -> RemoteError {
-    RemoteError {
-        system: "jaggaer",
-        kind: match &e {
-            JaggaerError::ClientRejected { .. } => "login-rejected",
-            JaggaerError::Application { .. } => "rejected",
-            _ if e.is_transient() => "transient",
-            _ => "error",
-        },
-        message: e.to_string(),
-        transient: e.is_transient(),
-        login_rejected: matches!(e, JaggaerError::ClientRejected { .. }),
-        outcome_unknown: false,
+/// A failed JAGGAER call, as the client or the cXML receiver reported it.
+#[derive(Debug)]
+pub enum J1pFailure {
+    /// The J1P client failed.
+    Client(JaggaerError),
+    /// The cXML receiver answered with a non-success `Status`.
+    CxmlStatus(CxmlStatus),
+    /// `transport = "cxml"` without the tenant's cXML identity and shared secret.
+    CxmlIdentityMissing,
+}
+
+impl From<JaggaerError> for J1pFailure {
+    fn from(e: JaggaerError) -> Self {
+        J1pFailure::Client(e)
     }
 }
 
-fn po_status(s: &str) -> PoStatus {
+/// Classifies a JAGGAER failure for the flows: every [`JaggaerError`] (and every cXML status)
+/// maps to exactly one [`RemoteErrorKind`] here, and nowhere else.
+pub fn classify(f: impl Into<J1pFailure>) -> RemoteError {
+    use RemoteErrorKind::*;
+    let f = f.into();
+    let mut retry_after = None;
+    let kind = match &f {
+        J1pFailure::CxmlIdentityMissing => ConfigMissing,
+        J1pFailure::CxmlStatus(s) => match s.code {
+            // The shared secret is the credential of every cXML post.
+            401 => AuthRejected,
+            403 => ConfigMissing,
+            429 => RateLimited,
+            c if c >= 500 => Transient,
+            _ => RecordRefused,
+        },
+        J1pFailure::Client(e) => match e {
+            JaggaerError::Config(_) => ConfigMissing,
+            JaggaerError::ClientRejected { .. } => AuthRejected,
+            JaggaerError::Token { .. } => Transient,
+            // A 401 on a data call right after a successful token renewal.
+            JaggaerError::Unauthorized { .. } => Transient,
+            JaggaerError::RateLimited {
+                retry_after: after, ..
+            } => {
+                retry_after = *after;
+                RateLimited
+            }
+            JaggaerError::Http { status: 429, .. } => RateLimited,
+            JaggaerError::Http { status, .. } if *status >= 500 || *status == 408 => Transient,
+            JaggaerError::Http { status: 401, .. } => Transient,
+            // The API client may not use this resource: every record would fail.
+            JaggaerError::Http { status: 403, .. } => ConfigMissing,
+            JaggaerError::Http { .. } | JaggaerError::Application { .. } => RecordRefused,
+            JaggaerError::Transport { .. } | JaggaerError::Decode { .. } => Transient,
+            JaggaerError::Cxml(_) => Transient,
+            // A variant added to the client later: retried, never quarantined, until classified.
+            _ => Transient,
+        },
+    };
+    let message = match &f {
+        J1pFailure::Client(e) => e.to_string(),
+        J1pFailure::CxmlStatus(s) => format!("cXML {} {}: {}", s.code, s.text, s.detail),
+        J1pFailure::CxmlIdentityMissing => "transport = \"cxml\" needs cxml_identity and cxml_shared_secret in the tenant's jaggaer credentials".into(),
+    };
+    RemoteError {
+        system: "jaggaer",
+        kind,
+        message,
+        retry_after,
+    }
+}
+
+/// The J1P status word of a PO or line.
+fn po_status(s: mlc_core::model::PoStatus) -> PoStatus {
     match s {
-        "Cancelled" => PoStatus::Cancelled,
-        "Closed" => PoStatus::Closed,
-        _ => PoStatus::Open,
+        mlc_core::model::PoStatus::Cancelled => PoStatus::Cancelled,
+        mlc_core::model::PoStatus::Closed => PoStatus::Closed,
+        mlc_core::model::PoStatus::Open => PoStatus::Open,
     }
 }
 
@@ -97,7 +152,7 @@ impl JaggaerSide for J1pSide {
             ext_code: s.ext_code.clone(),
             company_name: s.company_name.clone(),
             fiscal_code: opt(&s.fiscal_code),
-            company_type: "SELLER".into(),
+            company_type: s.company_type.to_owned(),
             iso_country: opt(&s.iso_country),
             address: opt(&s.address),
             city: opt(&s.city),
@@ -113,7 +168,7 @@ impl JaggaerSide for J1pSide {
             .upsert_supplier(&up)
             .await
             .map(|id| id.0)
-            .map_err(remote)
+            .map_err(classify)
     }
 
     async fn upsert_po(&self, po: &PoOut) -> Result<String, RemoteError> {
@@ -157,7 +212,7 @@ impl JaggaerSide for J1pSide {
             .upsert_purchase_order(&up)
             .await
             .map(|id| id.0)
-            .map_err(remote)
+            .map_err(classify)
     }
 
     async fn send_po_cxml(
@@ -167,14 +222,7 @@ impl JaggaerSide for J1pSide {
         payload_id: &str,
     ) -> Result<(), RemoteError> {
         let Some(id) = &self.cxml else {
-            return Err(RemoteError {
-                system: "jaggaer",
-                kind: "config",
-                message: "transport = \"cxml\" needs cxml_identity and cxml_shared_secret in the tenant's jaggaer credentials".into(),
-                transient: false,
-                login_rejected: true,
-                outcome_unknown: false,
-            });
+            return Err(classify(J1pFailure::CxmlIdentityMissing));
         };
         let cred = |identity: &str| Credential {
             domain: "NetworkID".into(),
@@ -215,23 +263,11 @@ impl JaggaerSide for J1pSide {
                 .map(|l| OrderItem {
                     line_number: l.line_number,
                     quantity: l.quantity,
-                    supplier_part_id: if l.item_number.is_empty() {
-                        "NA".into()
-                    } else {
-                        l.item_number.clone()
-                    },
-                    description: if l.description.is_empty() {
-                        l.item_number.clone()
-                    } else {
-                        l.description.clone()
-                    },
+                    supplier_part_id: l.supplier_part_id.clone(),
+                    description: l.description.clone(),
                     unit_price: l.unit_price,
-                    unit_of_measure: if l.unit_of_measure.is_empty() {
-                        "EA".into()
-                    } else {
-                        l.unit_of_measure.clone()
-                    },
-                    classification: "00000000".into(),
+                    unit_of_measure: l.unit_of_measure.clone(),
+                    classification: l.classification.to_owned(),
                     requested_delivery_date: None,
                     distribution: vec![Distribution {
                         segments: [
@@ -263,22 +299,11 @@ impl JaggaerSide for J1pSide {
             .client
             .post_cxml(CxmlPath::Orders, doc.to_xml())
             .await
-            .map_err(remote)?;
+            .map_err(classify)?;
         if status.is_success() {
             Ok(())
         } else {
-            Err(RemoteError {
-                system: "jaggaer",
-                kind: if status.is_transient() {
-                    "transient"
-                } else {
-                    "rejected"
-                },
-                message: format!("cXML {} {}: {}", status.code, status.text, status.detail),
-                transient: status.is_transient(),
-                login_rejected: status.code == 401,
-                outcome_unknown: false,
-            })
+            Err(classify(J1pFailure::CxmlStatus(status)))
         }
     }
 
@@ -287,7 +312,7 @@ impl JaggaerSide for J1pSide {
             .client
             .list_custom_field_values(field)
             .await
-            .map_err(remote)?
+            .map_err(classify)?
             .into_iter()
             .map(|v| ValueOut {
                 value: v.value,
@@ -309,7 +334,7 @@ impl JaggaerSide for J1pSide {
         self.client
             .upsert_custom_field_values(field, &vals)
             .await
-            .map_err(remote)
+            .map_err(classify)
     }
 
     async fn po_summary(&self, po_number: &str) -> Result<Option<PoSummary>, RemoteError> {
@@ -317,7 +342,7 @@ impl JaggaerSide for J1pSide {
             .client
             .find_purchase_order(po_number)
             .await
-            .map_err(remote)?
+            .map_err(classify)?
             .map(|p| PoSummary {
                 total: p.header.total.map(|t| t.value).unwrap_or_default(),
                 lines: p.line_list.po_line.len(),
@@ -337,7 +362,7 @@ impl JaggaerSide for J1pSide {
                         })
                         .collect()
                 })
-                .map_err(remote)
+                .map_err(classify)
             })
             .boxed()
     }
@@ -356,11 +381,147 @@ impl JaggaerSide for J1pSide {
             .client
             .get_invoice_raw(&JaggaerId(id.to_owned()))
             .await
-            .map_err(remote)?;
+            .map_err(classify)?;
         let invoice = match decoded {
             Ok(d) => crate::mapping::invoice::from_j1p(&d, &self.mapping),
             Err(e) => Err(MappingError::new("invoice", e.to_string()).kind("malformed")),
         };
         Ok((raw, invoice))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use RemoteErrorKind::*;
+    use mlc_jaggaer::cxml::CxmlError;
+
+    fn http(status: u16) -> JaggaerError {
+        JaggaerError::Http {
+            endpoint: "/po".into(),
+            status,
+            body: "b".into(),
+        }
+    }
+
+    fn cxml(code: u16) -> J1pFailure {
+        J1pFailure::CxmlStatus(CxmlStatus {
+            code,
+            text: "t".into(),
+            detail: "d".into(),
+        })
+    }
+
+    #[test]
+    fn every_jaggaer_error_maps_to_one_kind() {
+        let transport = JaggaerError::Transport {
+            endpoint: "/po".into(),
+            source: reqwest::Client::new()
+                .get("http://[::1")
+                .build()
+                .expect_err("invalid URL"),
+        };
+        let cases: Vec<(J1pFailure, RemoteErrorKind)> = vec![
+            (JaggaerError::Config("bad url".into()).into(), ConfigMissing),
+            (
+                JaggaerError::ClientRejected {
+                    status: 401,
+                    error: "invalid_client".into(),
+                    description: "d".into(),
+                }
+                .into(),
+                AuthRejected,
+            ),
+            (
+                JaggaerError::Token {
+                    status: 503,
+                    body: "b".into(),
+                }
+                .into(),
+                Transient,
+            ),
+            (
+                JaggaerError::Unauthorized {
+                    endpoint: "/po".into(),
+                    body: "b".into(),
+                }
+                .into(),
+                Transient,
+            ),
+            (http(400).into(), RecordRefused),
+            (http(404).into(), RecordRefused),
+            (http(409).into(), RecordRefused),
+            (http(422).into(), RecordRefused),
+            (http(401).into(), Transient),
+            (http(403).into(), ConfigMissing),
+            (http(408).into(), Transient),
+            (http(429).into(), RateLimited),
+            (http(500).into(), Transient),
+            (http(503).into(), Transient),
+            (
+                JaggaerError::RateLimited {
+                    endpoint: "/po".into(),
+                    retry_after: None,
+                }
+                .into(),
+                RateLimited,
+            ),
+            (transport.into(), Transient),
+            (
+                JaggaerError::Application {
+                    code: "-1".into(),
+                    message: "m".into(),
+                }
+                .into(),
+                RecordRefused,
+            ),
+            (
+                JaggaerError::Decode {
+                    endpoint: "/po".into(),
+                    path: "p".into(),
+                    message: "m".into(),
+                }
+                .into(),
+                Transient,
+            ),
+            (
+                JaggaerError::Cxml(CxmlError::Malformed {
+                    position: 0,
+                    message: "m".into(),
+                })
+                .into(),
+                Transient,
+            ),
+            (J1pFailure::CxmlIdentityMissing, ConfigMissing),
+            (cxml(400), RecordRefused),
+            (cxml(401), AuthRejected),
+            (cxml(403), ConfigMissing),
+            (cxml(406), RecordRefused),
+            (cxml(429), RateLimited),
+            (cxml(500), Transient),
+        ];
+        for (f, want) in cases {
+            let text = format!("{f:?}");
+            let got = classify(f);
+            assert_eq!(got.kind, want, "{text}");
+            assert_eq!(got.system, "jaggaer");
+            assert_eq!(got.is_record_refusal(), want == RecordRefused);
+        }
+    }
+
+    #[test]
+    fn a_missing_cxml_identity_is_named_without_secrets() {
+        let got = classify(J1pFailure::CxmlIdentityMissing);
+        assert!(got.message.contains("cxml_identity"), "{}", got.message);
+        assert_eq!(got.kind.as_str(), "config-missing");
+    }
+
+    #[test]
+    fn a_rate_limit_keeps_the_wait_jaggaer_asked_for() {
+        let got = classify(JaggaerError::RateLimited {
+            endpoint: "/po".into(),
+            retry_after: Some(std::time::Duration::from_secs(3)),
+        });
+        assert_eq!(got.retry_after, Some(std::time::Duration::from_secs(3)));
     }
 }

@@ -11,15 +11,15 @@ use mlc_core::record::{Entity, RecordKey, RecordKind};
 use mlc_store::{Commit, LedgerStatus, actions};
 
 use super::common::{finish, jde_window, ledger_row};
-use crate::engine::{Run, SyncError};
-use crate::ports::ValueOut;
+use crate::mapping::account::{ValueOut, account_value, cost_center_value};
+use crate::run::{Run, SyncError};
 use crate::window::advance;
 
 pub(crate) async fn run(run: &Run<'_>) -> Result<(), SyncError> {
-    let m = &run.e.settings.mapping;
+    let m = &run.engine.settings.mapping;
     // GL accounts.
     let (cursor, window) = jde_window(run, "accounts/F0901").await?;
-    let mut pages = run.e.jde.accounts_changed(&window);
+    let mut pages = run.engine.jde.accounts_changed(&window);
     let mut max: Option<JdeStamp> = None;
     while let Some(page) = pages.next().await {
         let mut values = Vec::new();
@@ -31,11 +31,7 @@ pub(crate) async fn run(run: &Run<'_>) -> Result<(), SyncError> {
             values.push((
                 RecordKey::new(RecordKind::Account, run.tenant(), a.account.to_string()),
                 stamp,
-                ValueOut {
-                    value: a.account.to_string(),
-                    description: a.description.trim().to_owned(),
-                    active: a.postable,
-                },
+                account_value(&a),
             ));
         }
         push_values(
@@ -48,7 +44,7 @@ pub(crate) async fn run(run: &Run<'_>) -> Result<(), SyncError> {
     }
     // Business units.
     let (cursor, window) = jde_window(run, "accounts/F0006").await?;
-    let mut pages = run.e.jde.business_units_changed(&window);
+    let mut pages = run.engine.jde.business_units_changed(&window);
     let mut max: Option<JdeStamp> = None;
     while let Some(page) = pages.next().await {
         let mut values = Vec::new();
@@ -60,11 +56,7 @@ pub(crate) async fn run(run: &Run<'_>) -> Result<(), SyncError> {
             values.push((
                 RecordKey::new(RecordKind::CostCenter, run.tenant(), b.code.to_string()),
                 stamp,
-                ValueOut {
-                    value: b.code.to_string(),
-                    description: b.description.trim().to_owned(),
-                    active: true,
-                },
+                cost_center_value(&b),
             ));
         }
         push_values(
@@ -83,7 +75,7 @@ pub(crate) async fn run(run: &Run<'_>) -> Result<(), SyncError> {
         .map(|c| c.created + c.updated)
         .unwrap_or_default();
     let last = run
-        .e
+        .engine
         .store
         .cursor(run.tenant(), READ_BACK)
         .await?
@@ -92,7 +84,7 @@ pub(crate) async fn run(run: &Run<'_>) -> Result<(), SyncError> {
     if written > 0 || last.is_none_or(|t| now.duration_since(t) >= READ_BACK_EVERY) {
         read_back(run, &m.gl_account_field, RecordKind::Account).await?;
         read_back(run, &m.cost_center_field, RecordKind::CostCenter).await?;
-        run.e
+        run.engine
             .store
             .set_cursor(run.tenant(), READ_BACK, Some(&now.to_string()))
             .await?;
@@ -118,7 +110,11 @@ async fn push_values(
     }
     let kind = values[0].0.kind;
     let keys: Vec<String> = values.iter().map(|v| v.0.key.clone()).collect();
-    let ledger = run.e.store.ledger_many(run.tenant(), kind, &keys).await?;
+    let ledger = run
+        .engine
+        .store
+        .ledger_many(run.tenant(), kind, &keys)
+        .await?;
     let mut changed = Vec::new();
     for (record, stamp, v) in values {
         run.count(Entity::Accounts, |c| c.read += 1);
@@ -132,7 +128,7 @@ async fn push_values(
         return finish(run, commit, None, cursor).await;
     }
     let batch: Vec<ValueOut> = changed.iter().map(|c| c.2.clone()).collect();
-    match run.e.jag.upsert_values(field, &batch).await {
+    match run.engine.jag.upsert_values(field, &batch).await {
         Ok(_) => {
             for (record, stamp, v, hash, created) in changed {
                 let action = if created {
@@ -168,7 +164,7 @@ async fn push_values(
             }
             finish(run, commit, None, cursor).await
         }
-        Err(e) if e.is_record_rejection() => {
+        Err(e) if e.is_record_refusal() => {
             // A batch rejected as a whole: quarantine each value with the remote's reason.
             for (record, _, v, _, _) in changed {
                 let err = crate::mapping::MappingError::new(field.to_owned(), e.message.clone())
@@ -188,9 +184,9 @@ async fn push_values(
 
 /// Deactivates JAGGAER values that JDE does not hold.
 async fn read_back(run: &Run<'_>, field: &str, kind: RecordKind) -> Result<(), SyncError> {
-    let theirs = run.e.jag.values(field).await?;
+    let theirs = run.engine.jag.values(field).await?;
     let ours: HashSet<String> = run
-        .e
+        .engine
         .store
         .ledger_by_status(run.tenant(), kind, Some(LedgerStatus::Synced))
         .await?
@@ -205,7 +201,7 @@ async fn read_back(run: &Run<'_>, field: &str, kind: RecordKind) -> Result<(), S
     if stray.is_empty() {
         return Ok(());
     }
-    run.e.jag.upsert_values(field, &stray).await?;
+    run.engine.jag.upsert_values(field, &stray).await?;
     let mut commit = Commit::default();
     for v in &stray {
         let record = RecordKey::new(kind, run.tenant(), v.value.clone());

@@ -11,9 +11,9 @@ use mlc_core::record::{RecordKey, RecordKind};
 use mlc_store::{Commit, LedgerEntry, LedgerStatus, XRef, actions};
 use serde::Serialize;
 
-use crate::engine::{Run, SyncError};
 use crate::mapping::MappingError;
 use crate::ports::RemoteError;
+use crate::run::{Run, SyncError};
 use crate::window::Window;
 
 /// One record to deliver.
@@ -29,6 +29,17 @@ pub(crate) struct Outgoing<T> {
     pub(crate) waiting: Option<String>,
     /// Kept in the ledger row (e.g. what `reconcile` compares).
     pub(crate) detail: serde_json::Value,
+}
+
+/// A record that changed since the ledger's version, waiting for its write.
+struct ToWrite<T> {
+    record: RecordKey,
+    version: String,
+    raw: serde_json::Value,
+    out: T,
+    hash: String,
+    prior: Option<LedgerEntry>,
+    detail: serde_json::Value,
 }
 
 /// What a successful write returns.
@@ -58,7 +69,11 @@ where
     let kind = items[0].record.kind;
     let entity = kind.entity();
     let keys: Vec<String> = items.iter().map(|i| i.record.key.clone()).collect();
-    let ledger = run.e.store.ledger_many(run.tenant(), kind, &keys).await?;
+    let ledger = run
+        .engine
+        .store
+        .ledger_many(run.tenant(), kind, &keys)
+        .await?;
     let mut to_write = Vec::new();
     for item in items {
         run.count(entity, |c| c.read += 1);
@@ -97,36 +112,44 @@ where
             run.count(entity, |c| c.unchanged += 1);
             continue;
         }
-        to_write.push((
-            item.record,
-            item.version,
-            item.raw,
+        to_write.push(ToWrite {
+            record: item.record,
+            version: item.version,
+            raw: item.raw,
             out,
             hash,
-            prior.cloned(),
-            item.detail,
-        ));
+            prior: prior.cloned(),
+            detail: item.detail,
+        });
     }
     // The futures own everything they use (no borrow of this frame crosses an await inside
     // the stream), which keeps the cycle future `Send` for the scheduler's tasks.
     let futs: Vec<_> = to_write
         .iter()
         .enumerate()
-        .map(|(i, (_, _, _, out, _, prior, _))| {
-            let fut = write(out.clone(), prior.clone());
+        .map(|(i, w)| {
+            let fut = write(w.out.clone(), w.prior.clone());
             async move { (i, fut.await) }
         })
         .collect();
     let mut results: Vec<Option<Result<Written, RemoteError>>> =
         (0..to_write.len()).map(|_| None).collect();
     let mut stream =
-        futures::stream::iter(futs).buffer_unordered(run.e.settings.write_concurrency.max(1));
+        futures::stream::iter(futs).buffer_unordered(run.engine.settings.write_concurrency.max(1));
     while let Some((i, r)) = stream.next().await {
         results[i] = Some(r);
     }
     let mut first_transient = None;
-    for ((record, version, raw, _out, hash, prior, detail), result) in to_write.iter().zip(results)
-    {
+    for (tw, result) in to_write.iter().zip(results) {
+        let ToWrite {
+            record,
+            version,
+            raw,
+            hash,
+            prior,
+            detail,
+            ..
+        } = tw;
         match result.as_ref() {
             Some(Ok(w)) => {
                 let created = prior.as_ref().is_none_or(|p| p.remote_id.is_none());
@@ -164,7 +187,7 @@ where
                     }
                 });
             }
-            Some(Err(e)) if e.is_record_rejection() => {
+            Some(Err(e)) if e.is_record_refusal() => {
                 let err = MappingError::new("JAGGAER", e.message.clone()).kind("rejected");
                 run.quarantine(&mut commit, record, &err, raw.clone());
             }
@@ -173,7 +196,7 @@ where
                     record,
                     actions::ERROR,
                     e.to_string(),
-                    serde_json::json!({"kind": e.kind}),
+                    serde_json::json!({"kind": e.kind.as_str()}),
                 ));
                 first_transient.get_or_insert_with(|| e.clone());
             }
@@ -203,7 +226,7 @@ pub(crate) fn ledger_row(
 
 /// The saved cursor `name`, parsed.
 pub(crate) async fn jde_cursor(run: &Run<'_>, name: &str) -> Result<Option<JdeStamp>, SyncError> {
-    let raw = run.e.store.cursor(run.tenant(), name).await?;
+    let raw = run.engine.store.cursor(run.tenant(), name).await?;
     Ok(raw.and_then(|r| JdeStamp::from_cursor(&r).ok()))
 }
 
@@ -213,8 +236,11 @@ pub(crate) async fn jde_window(
     name: &str,
 ) -> Result<(Option<JdeStamp>, Window), SyncError> {
     let cursor = jde_cursor(run, name).await?;
-    let now = JdeStamp::now_in(&run.e.settings.jde_timezone);
-    Ok((cursor, Window::new(cursor, now, &run.e.settings.windows)))
+    let now = JdeStamp::now_in(&run.engine.settings.jde_timezone);
+    Ok((
+        cursor,
+        Window::new(cursor, now, &run.engine.settings.windows),
+    ))
 }
 
 /// Commits, adding the cursor advance only when nothing failed transiently, and reports
@@ -231,7 +257,7 @@ pub(crate) async fn finish(
         commit.cursors.push((run.tenant().clone(), name, value));
     }
     if !commit.is_empty() {
-        run.e.store.commit(commit).await?;
+        run.engine.store.commit(commit).await?;
     }
     match transient {
         Some(e) => Err(SyncError::Remote(e)),

@@ -19,48 +19,26 @@ use mlc_core::record::{Entity, RecordKey, RecordKind};
 use mlc_store::{Commit, LedgerEntry, LedgerStatus, actions};
 
 use super::common::{finish, ledger_row};
-use crate::engine::{Run, SyncError};
 use crate::mapping::MappingError;
 use crate::mapping::voucher::{VoucherPlan, plan_voucher};
-use crate::ports::{ApVoucher, VoucherRequest};
-use crate::refdata::RefData;
+use crate::ports::{ApVoucher, RemoteErrorKind, VoucherRequest};
+use crate::run::{Run, SyncError};
 
 pub(crate) const CURSOR: &str = "invoices/lastUpdate";
 
-/// Loads JDE reference data for vouchers.
-pub(crate) async fn load_refdata(run: &Run<'_>) -> Result<RefData, SyncError> {
-    let jde = &run.e.jde;
-    let mut r = RefData::default();
-    let bus = jde.business_units().await?;
-    let codes: Vec<String> = bus.iter().map(|b| b.code.to_string()).collect();
-    for b in bus {
-        r.business_units.insert(b.code.to_string(), b);
-    }
-    for chunk in codes.chunks(100) {
-        for a in jde.accounts_by_bu(chunk).await? {
-            r.accounts.insert(a.account.to_string(), a);
-        }
-    }
-    for c in jde.companies().await? {
-        r.companies.insert(c.company.clone(), c);
-    }
-    r.currency_decimals = jde.currency_decimals().await?;
-    Ok(r)
-}
-
 pub(crate) async fn run(run: &Run<'_>) -> Result<(), SyncError> {
     read_back(run).await?;
-    if run.e.settings.transport == crate::settings::Transport::Cxml {
+    if run.engine.settings.transport == crate::settings::Transport::Cxml {
         return inbox(run).await;
     }
     let cursor = run
-        .e
+        .engine
         .store
         .cursor(run.tenant(), CURSOR)
         .await?
         .and_then(|c| c.parse::<Timestamp>().ok());
-    let since = cursor.map(|c| c - run.e.settings.windows.invoice_lookback);
-    let pages = run.e.jag.invoices_changed(since);
+    let since = cursor.map(|c| c - run.engine.settings.windows.invoice_lookback);
+    let pages = run.engine.jag.invoices_changed(since);
     let mut max = cursor;
     let mut pending_commit = Commit::default();
     // Pipelined: the next page's details are fetched from JAGGAER while this page's vouchers
@@ -77,7 +55,7 @@ pub(crate) async fn run(run: &Run<'_>) -> Result<(), SyncError> {
         } = p?;
         max = max.max(page_max);
         let (commit, next) = futures::join!(process(run, docs, &ledger), prepared.next());
-        run.e.store.commit(commit?).await?;
+        run.engine.store.commit(commit?).await?;
         current = next;
     }
     // The cursor moves once every page was handled (JAGGAER's list order is not guaranteed).
@@ -107,7 +85,7 @@ async fn fetch_page(
     let max = page.iter().map(|s| s.last_update).max();
     let ids: Vec<String> = page.iter().map(|s| s.id.clone()).collect();
     let ledger = run
-        .e
+        .engine
         .store
         .ledger_many(run.tenant(), RecordKind::Invoice, &ids)
         .await?;
@@ -119,20 +97,20 @@ async fn fetch_page(
                 .is_none_or(|l| l.source_version != version(s.last_update))
         })
         .collect();
-    let jag = run.e.jag.clone();
+    let jag = run.engine.jag.clone();
     let fetched: Vec<_> = futures::stream::iter(to_read)
         .map(|s| {
             let jag = jag.clone();
             async move { (s.id.clone(), jag.invoice(&s.id).await) }
         })
-        .buffered(run.e.settings.write_concurrency.max(1))
+        .buffered(run.engine.settings.write_concurrency.max(1))
         .collect()
         .await;
     let mut docs = Vec::new();
     for (id, r) in fetched {
         match r {
             Ok((raw, decoded)) => docs.push((id, raw, decoded)),
-            Err(e) if e.is_record_rejection() => {
+            Err(e) if e.is_record_refusal() => {
                 let record = RecordKey::new(RecordKind::Invoice, run.tenant(), id);
                 let mut c = Commit::default();
                 run.quarantine(
@@ -141,7 +119,7 @@ async fn fetch_page(
                     &MappingError::new("invoice", e.message.clone()).kind("rejected"),
                     serde_json::Value::Null,
                 );
-                run.e.store.commit(c).await?;
+                run.engine.store.commit(c).await?;
             }
             Err(e) => return Err(e.into()),
         }
@@ -155,25 +133,25 @@ async fn fetch_page(
 /// that a no-op.
 async fn inbox(run: &Run<'_>) -> Result<(), SyncError> {
     loop {
-        let docs = run.e.store.inbox_pending(run.tenant(), 100).await?;
+        let docs = run.engine.store.inbox_pending(run.tenant(), 100).await?;
         if docs.is_empty() {
             return Ok(());
         }
         for doc in docs {
-            let decoded = run.e.jag.decode_cxml_invoice(&doc.payload);
+            let decoded = run.engine.jag.decode_cxml_invoice(&doc.payload);
             let id = match &decoded {
                 Ok(inv) => inv.id.0.clone(),
                 Err(_) => format!("cxml-{}", doc.doc_id),
             };
             let raw = serde_json::json!({"cxml": doc.payload, "payloadID": doc.doc_id});
             let ledger = run
-                .e
+                .engine
                 .store
                 .ledger_many(run.tenant(), RecordKind::Invoice, std::slice::from_ref(&id))
                 .await?;
             let commit = process(run, vec![(id, raw, decoded)], &ledger).await?;
-            run.e.store.commit(commit).await?;
-            run.e.store.inbox_done(doc.id).await?;
+            run.engine.store.commit(commit).await?;
+            run.engine.store.inbox_done(doc.id).await?;
         }
     }
 }
@@ -189,9 +167,9 @@ pub(crate) async fn process(
     docs: Vec<(String, serde_json::Value, Result<Invoice, MappingError>)>,
     ledger: &HashMap<String, LedgerEntry>,
 ) -> Result<Commit, SyncError> {
-    let s = &run.e.settings;
+    let s = &run.engine.settings;
     let mut commit = Commit::default();
-    let mut plans: Vec<(RecordKey, VoucherPlan, String, serde_json::Value, String)> = Vec::new();
+    let mut plans: Vec<Planned> = Vec::new();
     for (id, raw, decoded) in docs {
         let record = RecordKey::new(RecordKind::Invoice, run.tenant(), id.clone());
         run.count(Entity::Invoices, |c| c.read += 1);
@@ -246,13 +224,7 @@ pub(crate) async fn process(
                 "dated before the cut-over start_date: never synced",
                 serde_json::Value::Null,
             ));
-            commit.ledger.push(ledger_row(
-                &record,
-                &hash,
-                &ver,
-                None,
-                LedgerStatus::Inactive,
-            ));
+            unsent(&mut commit, &record, &hash, &ver, LedgerStatus::Inactive);
             continue;
         }
         if !s
@@ -269,13 +241,7 @@ pub(crate) async fn process(
                     serde_json::Value::Null,
                 ));
             }
-            commit.ledger.push(ledger_row(
-                &record,
-                &hash,
-                &ver,
-                None,
-                LedgerStatus::Waiting,
-            ));
+            unsent(&mut commit, &record, &hash, &ver, LedgerStatus::Waiting);
             run.count(Entity::Invoices, |c| c.waiting += 1);
             continue;
         }
@@ -296,7 +262,13 @@ pub(crate) async fn process(
                     format!("mapped to voucher {} for supplier {an8}: {} {} in {} lines", plan.edtn, plan.gross, plan.currency, plan.lines.len()),
                     serde_json::json!({"edtn": plan.edtn, "company": plan.company, "gl_date": plan.gl_date.to_string(), "gl_date_moved_from": plan.gl_date_moved_from.map(|d| d.to_string())}),
                 ));
-                plans.push((record, plan, hash, raw, ver));
+                plans.push(Planned {
+                    record,
+                    plan,
+                    hash,
+                    raw,
+                    version: ver,
+                });
             }
             Err(err) => {
                 run.quarantine(&mut commit, &record, &err, raw);
@@ -314,13 +286,15 @@ pub(crate) async fn process(
 /// that see the same `lastUpdate` skip it (and do not count it again); a new version in
 /// JAGGAER, or `quarantine retry`, reads it again.
 fn held(commit: &mut Commit, record: &RecordKey, hash: &str, ver: &str) {
-    commit.ledger.push(ledger_row(
-        record,
-        hash,
-        ver,
-        None,
-        LedgerStatus::Quarantined,
-    ));
+    unsent(commit, record, hash, ver, LedgerStatus::Quarantined);
+}
+
+/// Records in the ledger that this version of an invoice was decided without a voucher
+/// (skipped, waiting or held), so later polls that see the same `lastUpdate` skip it.
+fn unsent(commit: &mut Commit, record: &RecordKey, hash: &str, ver: &str, status: LedgerStatus) {
+    commit
+        .ledger
+        .push(ledger_row(record, hash, ver, None, status));
 }
 
 /// The invoice document as it was when posted: from the audit trail's `created` event (or,
@@ -329,7 +303,7 @@ async fn posted_document(run: &Run<'_>, l: &LedgerEntry) -> Result<serde_json::V
     if let Some(doc) = l.detail.get("invoice") {
         return Ok(doc.clone());
     }
-    let trail = run.e.store.audit_trail(&l.record, None).await?;
+    let trail = run.engine.store.audit_trail(&l.record, None).await?;
     Ok(trail
         .into_iter()
         .rev()
@@ -349,7 +323,7 @@ async fn resolve_supplier(
 ) -> Result<Result<AddressNumber, MappingError>, SyncError> {
     if let Some(id) = &inv.supplier_id
         && let Some(an8) = run
-            .e
+            .engine
             .store
             .xref_local(run.tenant(), RecordKind::Supplier, &id.0)
             .await?
@@ -360,7 +334,7 @@ async fn resolve_supplier(
     if let Some(n) = &inv.supplier_number
         && let Ok(a) = n.parse::<AddressNumber>()
         && run
-            .e
+            .engine
             .store
             .xref_remote(run.tenant(), RecordKind::Supplier, &a.to_string())
             .await?
@@ -417,23 +391,40 @@ pub(crate) fn posting_fingerprint(inv: &Invoice) -> String {
     fingerprint(&v)
 }
 
+/// An invoice planned as a voucher, before the dedup checks.
+struct Planned {
+    record: RecordKey,
+    plan: VoucherPlan,
+    /// Its posting fingerprint.
+    hash: String,
+    /// The invoice as JAGGAER sent it.
+    raw: serde_json::Value,
+    /// Its `lastUpdate`.
+    version: String,
+}
+
+/// A planned invoice that passed the dedup checks, with its batch and final `VINV`.
+struct Posting<'a> {
+    planned: &'a Planned,
+    /// Ledger detail (what read-back needs).
+    detail: serde_json::Value,
+    edbt: String,
+    vinv: String,
+}
+
 /// Dedup checks and voucher calls for planned invoices.
-async fn post(
-    run: &Run<'_>,
-    plans: Vec<(RecordKey, VoucherPlan, String, serde_json::Value, String)>,
-    commit: &mut Commit,
-) -> Result<(), SyncError> {
-    let s = &run.e.settings;
-    let jde = &run.e.jde;
+async fn post(run: &Run<'_>, plans: Vec<Planned>, commit: &mut Commit) -> Result<(), SyncError> {
+    let s = &run.engine.settings;
+    let jde = &run.engine.jde;
     for chunk in plans.chunks(100) {
-        let edtns: Vec<String> = chunk.iter().map(|p| p.1.edtn.clone()).collect();
+        let edtns: Vec<String> = chunk.iter().map(|p| p.plan.edtn.clone()).collect();
         let ours: HashMap<String, crate::ports::ZVoucher> = jde
             .z_vouchers(&s.batch_user, &edtns)
             .await?
             .into_iter()
             .map(|z| (z.edtn.clone(), z))
             .collect();
-        let mut an8s: Vec<AddressNumber> = chunk.iter().map(|p| p.1.an8).collect();
+        let mut an8s: Vec<AddressNumber> = chunk.iter().map(|p| p.plan.an8).collect();
         an8s.sort();
         an8s.dedup();
         let mut existing: HashMap<AddressNumber, Vec<ApVoucher>> = HashMap::new();
@@ -441,7 +432,14 @@ async fn post(
             existing.entry(v.an8).or_default().push(v);
         }
         let mut to_post = Vec::new();
-        for (record, plan, hash, raw, ver) in chunk {
+        for planned in chunk {
+            let Planned {
+                record,
+                plan,
+                hash,
+                raw,
+                version: ver,
+            } = planned;
             // The ledger keeps what read-back needs; the posted document itself is in the
             // audit trail (the `created` event), so loading every posted row stays light.
             let detail = serde_json::json!({"edtn": plan.edtn});
@@ -584,47 +582,71 @@ async fn post(
                 currency: plan.currency.clone(),
                 pending: Some(format!("{}/{edbt}/{}", s.batch_user, plan.edtn)),
             });
-            to_post.push((record, plan, hash, raw, ver, detail, edbt, vinv));
+            to_post.push(Posting {
+                planned,
+                detail,
+                edbt,
+                vinv,
+            });
         }
 
         // The orchestration calls run concurrently (the AIS client keeps at most the tenant's
         // `max_in_flight` in flight); outcomes are handled in order.
         let calls: Vec<_> = to_post
             .iter()
-            .map(|(_, plan, _, _, _, _, edbt, vinv)| {
-                let jde = jde.clone();
-                let orchestration = s.voucher_orchestration.clone();
-                let req = VoucherRequest {
-                    plan: (*plan).clone(),
-                    edus: s.batch_user.clone(),
-                    edbt: edbt.clone(),
-                    vinv: vinv.clone(),
-                };
-                async move {
-                    match jde.post_voucher(&orchestration, &req).await {
-                        Err(e) if e.outcome_unknown => {
-                            // The call may have gone through: look before deciding.
-                            match jde
-                                .z_vouchers(&req.edus, std::slice::from_ref(&req.plan.edtn))
-                                .await
-                            {
-                                Ok(z) if !z.is_empty() => Ok(()),
-                                _ => Err(e),
+            .map(
+                |Posting {
+                     planned,
+                     edbt,
+                     vinv,
+                     ..
+                 }| {
+                    let plan = &planned.plan;
+                    let jde = jde.clone();
+                    let orchestration = s.voucher_orchestration.clone();
+                    let req = VoucherRequest {
+                        plan: (*plan).clone(),
+                        edus: s.batch_user.clone(),
+                        edbt: edbt.clone(),
+                        vinv: vinv.clone(),
+                    };
+                    async move {
+                        match jde.post_voucher(&orchestration, &req).await {
+                            Err(e) if e.kind == RemoteErrorKind::OutcomeUnknown => {
+                                // The call may have gone through: look before deciding.
+                                match jde
+                                    .z_vouchers(&req.edus, std::slice::from_ref(&req.plan.edtn))
+                                    .await
+                                {
+                                    Ok(z) if !z.is_empty() => Ok(()),
+                                    _ => Err(e),
+                                }
                             }
+                            other => other,
                         }
-                        other => other,
                     }
-                }
-            })
+                },
+            )
             .collect();
         let outcomes: Vec<_> = futures::stream::iter(calls)
             .buffered(s.write_concurrency.max(1))
             .collect()
             .await;
         let mut failure = None;
-        for ((record, plan, hash, raw, ver, detail, edbt, vinv), outcome) in
-            to_post.into_iter().zip(outcomes)
-        {
+        for (posting, outcome) in to_post.into_iter().zip(outcomes) {
+            let Posting {
+                planned:
+                    Planned {
+                        record,
+                        plan,
+                        hash,
+                        raw,
+                        version: ver,
+                    },
+                detail,
+                edbt,
+                vinv,
+            } = posting;
             match outcome {
                 Ok(()) => {
                     commit.audit.push(run.audit(
@@ -645,7 +667,7 @@ async fn post(
                     commit.resolve.push(record.clone());
                     run.count(Entity::Invoices, |c| c.created += 1);
                 }
-                Err(e) if e.is_record_rejection() => {
+                Err(e) if e.is_record_refusal() => {
                     let err = MappingError::new(
                         "voucher",
                         format!("JDE rejected the voucher: {}", e.message),
@@ -663,7 +685,7 @@ async fn post(
         }
         if let Some(e) = failure {
             // Commit what went through, then stop.
-            run.e.store.commit(std::mem::take(commit)).await?;
+            run.engine.store.commit(std::mem::take(commit)).await?;
             return Err(e.into());
         }
     }
@@ -673,9 +695,9 @@ async fn post(
 /// Reads back vouchers posted earlier: processed ones get their F0411 document in the audit;
 /// failed or deleted Z rows go to quarantine with JDE's reason.
 pub(crate) async fn read_back(run: &Run<'_>) -> Result<(), SyncError> {
-    let s = &run.e.settings;
+    let s = &run.engine.settings;
     let posted = run
-        .e
+        .engine
         .store
         .ledger_by_status(
             run.tenant(),
@@ -697,7 +719,7 @@ pub(crate) async fn read_back(run: &Run<'_>) -> Result<(), SyncError> {
                         .map(str::to_owned)
                 })
                 .collect();
-            let jde = run.e.jde.clone();
+            let jde = run.engine.jde.clone();
             let edus = s.batch_user.clone();
             async move { jde.z_vouchers(&edus, &edtns).await }
         })
@@ -765,7 +787,7 @@ pub(crate) async fn read_back(run: &Run<'_>) -> Result<(), SyncError> {
                 }
             }
         }
-        run.e.store.commit(commit).await?;
+        run.engine.store.commit(commit).await?;
     }
     Ok(())
 }

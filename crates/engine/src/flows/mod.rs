@@ -7,7 +7,7 @@ pub(crate) mod suppliers;
 
 use mlc_core::record::{RecordKey, RecordKind};
 
-use crate::engine::{Run, SyncError};
+use crate::run::{Run, SyncError};
 
 /// Reads one record afresh from its source and delivers it (`quarantine retry`).
 pub(crate) async fn retry(
@@ -29,17 +29,21 @@ pub(crate) async fn retry(
                 .key
                 .parse()
                 .map_err(|_| not_retryable(record, "bad PO key"))?;
-            let headers = run.e.jde.po_headers(std::slice::from_ref(&key)).await?;
+            let headers = run
+                .engine
+                .jde
+                .po_headers(std::slice::from_ref(&key))
+                .await?;
             let lines = purchase_orders::fetch_lines(run, &headers).await?;
             purchase_orders::deliver_pos(run, headers, lines, None).await
         }
         RecordKind::Invoice => {
             let decoded = match payload.get("cxml").and_then(|x| x.as_str()) {
-                Some(xml) => (payload.clone(), run.e.jag.decode_cxml_invoice(xml)),
-                None => run.e.jag.invoice(&record.key).await?,
+                Some(xml) => (payload.clone(), run.engine.jag.decode_cxml_invoice(xml)),
+                None => run.engine.jag.invoice(&record.key).await?,
             };
             let ledger = run
-                .e
+                .engine
                 .store
                 .ledger_many(
                     run.tenant(),
@@ -53,7 +57,7 @@ pub(crate) async fn retry(
                 &ledger,
             )
             .await?;
-            run.e.store.commit(commit).await?;
+            run.engine.store.commit(commit).await?;
             Ok(())
         }
         RecordKind::Account | RecordKind::CostCenter => Err(not_retryable(
@@ -64,12 +68,8 @@ pub(crate) async fn retry(
 }
 
 fn not_retryable(record: &RecordKey, why: &str) -> SyncError {
-    SyncError::Remote(crate::ports::RemoteError {
-        system: "ml-connector",
-        kind: "not-retryable",
-        message: format!("{record} cannot be retried this way: {why}"),
-        transient: false,
-        login_rejected: false,
-        outcome_unknown: false,
-    })
+    SyncError::NotRetryable {
+        record: record.clone(),
+        why: why.to_owned(),
+    }
 }

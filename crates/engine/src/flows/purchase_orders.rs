@@ -8,17 +8,16 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use futures::StreamExt;
 use mlc_core::fingerprint::fingerprint;
-use mlc_core::ids::{BusinessUnitCode, OrderKey};
+use mlc_core::ids::OrderKey;
 use mlc_core::jdetime::JdeStamp;
-use mlc_core::model::PurchaseOrder;
+use mlc_core::model::{PoLine, PoStatus};
 use mlc_core::record::{RecordKey, RecordKind};
 use mlc_store::LedgerStatus;
 
 use super::common::{Outgoing, Written, deliver, finish, jde_window};
-use crate::engine::{Run, SyncError};
-use crate::mapping::MappingError;
 use crate::mapping::purchase_order::{PoOut, map_po};
 use crate::ports::{CxmlOrderKind, PoHeader, PoLineRow, RemoteError};
+use crate::run::{Run, SyncError};
 use crate::settings::Transport;
 use crate::window::advance;
 
@@ -26,7 +25,7 @@ const HEADERS: &str = "purchase-orders/F4301";
 const LINES: &str = "purchase-orders/F4311";
 
 pub(crate) async fn run(run: &Run<'_>) -> Result<(), SyncError> {
-    let s = &run.e.settings;
+    let s = &run.engine.settings;
     let mut seen: HashSet<OrderKey> = HashSet::new();
 
     // Pass 1: headers.
@@ -38,12 +37,12 @@ pub(crate) async fn run(run: &Run<'_>) -> Result<(), SyncError> {
         // changes only matter from here on: start the line cursor at this poll's upper bound.
         // Set before pass 1, so a crash in the middle of it cannot leave line changes unread.
         let start = advance(None, Some(l_window.hi), &l_window).expect("a stamp was given");
-        run.e
+        run.engine
             .store
             .set_cursor(run.tenant(), LINES, Some(&start.to_cursor()))
             .await?;
     }
-    let pages = run.e.jde.po_headers_changed(
+    let pages = run.engine.jde.po_headers_changed(
         &h_window,
         &s.po_order_types,
         if h_cursor.is_none() {
@@ -114,7 +113,10 @@ pub(crate) async fn run(run: &Run<'_>) -> Result<(), SyncError> {
     if first_sync {
         return Ok(());
     }
-    let mut pages = run.e.jde.po_lines_changed(&l_window, &s.po_order_types);
+    let mut pages = run
+        .engine
+        .jde
+        .po_lines_changed(&l_window, &s.po_order_types);
     let mut max: Option<JdeStamp> = None;
     while let Some(page) = pages.next().await {
         let mut keys = Vec::new();
@@ -131,7 +133,7 @@ pub(crate) async fn run(run: &Run<'_>) -> Result<(), SyncError> {
         let mut headers = Vec::new();
         for chunk in keys.chunks(s.lines_chunk.max(1)) {
             headers.extend(
-                run.e
+                run.engine
                     .jde
                     .po_headers(chunk)
                     .await?
@@ -147,7 +149,7 @@ pub(crate) async fn run(run: &Run<'_>) -> Result<(), SyncError> {
 
 /// Order types and cut-over.
 fn in_scope(run: &Run<'_>, h: &PoHeader) -> bool {
-    let s = &run.e.settings;
+    let s = &run.engine.settings;
     s.po_order_types.iter().any(|t| t == &h.key.dcto)
         && s.start_date
             .is_none_or(|d| h.order_date.is_none_or(|o| o >= d))
@@ -161,10 +163,10 @@ pub(crate) async fn fetch_lines(
 ) -> Result<Vec<PoLineRow>, RemoteError> {
     let keys: Vec<OrderKey> = headers.iter().map(|h| h.key.clone()).collect();
     let chunks: Vec<Vec<OrderKey>> = keys
-        .chunks(run.e.settings.lines_chunk.max(1))
+        .chunks(run.engine.settings.lines_chunk.max(1))
         .map(<[OrderKey]>::to_vec)
         .collect();
-    let jde = run.e.jde.clone();
+    let jde = run.engine.jde.clone();
     let results: Vec<Result<Vec<PoLineRow>, RemoteError>> = futures::stream::iter(chunks)
         .map(|c| {
             let jde = jde.clone();
@@ -199,7 +201,7 @@ pub(crate) async fn deliver_pos(
         let an8 = h.supplier.to_string();
         if let std::collections::btree_map::Entry::Vacant(slot) = bravo.entry(an8) {
             let id = run
-                .e
+                .engine
                 .store
                 .xref_remote(run.tenant(), RecordKind::Supplier, slot.key())
                 .await?;
@@ -212,30 +214,12 @@ pub(crate) async fn deliver_pos(
             let mut rows = by_po.remove(&h.key).unwrap_or_default();
             rows.sort_by_key(|r| r.line.line_number);
             let updated = rows.iter().map(|r| r.stamp).chain([h.stamp]).max().unwrap_or(h.stamp);
-            let raw = serde_json::json!({"F4301": h.raw, "F4311": rows.iter().map(|r| r.raw.clone()).collect::<Vec<_>>()});
+            let raw = serde_json::json!({"F4301": h.raw.clone(), "F4311": rows.iter().map(|r| r.raw.clone()).collect::<Vec<_>>()});
             let record = RecordKey::new(RecordKind::Po, run.tenant(), h.key.to_string());
             let waiting = (!h.hold_code.trim().is_empty()).then(|| format!("PO {} is on hold (HOLD {}); it is sent once released", h.key, h.hold_code.trim()));
-            let out = match (&h.order_date, bravo.get(&h.supplier.to_string()).cloned().flatten()) {
-                (None, _) => Err(MappingError::new("F4301.TRDJ", format!("PO {} has no order date", h.key))),
-                (_, None) => Err(MappingError::new(
-                    "F4301.AN8",
-                    format!("supplier {} of PO {} is not in JAGGAER yet (not synced, or quarantined): retry once it is", h.supplier, h.key),
-                )
-                .kind("unknown-supplier")),
-                (Some(date), Some(bravo_id)) => {
-                    let po = PurchaseOrder {
-                        key: h.key.clone(),
-                        supplier: h.supplier,
-                        business_unit: BusinessUnitCode::new(&h.business_unit),
-                        order_date: *date,
-                        currency: h.currency.clone(),
-                        hold_code: h.hold_code.clone(),
-                        lines: rows.into_iter().map(|r| r.line).collect(),
-                        updated,
-                    };
-                    map_po(&po, &bravo_id)
-                }
-            };
+            let lines: Vec<PoLine> = rows.iter().map(|r| r.line.clone()).collect();
+            let bravo_id = bravo.get(&h.supplier.to_string()).cloned().flatten();
+            let out = map_po(&h, &lines, bravo_id.as_deref());
             let detail = match &out {
                 Ok(o) => serde_json::json!({"sent": {"total": o.total.to_string(), "lines": o.lines.iter().map(|l| l.line_number.to_string()).collect::<Vec<_>>()}}),
                 Err(_) => serde_json::Value::Null,
@@ -243,8 +227,8 @@ pub(crate) async fn deliver_pos(
             Outgoing { record, version: updated.to_cursor(), raw, out, waiting, detail }
         })
         .collect();
-    let jag = run.e.jag.clone();
-    let transport = run.e.settings.transport;
+    let jag = run.engine.jag.clone();
+    let transport = run.engine.settings.transport;
     let tenant = run.tenant().to_string();
     let (commit, transient) = deliver(run, items, Some(RecordKind::Po), |po, prior| {
         let jag = jag.clone();
@@ -257,7 +241,7 @@ pub(crate) async fn deliver_pos(
                     status: LedgerStatus::Synced,
                 }),
                 Transport::Cxml => {
-                    let kind = if po.status == "Cancelled" {
+                    let kind = if po.status == PoStatus::Cancelled {
                         CxmlOrderKind::Delete
                     } else if first {
                         CxmlOrderKind::New

@@ -10,9 +10,9 @@ use mlc_core::record::{RecordKey, RecordKind};
 use mlc_store::LedgerStatus;
 
 use super::common::{Outgoing, Written, deliver, finish, jde_window};
-use crate::engine::{Run, SyncError};
 use crate::mapping::supplier::map_supplier;
 use crate::ports::SupplierTable;
+use crate::run::{Run, SyncError};
 use crate::window::advance;
 
 pub(crate) async fn run(run: &Run<'_>) -> Result<(), SyncError> {
@@ -22,7 +22,7 @@ pub(crate) async fn run(run: &Run<'_>) -> Result<(), SyncError> {
         (SupplierTable::F0101, "suppliers/F0101"),
     ] {
         let (cursor, window) = jde_window(run, name).await?;
-        let mut pages = run.e.jde.supplier_keys_changed(table, &window);
+        let mut pages = run.engine.jde.supplier_keys_changed(table, &window);
         let mut max: Option<JdeStamp> = None;
         while let Some(page) = pages.next().await {
             let page = page?;
@@ -54,7 +54,7 @@ pub(crate) async fn deliver_suppliers(
     run: &Run<'_>,
     an8s: &[AddressNumber],
 ) -> Result<(mlc_store::Commit, Option<crate::ports::RemoteError>), SyncError> {
-    let suppliers = run.e.jde.suppliers(an8s).await?;
+    let suppliers = run.engine.jde.suppliers(an8s).await?;
     let items = suppliers
         .into_iter()
         .map(|(s, raw)| Outgoing {
@@ -66,7 +66,7 @@ pub(crate) async fn deliver_suppliers(
             detail: serde_json::Value::Null,
         })
         .collect();
-    let jag = &run.e.jag;
+    let jag = &run.engine.jag;
     deliver(run, items, Some(RecordKind::Supplier), |out, _| {
         let jag = jag.clone();
         let active = out.active;

@@ -1,5 +1,8 @@
-//! Field mapping between the two systems, one file per document type. This is the one place to
-//! read when a field lands wrong; `docs/mapping.md` documents each field.
+//! Field mapping between the two systems, one file per document type, in both directions. This
+//! is the one place to read when a field lands wrong: every "JDE field X becomes JAGGAER field Y
+//! (with default Z)" rule lives here, the connectors only read and write rows and the transports
+//! only serialise the models made here. `docs/mapping.md` documents each field.
+pub mod account;
 pub mod invoice;
 pub mod purchase_order;
 pub mod supplier;

@@ -11,6 +11,8 @@ use mlc_core::ids::{AccountNumber, AddressNumber, OrderKey};
 use mlc_core::model::{Invoice, InvoiceKind};
 use mlc_core::money::{round, round_to_total};
 
+use mlc_jde::{PoReference, VoucherInput, VoucherLineInput};
+
 use super::MappingError;
 use crate::refdata::RefData;
 use crate::settings::{AccountFormat, ClosedPeriodRule, TaxMode, TenantSettings};
@@ -179,29 +181,39 @@ pub fn plan_voucher(
     let mut raw_lines: Vec<(AccountNumber, String, Decimal, String)> = Vec::new();
     for line in &inv.lines {
         let prefix = format!("line {}", line.line_number);
-        if line.splits.is_empty() {
-            let (acct, bu) = parse_coding(
+        // An unsplit line is coded as a whole; a split line by each of its splits.
+        let codings: Vec<(String, Option<&str>, Option<&str>, Decimal)> = if line.splits.is_empty()
+        {
+            vec![(
+                prefix,
                 line.account.as_deref(),
                 line.cost_center.as_deref(),
+                line.amount,
+            )]
+        } else {
+            line.splits
+                .iter()
+                .enumerate()
+                .map(|(i, s)| {
+                    (
+                        format!("{prefix} split {}", i + 1),
+                        s.account.as_deref(),
+                        s.cost_center.as_deref(),
+                        s.amount,
+                    )
+                })
+                .collect()
+        };
+        for (field, account, cost_center, amount) in codings {
+            let (acct, bu) = parse_coding(
+                account,
+                cost_center,
                 m.account_format,
-                &prefix,
+                &field,
                 &m.gl_account_field,
                 &m.cost_center_field,
             )?;
-            raw_lines.push((acct, bu, signed(line.amount), line.description.clone()));
-        } else {
-            for (i, s) in line.splits.iter().enumerate() {
-                let sp = format!("{prefix} split {}", i + 1);
-                let (acct, bu) = parse_coding(
-                    s.account.as_deref(),
-                    s.cost_center.as_deref(),
-                    m.account_format,
-                    &sp,
-                    &m.gl_account_field,
-                    &m.cost_center_field,
-                )?;
-                raw_lines.push((acct, bu, signed(s.amount), line.description.clone()));
-            }
+            raw_lines.push((acct, bu, signed(amount), line.description.clone()));
         }
     }
     if raw_lines.is_empty() {
@@ -405,6 +417,77 @@ pub fn plan_voucher(
         credit_memo: inv.kind == InvoiceKind::CreditMemo,
         gl_date_moved_from: moved,
     })
+}
+
+/// The voucher orchestration's input for a plan, with the batch user, batch number and final
+/// `VINV`: a foreign voucher carries its amounts in `ACR`/`CTAM` (`AG` zero), a domestic one in
+/// `AG`/`STAM`; `MCU` is the first distribution line's business unit.
+pub fn voucher_input(plan: &VoucherPlan, edus: &str, edbt: &str, vinv: &str) -> VoucherInput {
+    let p = plan;
+    let foreign = p.mode == CurrencyMode::Foreign;
+    VoucherInput {
+        edus: edus.to_owned(),
+        edbt: edbt.to_owned(),
+        edtn: p.edtn.clone(),
+        an8: p.an8.0 as i64,
+        vinv: vinv.to_owned(),
+        divj: p.invoice_date,
+        dgj: p.gl_date,
+        kco: p.company.clone(),
+        co: Some(p.company.clone()),
+        crcd: p.currency.clone(),
+        crrm: if foreign { "F" } else { "D" }.to_owned(),
+        ag: if foreign { Decimal::ZERO } else { p.gross },
+        acr: foreign.then_some(p.gross),
+        crr: None,
+        stam: if foreign { None } else { p.tax_amount },
+        ctam: if foreign { p.tax_amount } else { None },
+        txa1: p.tax_area.clone(),
+        exr1: p.tax_explanation.clone(),
+        mcu: p.lines.first().map(|l| l.business_unit.clone()),
+        rmk: Some(p.remark.clone()),
+        po: p.po.as_ref().map(|k| PoReference {
+            po: k.doco.to_string(),
+            pdct: k.dcto.clone(),
+            pkco: k.kcoo.clone(),
+        }),
+        lines: p
+            .lines
+            .iter()
+            .map(|l| VoucherLineInput {
+                edln: l.line,
+                ani: l.account.to_string(),
+                aa: (!foreign).then_some(l.amount),
+                acr: foreign.then_some(l.amount),
+                exa: l.explanation.clone(),
+                mcu: Some(l.business_unit.clone()),
+            })
+            .collect(),
+    }
+}
+
+/// The gross of a JDE voucher row (F0411, F0411Z1): `ACR` when its currency mode (`CRRM`) is
+/// foreign, else `AG`.
+pub fn gross_of(crrm: &str, ag: Decimal, acr: Decimal) -> Decimal {
+    if crrm.trim() == "F" { acr } else { ag }
+}
+
+/// Whether an F0911 line is of the actual-amount ledger (`LT` blank or `AA`).
+pub fn is_actual_amount(lt: &str) -> bool {
+    matches!(lt.trim(), "" | "AA")
+}
+
+/// The account of an F0911 line: ANI when set, else `MCU.OBJ.SUB`.
+pub fn gl_account(ani: &str, mcu: &str, obj: &str, sub: &str) -> String {
+    match ani.trim() {
+        "" => AccountNumber::new(mcu, obj, sub).to_string(),
+        a => a.to_owned(),
+    }
+}
+
+/// The amount of an F0911 line: `ACR` (foreign) when set, else `AA`.
+pub fn gl_amount(aa: Decimal, acr: Decimal) -> Decimal {
+    if acr.is_zero() { aa } else { acr }
 }
 
 #[cfg(test)]

@@ -287,68 +287,35 @@ fn company_comes_from_first_business_unit_and_uses_its_charge_accounts() {
 fn bad_coding_names_the_field() {
     let s = settings();
     let r = refdata();
-    let e = plan_voucher(
-        &invoice(vec![line(1, "1", "999.6110", "")], "1"),
-        AddressNumber(1),
-        &s,
-        &r,
-    )
-    .unwrap_err();
-    assert!(e.field.contains("999.6110"), "{e}");
-    let e = plan_voucher(
-        &invoice(vec![line(1, "1", "200.6100", "200")], "1"),
-        AddressNumber(1),
-        &s,
-        &r,
-    )
-    .unwrap_err();
-    assert!(e.reason.contains("not postable"), "{e}");
-    let e = plan_voucher(
-        &invoice(vec![line(1, "1", "200.6110", "300")], "1"),
-        AddressNumber(1),
-        &s,
-        &r,
-    )
-    .unwrap_err();
-    assert_eq!(e.field, "line 1.CostCenter", "{e}");
-    let e = plan_voucher(
-        &invoice(
-            vec![
-                line(1, "1", "200.6110", "200"),
-                line(2, "1", "300.6110", "300"),
-            ],
-            "2",
-        ),
-        AddressNumber(1),
-        &s,
-        &r,
-    )
-    .unwrap_err();
-    assert!(e.reason.contains("company 00300"), "{e}");
-    let e = plan_voucher(
-        &invoice(vec![line(2, "1", "", "200")], "1"),
-        AddressNumber(1),
-        &s,
-        &r,
-    )
-    .unwrap_err();
-    assert_eq!(e.field, "line 2.Account");
-    let e = plan_voucher(
-        &invoice(vec![line(1, "1", "200-6110", "200")], "1"),
-        AddressNumber(1),
-        &s,
-        &r,
-    )
-    .unwrap_err();
-    assert_eq!(e.field, "line 1.Account");
-    let e = plan_voucher(
-        &invoice(vec![line(1, "100.00", "200.6110", "200")], "150.00"),
-        AddressNumber(1),
-        &s,
-        &r,
-    )
-    .unwrap_err();
-    assert_eq!(e.field, "header.total");
+    /// What the error must name: the field exactly, or a part of the field or the reason.
+    enum Want {
+        Field(&'static str),
+        FieldHas(&'static str),
+        ReasonHas(&'static str),
+    }
+    type Lines = &'static [(u32, &'static str, &'static str, &'static str)];
+    #[rustfmt::skip]
+    let cases: [(Lines, &str, Want); 7] = [
+        (&[(1, "1", "999.6110", "")], "1", Want::FieldHas("999.6110")),
+        (&[(1, "1", "200.6100", "200")], "1", Want::ReasonHas("not postable")),
+        (&[(1, "1", "200.6110", "300")], "1", Want::Field("line 1.CostCenter")),
+        (&[(1, "1", "200.6110", "200"), (2, "1", "300.6110", "300")], "2", Want::ReasonHas("company 00300")),
+        (&[(2, "1", "", "200")], "1", Want::Field("line 2.Account")),
+        (&[(1, "1", "200-6110", "200")], "1", Want::Field("line 1.Account")),
+        (&[(1, "100.00", "200.6110", "200")], "150.00", Want::Field("header.total")),
+    ];
+    for (lines, gross, want) in cases {
+        let lines = lines
+            .iter()
+            .map(|(n, a, acct, cc)| line(*n, a, acct, cc))
+            .collect();
+        let e = plan_voucher(&invoice(lines, gross), AddressNumber(1), &s, &r).unwrap_err();
+        match want {
+            Want::Field(f) => assert_eq!(e.field, f, "{e}"),
+            Want::FieldHas(f) => assert!(e.field.contains(f), "{e}"),
+            Want::ReasonHas(t) => assert!(e.reason.contains(t), "{e}"),
+        }
+    }
 }
 
 #[test]
@@ -392,4 +359,99 @@ fn edtn_fits_22_chars() {
     assert_eq!(edtn_for("123"), "JG123");
     assert!(edtn_for(&"9".repeat(40)).len() <= 22);
     assert_ne!(edtn_for(&"9".repeat(40)), edtn_for(&"8".repeat(40)));
+}
+
+#[test]
+fn voucher_input_puts_amounts_in_the_columns_of_the_currency_mode() {
+    let mut inv = invoice(vec![line(1, "1000.00", "200.6110", "200")], "1082.50");
+    inv.tax = d("82.50");
+    let mut s = settings();
+    s.mapping.tax = TaxMode::Jde;
+    let mut plan = plan_voucher(&inv, AddressNumber(4242), &s, &refdata()).unwrap();
+    // (mode, AG, ACR, STAM, CTAM, line AA, line ACR, CRRM)
+    type Row = (
+        Decimal,
+        Option<Decimal>,
+        Option<Decimal>,
+        Option<Decimal>,
+        Option<Decimal>,
+        Option<Decimal>,
+        &'static str,
+    );
+    let cases: [(CurrencyMode, Row); 2] = [
+        (
+            CurrencyMode::Domestic,
+            (
+                d("1082.50"),
+                None,
+                Some(d("82.50")),
+                None,
+                Some(d("1000.00")),
+                None,
+                "D",
+            ),
+        ),
+        (
+            CurrencyMode::Foreign,
+            (
+                Decimal::ZERO,
+                Some(d("1082.50")),
+                None,
+                Some(d("82.50")),
+                None,
+                Some(d("1000.00")),
+                "F",
+            ),
+        ),
+    ];
+    for (mode, want) in cases {
+        plan.mode = mode;
+        let i = voucher_input(&plan, "MLCONN", "1001", "INV-1-CM");
+        let got = (
+            i.ag,
+            i.acr,
+            i.stam,
+            i.ctam,
+            i.lines[0].aa,
+            i.lines[0].acr,
+            i.crrm.as_str(),
+        );
+        assert_eq!(got, want, "{mode:?}");
+        assert_eq!(
+            (i.edus.as_str(), i.edbt.as_str(), i.vinv.as_str()),
+            ("MLCONN", "1001", "INV-1-CM")
+        );
+        assert_eq!(i.mcu.as_deref(), Some("200"));
+        assert_eq!(i.po.as_ref().map(|p| p.po.as_str()), Some("4711"));
+    }
+}
+
+#[test]
+fn gross_of_a_jde_voucher_follows_its_currency_mode() {
+    for (crrm, want) in [("F", "2"), (" F ", "2"), ("D", "1"), ("", "1")] {
+        assert_eq!(gross_of(crrm, d("1"), d("2")), d(want), "CRRM {crrm:?}");
+    }
+}
+
+#[test]
+fn f0911_lines_read_back_table() {
+    for (lt, want) in [
+        ("", true),
+        ("AA", true),
+        (" AA ", true),
+        ("CA", false),
+        ("BA", false),
+    ] {
+        assert_eq!(is_actual_amount(lt), want, "LT {lt:?}");
+    }
+    for (ani, mcu, obj, sub, want) in [
+        ("200.6110", "", "", "", "200.6110"),
+        ("", "       200", "6110", "", "200.6110"),
+        ("", "200", "6110", "01", "200.6110.01"),
+    ] {
+        assert_eq!(gl_account(ani, mcu, obj, sub), want);
+    }
+    for (aa, acr, want) in [("10", "0", "10"), ("10", "12", "12"), ("0", "0", "0")] {
+        assert_eq!(gl_amount(d(aa), d(acr)), d(want));
+    }
 }
