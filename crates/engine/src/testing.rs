@@ -265,7 +265,7 @@ impl Default for FakeJde {
 impl FakeJde {
     /// A JDE with the master data of [`settings`]: company 00200 (USD, fiscal year 2026 from
     /// January, period 1 open), business units `200` and `210` and postable accounts `200.6110`,
-    /// `200.6120`, `210.6110` and the charge accounts of [`charge_accounts`].
+    /// `200.6120`, `210.6110` and the charge accounts of [`charge_accounts`] for both.
     pub fn new() -> Self {
         let mut d = JdeData {
             next_doc: 9000,
@@ -953,9 +953,10 @@ impl JaggaerSide for FakeJaggaer {
     }
 }
 
-/// The default charge accounts of [`settings`] (business unit `200`).
-pub fn charge_accounts() -> ChargeAccounts {
-    let a = |obj: &str| AccountNumber::new("200", obj, "");
+/// Charge and tax accounts of business unit `bu`: tax `BU.2310`, freight `BU.6210`, handling
+/// `BU.6220`, misc `BU.6290`, discount `BU.6295` (the defaults of [`settings`] are those of `200`).
+pub fn charge_accounts(bu: &str) -> ChargeAccounts {
+    let a = |obj: &str| AccountNumber::new(bu, obj, "");
     ChargeAccounts {
         tax: a("2310"),
         freight: a("6210"),
@@ -986,7 +987,7 @@ pub fn settings() -> TenantSettings {
             invoice_statuses: vec!["Payable".into()],
             account_format: AccountFormat::Full,
             tax: TaxMode::Line,
-            charges: charge_accounts(),
+            charges: charge_accounts("200"),
             companies: BTreeMap::new(),
             tax_area: None,
             tax_explanation: "V".into(),
