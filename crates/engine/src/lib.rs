@@ -23,6 +23,8 @@ mod run;
 pub mod schedule;
 pub mod settings;
 pub mod summary;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 pub mod window;
 pub mod worker;
 

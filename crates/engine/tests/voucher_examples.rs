@@ -4,24 +4,21 @@
 //! `mapping::invoice::from_j1p`, plans the voucher with `mapping::voucher::plan_voucher` against
 //! the reference data and settings shown at the top of the page, and asserts the header inputs and
 //! distribution lines the page shows. Cases decided by the invoice flow rather than the mapping
-//! (the `-CM` suffix, duplicates, changes after posting) are covered end to end by
-//! `crates/app/tests/vouchers/main.rs`.
-use std::collections::BTreeMap;
+//! (the `-CM` suffix, duplicates, changes after posting) are covered by `flows_invoices.rs`
+//! against in-memory fakes, and end to end by `crates/app/tests/vouchers/main.rs`.
 use std::str::FromStr;
 
 use jiff::civil::date;
 use jiff::tz::TimeZone;
 use mlc_core::Decimal;
-use mlc_core::ids::{AccountNumber, AddressNumber, BusinessUnitCode, OrderKey, TenantId};
+use mlc_core::ids::{AccountNumber, AddressNumber, BusinessUnitCode, OrderKey};
 use mlc_core::model::{BusinessUnit, GlAccount, Invoice};
 use mlc_engine::mapping::MappingError;
 use mlc_engine::mapping::invoice::from_j1p;
 use mlc_engine::mapping::voucher::{CurrencyMode, VoucherPlan, edtn_for, plan_voucher};
 use mlc_engine::refdata::{CompanyInfo, RefData};
-use mlc_engine::settings::{
-    AccountFormat, ChargeAccounts, ClosedPeriodRule, MappingSettings, TaxMode, TenantSettings,
-    Transport, WindowSettings,
-};
+use mlc_engine::settings::{ClosedPeriodRule, TaxMode, TenantSettings};
+use mlc_engine::testing;
 use mlc_jaggaer::InvoiceDetail;
 use serde_json::{Value, json};
 
@@ -31,48 +28,15 @@ fn d(s: &str) -> Decimal {
     Decimal::from_str(s).unwrap()
 }
 
-fn acct(s: &str) -> AccountNumber {
-    s.parse().unwrap()
-}
-
-/// The configuration of the page ("The set-up the examples share").
+/// The configuration of the page ("The set-up the examples share"): the flow tests' settings
+/// with the AIS server in Chicago and company 00300's own charge accounts.
 fn settings() -> TenantSettings {
-    let charges = |c: &str| ChargeAccounts {
-        tax: acct(&format!("{c}.2310")),
-        freight: acct(&format!("{c}.6210")),
-        handling: acct(&format!("{c}.6220")),
-        misc: acct(&format!("{c}.6290")),
-        discount: acct(&format!("{c}.6295")),
-    };
-    let mut companies = BTreeMap::new();
-    companies.insert("00300".to_owned(), charges("300"));
-    TenantSettings {
-        tenant: TenantId::parse("acme").unwrap(),
-        jde_timezone: TimeZone::get("America/Chicago").unwrap(),
-        start_date: None,
-        batch_user: "MLCONN".into(),
-        voucher_orchestration: "ML_AddVoucherBatch".into(),
-        company: "00200".into(),
-        po_order_types: vec!["OP".into()],
-        page_size: 500,
-        lines_chunk: 200,
-        write_concurrency: 8,
-        transport: Transport::Rest,
-        mapping: MappingSettings {
-            gl_account_field: "Account".into(),
-            cost_center_field: "CostCenter".into(),
-            invoice_statuses: vec!["Payable".into()],
-            account_format: AccountFormat::Full,
-            tax: TaxMode::Line,
-            charges: charges("200"),
-            companies,
-            tax_area: None,
-            tax_explanation: "V".into(),
-        },
-        windows: WindowSettings::default(),
-        closed_period: ClosedPeriodRule::NextOpen,
-        cxml_identity: "ml-connector".into(),
-    }
+    let mut s = testing::settings();
+    s.jde_timezone = TimeZone::get("America/Chicago").unwrap();
+    s.mapping
+        .companies
+        .insert("00300".to_owned(), testing::charge_accounts("300"));
+    s
 }
 
 /// The JDE master data of the page: F0006, F0901, F0010, F0013.
