@@ -29,10 +29,13 @@ fn migrate_then_status() {
 #[test]
 fn unreachable_store_exits_1() {
     let env = Env::new();
+    // A missing folder is created (0700), so make the parent a regular file: it cannot be opened.
+    std::fs::write(env.path("blocker"), b"not a directory").unwrap();
+    let url = format!("sqlite://{}/x.db", env.path("blocker").display());
     let out = env
         .cmd()
         .arg("migrate")
-        .env("ML_CONNECTOR__STORE__URL", "sqlite://no/such/dir/x.db")
+        .env("ML_CONNECTOR__STORE__URL", &url)
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
