@@ -7,7 +7,8 @@
 //! | `cycle_failed` | a cycle could not complete (it will be retried with back-off) | worker event |
 //! | `no_success` | no cycle succeeded for `no_success_after` | [`Monitor`] |
 //! | `quarantine_threshold` | open quarantine entries rose above `quarantine_threshold` | [`Monitor`] |
-//! | `jde_rejected` | JDE refused or failed to process a voucher (quarantine kinds `jde-rejected`, `jde-processing`) | [`Monitor`] |
+//! | `jde_rejected` | JDE refused, failed or did not process vouchers (quarantine kinds `jde-rejected`, `jde-processing`, `jde-not-processed`) | [`Monitor`] |
+//! | `processor_failed` | launching JDE's batch voucher processor failed, or the job ended in error (`[tenants.jde.processor]`) | [`Monitor`] |
 //!
 //! Design:
 //! - Raising never blocks or fails the caller: the worker's event callback is synchronous, so
@@ -39,7 +40,8 @@ use url::Url;
 use crate::config::settings::AlertSettings;
 
 /// Quarantine reason kinds that mean JDE refused a voucher.
-pub(crate) const JDE_REJECTION_KINDS: &[&str] = &["jde-rejected", "jde-processing"];
+pub(crate) const JDE_REJECTION_KINDS: &[&str] =
+    &["jde-rejected", "jde-processing", "jde-not-processed"];
 
 /// Lease that elects the one worker running the periodic checks.
 const MONITOR_LEASE: &str = "alerts:monitor";
@@ -62,6 +64,8 @@ pub(crate) enum AlertKind {
     QuarantineThreshold,
     /// JDE rejected vouchers.
     JdeRejected,
+    /// The batch voucher processor could not be launched, or its job ended in error.
+    ProcessorFailed,
 }
 
 impl AlertKind {
@@ -72,13 +76,16 @@ impl AlertKind {
             AlertKind::NoSuccess => "no_success",
             AlertKind::QuarantineThreshold => "quarantine_threshold",
             AlertKind::JdeRejected => "jde_rejected",
+            AlertKind::ProcessorFailed => "processor_failed",
         }
     }
 
     fn severity(self) -> &'static str {
         match self {
             AlertKind::LoginRejected | AlertKind::NoSuccess | AlertKind::JdeRejected => "critical",
-            AlertKind::CycleFailed | AlertKind::QuarantineThreshold => "warning",
+            AlertKind::CycleFailed
+            | AlertKind::QuarantineThreshold
+            | AlertKind::ProcessorFailed => "warning",
         }
     }
 }
@@ -282,6 +289,8 @@ struct Seen {
     quarantine_reported: bool,
     /// JDE rejections updated after this instant are new.
     jde_since: Option<Timestamp>,
+    /// The processor failure reported last (its time).
+    processor_reported: Option<Timestamp>,
 }
 
 /// The periodic checks: no success for too long, quarantine growth, JDE voucher rejections.
@@ -424,6 +433,26 @@ impl Monitor {
             );
         } else if seen.jde_since.is_none() {
             seen.jde_since = Some(since);
+        }
+
+        // The batch voucher processor: a launch that failed or a job that ended in error,
+        // reported once per failure (a job that ends normally clears it).
+        let processor = mlc_engine::processor::ProcessorState::parse(
+            self.store
+                .cursor(tenant, mlc_engine::processor::STATE)
+                .await?
+                .as_deref(),
+        );
+        if let Some(f) = processor.last_error
+            && seen.processor_reported != Some(f.at)
+        {
+            seen.processor_reported = Some(f.at);
+            self.alerter.raise(
+                AlertKind::ProcessorFailed,
+                name,
+                f.message.clone(),
+                serde_json::json!({ "job": f.job, "at": f.at }),
+            );
         }
         Ok(())
     }

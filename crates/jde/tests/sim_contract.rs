@@ -275,6 +275,10 @@ async fn voucher_success_and_rejections() {
         exr1: None,
         mcu: None,
         rmk: None,
+        pst: None,
+        ddj: None,
+        ptc: None,
+        adsc: None,
         po: None,
         lines: vec![VoucherLineInput {
             edln: 1,

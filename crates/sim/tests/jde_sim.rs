@@ -630,12 +630,26 @@ async fn voucher_orchestration_and_batch_processor() {
             "VINV",
         ),
         (
-            voucher_body(an8, "INV-NAN", "N-1", &today, "abc", &[("110.6110", "1.00")]),
+            voucher_body(
+                an8,
+                "INV-NAN",
+                "N-1",
+                &today,
+                "abc",
+                &[("110.6110", "1.00")],
+            ),
             "Invalid Amount",
             "AG",
         ),
         (
-            voucher_body(an8, "INV-DATE", "N-2", "2024-13-45", "1.00", &[("110.6110", "1.00")]),
+            voucher_body(
+                an8,
+                "INV-DATE",
+                "N-2",
+                "2024-13-45",
+                "1.00",
+                &[("110.6110", "1.00")],
+            ),
             "Invalid Date",
             "DGJ",
         ),
@@ -647,7 +661,11 @@ async fn voucher_orchestration_and_batch_processor() {
         assert_eq!(v["errors"][0]["TITLE"], *title, "{v}");
         assert_eq!(v["errors"][0]["ERRORCONTROL"], *control, "{v}");
     }
-    assert_eq!(sim.row_count("F0411Z1"), 1, "nothing inserted by a refused call");
+    assert_eq!(
+        sim.row_count("F0411Z1"),
+        1,
+        "nothing inserted by a refused call"
+    );
     assert_eq!(sim.row_count("F0911Z1"), 2);
     // The 200 + jde__status ERROR shape.
     sim.set_knobs(|k| k.error_shape = ErrorShape::Status200);
@@ -672,7 +690,14 @@ async fn voucher_orchestration_and_batch_processor() {
         ),
         (
             "R-ACCOUNT",
-            voucher_body(an8, "R-ACCOUNT", "U-A", &today, "1.00", &[("110.9999", "1.00")]),
+            voucher_body(
+                an8,
+                "R-ACCOUNT",
+                "U-A",
+                &today,
+                "1.00",
+                &[("110.9999", "1.00")],
+            ),
             "110.9999",
         ),
         (

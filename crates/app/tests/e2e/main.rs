@@ -10,3 +10,4 @@ mod invoices;
 mod ping;
 mod probe;
 mod resilience;
+mod voucher_truth;

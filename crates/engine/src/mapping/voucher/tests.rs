@@ -11,6 +11,11 @@ use super::*;
 use crate::refdata::CompanyInfo;
 use crate::settings::*;
 
+/// Period ends of a calendar-month fiscal year (F0008 pattern `R`).
+fn monthly_ends(year: i16) -> Vec<jiff::civil::Date> {
+    (1..=12).map(|m| date(year, m, 1).last_of_month()).collect()
+}
+
 fn d(s: &str) -> Decimal {
     Decimal::from_str(s).unwrap()
 }
@@ -55,6 +60,7 @@ pub(crate) fn settings() -> TenantSettings {
         windows: WindowSettings::default(),
         closed_period: ClosedPeriodRule::NextOpen,
         cxml_identity: "ml-connector".into(),
+        payables: Default::default(),
     }
 }
 
@@ -102,6 +108,7 @@ pub(crate) fn refdata() -> RefData {
             currency: "USD".into(),
             fiscal_year_start: Some(date(2026, 1, 1)),
             current_period: Some(11),
+            period_ends: monthly_ends(2026),
         },
     );
     r.companies.insert(
@@ -111,6 +118,7 @@ pub(crate) fn refdata() -> RefData {
             currency: "EUR".into(),
             fiscal_year_start: None,
             current_period: None,
+            period_ends: vec![],
         },
     );
     r.currency_decimals.insert("JPY".into(), 0);
@@ -146,6 +154,7 @@ fn invoice(lines: Vec<InvoiceLine>, gross: &str) -> Invoice {
         po_number: Some("00200-OP-4711".into()),
         lines,
         last_update: "2026-11-20T15:00:00Z".parse().unwrap(),
+        payment: None,
     }
 }
 
