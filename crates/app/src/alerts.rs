@@ -753,6 +753,69 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_processor_failure_is_reported_once_until_a_job_ends_normally() {
+        use mlc_engine::processor::{Failure, ProcessorState, STATE};
+        let dir = tempfile::tempdir().unwrap();
+        let store = mlc_store::open(&format!("sqlite://{}", dir.path().join("s.db").display()))
+            .await
+            .unwrap();
+        let acme = TenantId::parse("acme").unwrap();
+        let (url, got) = receiver().await;
+        let mut s = settings(Some(url));
+        s.no_success_after = None;
+        let (alerter, _task) = Alerter::start(&s, "w-1").unwrap();
+        let mut monitor = Monitor::new(
+            store.clone(),
+            vec![acme.clone()],
+            &s,
+            alerter,
+            Timestamp::now(),
+        );
+        let failing = |at: Timestamp| ProcessorState {
+            pending: true,
+            last_error: Some(Failure {
+                message: "could not launch R04110ZA version XJDE0002 through the AIS report \
+                          service (v2/report/execute): HTTP 404"
+                    .into(),
+                at,
+                job: None,
+            }),
+            ..Default::default()
+        };
+        let save = |st: ProcessorState| {
+            let store = store.clone();
+            let acme = acme.clone();
+            async move {
+                let text = serde_json::to_string(&st).unwrap();
+                store.set_cursor(&acme, STATE, Some(&text)).await.unwrap();
+            }
+        };
+        let t1 = Timestamp::now();
+        save(failing(t1)).await;
+        monitor.check().await;
+        monitor.check().await;
+        let got1 = wait_for(&got, 1).await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert_eq!(got.lock().unwrap().len(), 1, "once: {got1:?}");
+        assert_eq!(got1[0]["kind"], "processor_failed");
+        assert_eq!(got1[0]["severity"], "warning");
+        assert!(
+            got1[0]["summary"]
+                .as_str()
+                .unwrap()
+                .contains("R04110ZA version XJDE0002"),
+            "{got1:?}"
+        );
+        // Cleared by a job that ended normally, then a new failure: reported again.
+        save(ProcessorState::default()).await;
+        monitor.check().await;
+        save(failing(t1 + jiff::SignedDuration::from_secs(60))).await;
+        monitor.check().await;
+        let all = wait_for(&got, 2).await;
+        assert_eq!(all.len(), 2, "{all:?}");
+    }
+
+    #[tokio::test]
     async fn monitor_reports_thresholds_rejections_and_silence_once() {
         let dir = tempfile::tempdir().unwrap();
         let store = mlc_store::open(&format!("sqlite://{}", dir.path().join("s.db").display()))

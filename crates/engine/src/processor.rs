@@ -129,10 +129,14 @@ fn ended(st: &mut ProcessorState, mut job: Job, how: JobState) {
 /// At the start of a cycle: when a job of ours was left running, asks how it is. A status
 /// call that fails leaves the state as it was (the next cycle asks again).
 pub(crate) async fn check_running(run: &Run<'_>) -> Result<(), SyncError> {
+    let mut st = state(run).await?;
     if voucher_report(run).is_none() {
+        // Launching was switched off: a job we left running no longer blocks anything.
+        if st.running.take().is_some() {
+            save(run, &st).await?;
+        }
         return Ok(());
     }
-    let mut st = state(run).await?;
     let Some(job) = st.running.clone() else {
         return Ok(());
     };
@@ -140,6 +144,20 @@ pub(crate) async fn check_running(run: &Run<'_>) -> Result<(), SyncError> {
     if how.ended() {
         st.running = None;
         ended(&mut st, job, how);
+        save(run, &st).await?;
+    }
+    Ok(())
+}
+
+/// Records that Z rows were written that no job of ours covers yet (a run that failed after
+/// writing some): the next run launches the processor for them.
+pub(crate) async fn mark_pending(run: &Run<'_>) -> Result<(), SyncError> {
+    if voucher_report(run).is_none() {
+        return Ok(());
+    }
+    let mut st = state(run).await?;
+    if !st.pending {
+        st.pending = true;
         save(run, &st).await?;
     }
     Ok(())

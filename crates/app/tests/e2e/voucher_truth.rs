@@ -340,14 +340,21 @@ async fn a_purged_batch_is_success() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unprocessed_batch_is_reported_after_the_sla() {
     let sims = sims().await;
-    let env = Env::with(
-        &sims,
-        Options {
-            jde_extra: "voucher_processing_sla = \"1s\"".into(),
-            ..Options::default()
-        },
+    let env = Env::new(&sims).await;
+    let cfg = env.path("ml-connector.toml");
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    assert!(
+        text.contains("voucher_processing_sla = \"24h\""),
+        "init writes the default"
+    );
+    std::fs::write(
+        &cfg,
+        text.replace(
+            "voucher_processing_sla = \"24h\"",
+            "voucher_processing_sla = \"1s\"",
+        ),
     )
-    .await;
+    .unwrap();
     env.sync().await;
     sims.jag.generate_invoices(2);
     let s = env.sync().await;

@@ -51,16 +51,23 @@ pub(crate) async fn load_refdata(run: &Run<'_>) -> Result<RefData, SyncError> {
 pub(crate) async fn run(run: &Run<'_>) -> Result<(), SyncError> {
     crate::processor::check_running(run).await?;
     read_back(run).await?;
-    if run.e.settings.transport == crate::settings::Transport::Cxml {
-        inbox(run).await?;
+    let posted = if run.e.settings.transport == crate::settings::Transport::Cxml {
+        inbox(run).await
     } else {
-        poll(run).await?;
-    }
+        poll(run).await
+    };
     // One processor launch per run that wrote Z rows; when the job ends within the bounded
     // wait, its outcome is read back in this cycle (and counts in this sync's summary).
     let wrote = run
         .counts_of(Entity::Invoices)
         .is_some_and(|c| c.created > 0);
+    if let Err(e) = posted {
+        // What was written before the failure still needs a processor run: the next one.
+        if wrote {
+            crate::processor::mark_pending(run).await?;
+        }
+        return Err(e);
+    }
     if crate::processor::after_sync(run, wrote).await? {
         read_back(run).await?;
     }

@@ -320,19 +320,19 @@ fn bad_coding_names_the_field() {
     )
     .unwrap_err();
     assert_eq!(e.field, "line 1.CostCenter", "{e}");
-    let e = plan_voucher(
-        &invoice(
-            vec![
-                line(1, "1", "200.6110", "200"),
-                line(2, "1", "300.6110", "300"),
-            ],
-            "2",
-        ),
-        AddressNumber(1),
-        &s,
-        &r,
-    )
-    .unwrap_err();
+    // Lines of two companies: an intercompany voucher by default, refused on request.
+    let two = invoice(
+        vec![
+            line(1, "1", "200.6110", "200"),
+            line(2, "1", "300.6110", "300"),
+        ],
+        "2",
+    );
+    let p = plan_voucher(&two, AddressNumber(1), &s, &r).unwrap();
+    assert_eq!(p.company, "00200");
+    let mut refuse = s.clone();
+    refuse.payables.intercompany = Intercompany::Refuse;
+    let e = plan_voucher(&two, AddressNumber(1), &refuse, &r).unwrap_err();
     assert!(e.reason.contains("company 00300"), "{e}");
     let e = plan_voucher(
         &invoice(vec![line(2, "1", "", "200")], "1"),
