@@ -3,7 +3,8 @@
 //!
 //! # Layout
 //! - [`jde`]: the JD Edwards AIS Server (token request, data service with paging, the voucher
-//!   orchestration, a batch voucher processor like R04110ZA), with generated data and fault knobs.
+//!   orchestration, a batch voucher processor like R04110ZA with its Work Center, the report
+//!   service that launches it), with generated data and fault knobs.
 //! - [`jaggaer`]: JAGGAER J1P (OAuth 2.0 token endpoint, invoices, supplier profiles, purchase
 //!   orders, custom-field value lists, the cXML order inbox), with generated invoices and knobs.
 //!

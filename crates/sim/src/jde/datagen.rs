@@ -580,23 +580,36 @@ pub(crate) fn monthly_ends(begin: Date) -> Vec<Date> {
         .collect()
 }
 
-/// Period ends of a 4-4-5 year (pattern `F`): quarters of 4, 4 and 5 weeks.
+/// The last day of the fiscal year that starts on `begin`.
+fn year_end(begin: Date) -> Date {
+    begin
+        .checked_add(1.year())
+        .and_then(|d| d.yesterday())
+        .unwrap_or(begin)
+}
+
+/// Period ends of a 4-4-5 year (pattern `F`): periods of 4, 4 and 5 weeks each quarter; the
+/// last period runs to the end of the year, so the years leave no gap.
 pub(crate) fn ends_445(begin: Date) -> Vec<Date> {
     let mut out = Vec::with_capacity(12);
     let mut end = begin;
-    for q in 0..12 {
+    for q in 0..11 {
         let weeks = if q % 3 == 2 { 5 } else { 4 };
         end = end.checked_add((weeks * 7_i64).days()).unwrap_or(end);
         out.push(end.yesterday().unwrap_or(end));
     }
+    out.push(year_end(begin));
     out
 }
 
-/// Period ends of a 13-period year (pattern `T`): thirteen periods of four weeks.
+/// Period ends of a 13-period year (pattern `T`): thirteen periods of four weeks, the last
+/// running to the end of the year.
 pub(crate) fn ends_13(begin: Date) -> Vec<Date> {
-    (1..=13_i64)
+    let mut out: Vec<Date> = (1..=12_i64)
         .filter_map(|p| begin.checked_add((p * 28).days()).ok()?.yesterday().ok())
-        .collect()
+        .collect();
+    out.push(year_end(begin));
+    out
 }
 
 /// Rate of one unit of a currency in US dollars (a plausible mid-market rate).

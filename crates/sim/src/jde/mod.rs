@@ -7,20 +7,23 @@
 //! # Layout
 //! - [`config`]: [`JdeSimConfig`] (seed, size, address) and the runtime [`JdeKnobs`] (users and
 //!   their date formats, latency, page cap, token lifetime, result-set expiry, concurrency cap,
-//!   fault injection, voucher orchestration name and error shape, auto-processing).
+//!   fault injection, voucher orchestration name and error shape, auto-processing, the
+//!   intercompany constant, the report service and its jobs).
 //! - `table`: column definitions (data dictionary aliases) of F0101, F0401, F0116, F01151,
-//!   F0006, F0901, F0010, F0013, F4301, F4311, F0411, F0411Z1, F0911Z1, F0911; compact cells;
+//!   F0006, F0901, F0010, F0008, F0013, F0015, F4301, F4311, F0411, F0411Z1, F0911Z1, F0911;
+//!   compact cells;
 //!   GRID_DATA encoding (`<T>_<ALIAS>` keys, yyyyMMdd dates, exact decimal numbers, business
 //!   units right-justified in 12).
 //! - `datagen`: the seeded generator (companies 00100/00200 USD, 00300 EUR, 00400 JPY, business
-//!   units, chart of accounts, suppliers, purchase orders) and the building blocks of the
-//!   change methods.
+//!   units, chart of accounts, fiscal date patterns, exchange rates, suppliers, purchase
+//!   orders) and the building blocks of the change methods.
 //! - `query`: the data service query language (all operators and special values, match types,
 //!   complexQuery, orderBy, date literals in the user's `simpleDateFormat`).
-//! - `voucher`: the voucher orchestration (Z-table insert with insert-time edits) and the
-//!   batch voucher processor (R04110ZA equivalent).
+//! - `voucher`: the voucher orchestration (a plain Z-table insert) and the batch voucher
+//!   processor (R04110ZA equivalent: edits at processing time, failures to the Work Center).
+//! - `report`: batch jobs of the report service (`v2/report/execute`, `v2/report/status`).
 //! - `server`: routes, authentication and sessions, paging with expiring result sets, request
-//!   log, counters, fault injection.
+//!   log, counters, fault injection; `/__sim/workcenter/{user}` and `/__sim/jobs` (not AIS).
 //!
 //! The handle ([`JdeSim`], which dereferences to the shared [`JdeSimState`]) changes data over
 //! time (`add_pos`, `change_pos`, `receive_lines`, ...), runs the voucher processor, and exposes

@@ -1143,6 +1143,10 @@ fn orchestration_descriptor(name: &str) -> Value {
         ("PO", "String"),
         ("PDCT", "String"),
         ("PKCO", "String"),
+        ("PST", "String"),
+        ("DDJ", "Date"),
+        ("PTC", "String"),
+        ("ADSC", "Numeric"),
     ]
     .iter()
     .map(|(n, t)| json!({ "name": n, "type": t }))
