@@ -433,3 +433,59 @@ async fn a_missing_report_service_or_a_job_that_never_ends_leaves_the_rows_waiti
     );
     assert_eq!(sims.orchestration_calls(), 0, "nothing re-posted");
 }
+
+/// A number JDE already holds for the same supplier in another currency (or for another
+/// amount) is a possible duplicate for AP to decide: quarantined, never silently "already
+/// vouchered"; the same number, currency and amount is the same invoice (not posted again).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_number_in_another_currency_is_a_possible_duplicate() {
+    let sims = sims().await;
+    let env = Env::new(&sims).await;
+    env.sync().await;
+    let ids = sims.jag.generate_invoices(6);
+    env.sync().await;
+    assert!(sims.jde.process_vouchers().rejected.is_empty());
+    env.sync().await;
+    let base = ids
+        .iter()
+        .map(|id| sims.jag.invoice_json(*id).unwrap())
+        .find(|d| d["header"]["invoiceType"] != "Credit Memo")
+        .expect("an invoice");
+    let copy = |currency: &str, suffix: &str| {
+        let mut doc = base.clone();
+        let h = doc["header"].as_object_mut().unwrap();
+        h.remove("invoiceId");
+        h.remove("lastUpdate");
+        h.insert(
+            "invoiceNumber".into(),
+            Value::String(format!(
+                "{}-{suffix}",
+                text(&base["header"]["invoiceNumber"])
+            )),
+        );
+        h.get_mut("total").unwrap()["currency"] = Value::String(currency.into());
+        sims.jag.insert_invoice(doc).unwrap()
+    };
+    let currency = text(&base["header"]["total"]["currency"]);
+    let other = if currency == "JPY" { "EUR" } else { "JPY" };
+    let same = copy(&currency, "SAME");
+    let foreign = copy(other, "FX");
+
+    sims.clear_logs();
+    let s = env.sync().await;
+    assert_eq!(sims.orchestration_calls(), 0, "{:#}", s.json);
+    assert_eq!(s.n("invoices", "quarantined"), 1, "{:#}", s.json);
+    let store = env.store().await;
+    let q = store.quarantine_list(None, true).await.unwrap();
+    let e = quarantine_of(&q, foreign).expect("the other currency is quarantined");
+    assert_eq!(e.entry.reason_kind, "duplicate-invoice");
+    assert!(e.entry.reason.contains("AP decides"), "{}", e.entry.reason);
+    assert!(quarantine_of(&q, same).is_none());
+    let trail = store.audit_trail(&record(same), None).await.unwrap();
+    assert!(
+        trail
+            .iter()
+            .any(|e| e.action == mlc_store::actions::FOUND_EXISTING),
+        "{trail:#?}"
+    );
+}
