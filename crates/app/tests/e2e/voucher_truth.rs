@@ -489,3 +489,48 @@ async fn the_same_number_in_another_currency_is_a_possible_duplicate() {
         "{trail:#?}"
     );
 }
+
+/// AP deleted the rejected rows in JDE: JDE holds no voucher for that `EDTN`, so a retry posts
+/// the voucher afresh (once), in a new batch.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rejected_voucher_whose_rows_ap_deleted_is_posted_afresh_on_retry() {
+    let sims = sims().await;
+    sims.jde.set_knobs(|k| k.intercompany_settlements = false);
+    let env = Env::new(&sims).await;
+    env.sync().await;
+    let ic = intercompany_invoice(&sims);
+    env.sync().await;
+    let batch = z_rows(&sims.jde)
+        .iter()
+        .find(|r| text(&r["F0411Z1_EDTN"]) == edtn(ic))
+        .map(|r| text(&r["F0411Z1_EDBT"]))
+        .unwrap();
+    sims.jde.process_vouchers();
+    env.sync().await;
+    env.sync().await;
+    let store = env.store().await;
+    let q = store.quarantine_list(None, true).await.unwrap();
+    let entry = quarantine_of(&q, ic).expect("rejected").clone();
+
+    assert!(sims.jde.delete_voucher_batch(BATCH_USER, &batch) > 0);
+    assert!(
+        !z_rows(&sims.jde)
+            .iter()
+            .any(|r| text(&r["F0411Z1_EDTN"]) == edtn(ic))
+    );
+    sims.clear_logs();
+    let out = env.cmd(&["quarantine", "retry", &entry.id.to_string()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(sims.orchestration_calls(), 1, "posted afresh, once");
+    let again: Vec<String> = z_rows(&sims.jde)
+        .iter()
+        .filter(|r| text(&r["F0411Z1_EDTN"]) == edtn(ic))
+        .map(|r| text(&r["F0411Z1_EDBT"]))
+        .collect();
+    assert_eq!(again.len(), 1, "{again:?}");
+    assert_ne!(again[0], batch, "a new batch");
+    let l = store.ledger(&record(ic)).await.unwrap().unwrap();
+    assert_eq!(l.status, LedgerStatus::Posted);
+    let q = store.quarantine_list(None, true).await.unwrap();
+    assert!(quarantine_of(&q, ic).is_none(), "resolved");
+}
