@@ -7,7 +7,8 @@
 //! | `cycle_failed` | a cycle could not complete (it will be retried with back-off) | worker event |
 //! | `no_success` | no cycle succeeded for `no_success_after` | [`Monitor`] |
 //! | `quarantine_threshold` | open quarantine entries rose above `quarantine_threshold` | [`Monitor`] |
-//! | `jde_rejected` | JDE refused or failed to process a voucher (quarantine kinds `jde-rejected`, `jde-processing`) | [`Monitor`] |
+//! | `jde_rejected` | JDE refused, failed or did not process vouchers (quarantine kinds `jde-rejected`, `jde-processing`, `jde-not-processed`) | [`Monitor`] |
+//! | `processor_failed` | launching JDE's batch voucher processor failed, or the job ended in error (`[tenants.jde.processor]`) | [`Monitor`] |
 //!
 //! Design:
 //! - Raising never blocks or fails the caller: the worker's event callback is synchronous, so
@@ -39,7 +40,8 @@ use url::Url;
 use crate::config::settings::AlertSettings;
 
 /// Quarantine reason kinds that mean JDE refused a voucher.
-pub(crate) const JDE_REJECTION_KINDS: &[&str] = &["jde-rejected", "jde-processing"];
+pub(crate) const JDE_REJECTION_KINDS: &[&str] =
+    &["jde-rejected", "jde-processing", "jde-not-processed"];
 
 /// Lease that elects the one worker running the periodic checks.
 const MONITOR_LEASE: &str = "alerts:monitor";
@@ -62,6 +64,8 @@ pub(crate) enum AlertKind {
     QuarantineThreshold,
     /// JDE rejected vouchers.
     JdeRejected,
+    /// The batch voucher processor could not be launched, or its job ended in error.
+    ProcessorFailed,
 }
 
 impl AlertKind {
@@ -72,13 +76,16 @@ impl AlertKind {
             AlertKind::NoSuccess => "no_success",
             AlertKind::QuarantineThreshold => "quarantine_threshold",
             AlertKind::JdeRejected => "jde_rejected",
+            AlertKind::ProcessorFailed => "processor_failed",
         }
     }
 
     fn severity(self) -> &'static str {
         match self {
             AlertKind::LoginRejected | AlertKind::NoSuccess | AlertKind::JdeRejected => "critical",
-            AlertKind::CycleFailed | AlertKind::QuarantineThreshold => "warning",
+            AlertKind::CycleFailed
+            | AlertKind::QuarantineThreshold
+            | AlertKind::ProcessorFailed => "warning",
         }
     }
 }
@@ -282,6 +289,8 @@ struct Seen {
     quarantine_reported: bool,
     /// JDE rejections updated after this instant are new.
     jde_since: Option<Timestamp>,
+    /// The processor failure reported last (its time).
+    processor_reported: Option<Timestamp>,
 }
 
 /// The periodic checks: no success for too long, quarantine growth, JDE voucher rejections.
@@ -424,6 +433,26 @@ impl Monitor {
             );
         } else if seen.jde_since.is_none() {
             seen.jde_since = Some(since);
+        }
+
+        // The batch voucher processor: a launch that failed or a job that ended in error,
+        // reported once per failure (a job that ends normally clears it).
+        let processor = mlc_engine::processor::ProcessorState::parse(
+            self.store
+                .cursor(tenant, mlc_engine::processor::STATE)
+                .await?
+                .as_deref(),
+        );
+        if let Some(f) = processor.last_error
+            && seen.processor_reported != Some(f.at)
+        {
+            seen.processor_reported = Some(f.at);
+            self.alerter.raise(
+                AlertKind::ProcessorFailed,
+                name,
+                f.message.clone(),
+                serde_json::json!({ "job": f.job, "at": f.at }),
+            );
         }
         Ok(())
     }
@@ -721,6 +750,69 @@ mod tests {
             ..Default::default()
         };
         store.commit(commit).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_processor_failure_is_reported_once_until_a_job_ends_normally() {
+        use mlc_engine::processor::{Failure, ProcessorState, STATE};
+        let dir = tempfile::tempdir().unwrap();
+        let store = mlc_store::open(&format!("sqlite://{}", dir.path().join("s.db").display()))
+            .await
+            .unwrap();
+        let acme = TenantId::parse("acme").unwrap();
+        let (url, got) = receiver().await;
+        let mut s = settings(Some(url));
+        s.no_success_after = None;
+        let (alerter, _task) = Alerter::start(&s, "w-1").unwrap();
+        let mut monitor = Monitor::new(
+            store.clone(),
+            vec![acme.clone()],
+            &s,
+            alerter,
+            Timestamp::now(),
+        );
+        let failing = |at: Timestamp| ProcessorState {
+            pending: true,
+            last_error: Some(Failure {
+                message: "could not launch R04110ZA version XJDE0002 through the AIS report \
+                          service (v2/report/execute): HTTP 404"
+                    .into(),
+                at,
+                job: None,
+            }),
+            ..Default::default()
+        };
+        let save = |st: ProcessorState| {
+            let store = store.clone();
+            let acme = acme.clone();
+            async move {
+                let text = serde_json::to_string(&st).unwrap();
+                store.set_cursor(&acme, STATE, Some(&text)).await.unwrap();
+            }
+        };
+        let t1 = Timestamp::now();
+        save(failing(t1)).await;
+        monitor.check().await;
+        monitor.check().await;
+        let got1 = wait_for(&got, 1).await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert_eq!(got.lock().unwrap().len(), 1, "once: {got1:?}");
+        assert_eq!(got1[0]["kind"], "processor_failed");
+        assert_eq!(got1[0]["severity"], "warning");
+        assert!(
+            got1[0]["summary"]
+                .as_str()
+                .unwrap()
+                .contains("R04110ZA version XJDE0002"),
+            "{got1:?}"
+        );
+        // Cleared by a job that ended normally, then a new failure: reported again.
+        save(ProcessorState::default()).await;
+        monitor.check().await;
+        save(failing(t1 + jiff::SignedDuration::from_secs(60))).await;
+        monitor.check().await;
+        let all = wait_for(&got, 2).await;
+        assert_eq!(all.len(), 2, "{all:?}");
     }
 
     #[tokio::test]

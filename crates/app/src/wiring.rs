@@ -20,7 +20,9 @@ use mlc_vault::{CredentialSet, JaggaerCredentials, JdeCredentials, System, Vault
 use secrecy::SecretString;
 
 use crate::config::Settings;
-use crate::config::raw::{AccountFormat, ClosedPeriod, Tax, Transport};
+use crate::config::raw::{
+    AccountFormat, ClosedPeriod, DueDate, Intercompany, PayStatus, Tax, Transport,
+};
 use crate::config::settings::{self as cs, TenantSettings};
 use crate::error::{AppError, AppResult};
 use crate::plumbing::open_vault;
@@ -297,6 +299,35 @@ pub(crate) fn engine_settings(t: &TenantSettings, cxml_identity: String) -> es::
             ClosedPeriod::Quarantine => es::ClosedPeriodRule::Quarantine,
         },
         cxml_identity,
+        payables: es::PayablesSettings {
+            pay_status: match t.jde.pay_status {
+                PayStatus::Supplier => es::PayStatus::Supplier,
+                PayStatus::Approved => es::PayStatus::Approved,
+            },
+            due_date: match m.due_date {
+                DueDate::Jde => es::DueDateMode::Jde,
+                DueDate::Jaggaer => es::DueDateMode::Jaggaer,
+            },
+            intercompany: match m.intercompany {
+                Intercompany::Allow => es::Intercompany::Allow,
+                Intercompany::Refuse => es::Intercompany::Refuse,
+            },
+            voucher_processing_sla: signed(t.jde.voucher_processing_sla),
+            processor: t.jde.processor.as_ref().map(|p| {
+                let r = |x: &Option<(String, String)>| {
+                    x.as_ref().map(|(report, version)| es::ReportRef {
+                        report: report.clone(),
+                        version: version.clone(),
+                    })
+                };
+                es::ProcessorSettings {
+                    voucher: r(&p.voucher),
+                    match_: r(&p.match_),
+                    after_sync: p.after_sync,
+                    wait: signed(p.wait),
+                }
+            }),
+        },
     }
 }
 

@@ -182,6 +182,21 @@ pub struct Invoice {
     pub lines: Vec<InvoiceLine>,
     /// Last update in JAGGAER.
     pub last_update: Timestamp,
+    /// Due date, payment terms and discount as JAGGAER has them (sent to JDE only with
+    /// `due_date = "jaggaer"`). Not part of a posted invoice's fingerprint.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment: Option<PaymentTerms>,
+}
+
+/// An invoice's due date, terms and early payment discount.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct PaymentTerms {
+    /// Due date.
+    pub due_date: Option<jiff::civil::Date>,
+    /// Terms code as JAGGAER names it (`Net 30`, or a JDE code when the customer maps them).
+    pub terms_code: Option<String>,
+    /// Early payment discount available.
+    pub discount: Option<Decimal>,
 }
 
 /// Header-level charges of an invoice.

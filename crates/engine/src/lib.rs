@@ -17,6 +17,7 @@ pub mod engine;
 mod flows;
 pub mod mapping;
 pub mod ports;
+pub mod processor;
 pub mod reconcile;
 pub mod refdata;
 mod run;

@@ -120,10 +120,9 @@ pub struct ZVoucher {
     pub edtn: String,
     /// EDBT.
     pub edbt: String,
-    /// EDSP: true when processed.
+    /// EDSP: true when processed. A row JDE's processor failed stays `false`: the reason is in
+    /// the Work Center of the `EDUS` user, never in the row (`EDER` is an ignored field).
     pub processed: bool,
-    /// EDER: processing error, if any.
-    pub error: Option<String>,
     /// DOC/DCT/KCO/ICU once processed.
     pub doc: Option<VoucherDoc>,
     /// AN8.
@@ -185,6 +184,35 @@ pub struct VoucherRequest {
     pub vinv: String,
 }
 
+/// Where a batch job launched through the AIS report service is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobState {
+    /// Waiting in the queue.
+    Waiting,
+    /// Running.
+    Processing,
+    /// Ended normally.
+    Done,
+    /// Ended in error.
+    Error,
+}
+
+impl JobState {
+    /// The job ended (normally or in error).
+    pub fn ended(self) -> bool {
+        matches!(self, JobState::Done | JobState::Error)
+    }
+    /// AIS's one-letter code.
+    pub fn code(self) -> &'static str {
+        match self {
+            JobState::Waiting => "W",
+            JobState::Processing => "P",
+            JobState::Done => "D",
+            JobState::Error => "E",
+        }
+    }
+}
+
 /// The JDE side.
 #[async_trait]
 pub trait JdeSource: Send + Sync {
@@ -227,6 +255,8 @@ pub trait JdeSource: Send + Sync {
     async fn currency_decimals(&self) -> Result<HashMap<String, u32>, RemoteError>;
     /// Our F0411Z1 pay items for these transaction numbers.
     async fn z_vouchers(&self, edus: &str, edtns: &[String]) -> Result<Vec<ZVoucher>, RemoteError>;
+    /// All our F0411Z1 pay items (`EDUS`) of these batches (`EDBT`), processed or not.
+    async fn z_batches(&self, edus: &str, edbts: &[String]) -> Result<Vec<ZVoucher>, RemoteError>;
     /// F0411 pay items of these suppliers.
     async fn vouchers_of(&self, an8s: &[AddressNumber]) -> Result<Vec<ApVoucher>, RemoteError>;
     /// F0911 lines of a voucher.
@@ -237,6 +267,10 @@ pub trait JdeSource: Send + Sync {
         orchestration: &str,
         req: &VoucherRequest,
     ) -> Result<(), RemoteError>;
+    /// Launches a batch job through the AIS report service; returns its job number.
+    async fn launch_report(&self, report: &str, version: &str) -> Result<i64, RemoteError>;
+    /// The state of a job launched earlier.
+    async fn report_status(&self, job_number: i64) -> Result<JobState, RemoteError>;
 }
 
 /// An invoice header seen in a list page.

@@ -44,6 +44,98 @@ pub enum ClosedPeriodRule {
     Quarantine,
 }
 
+/// Who sets a voucher's pay status (`PST`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PayStatus {
+    /// `PST` left blank: JDE defaults it from the supplier, so a supplier on payment hold
+    /// stays on hold.
+    #[default]
+    Supplier,
+    /// `PST = A` (approved), overriding the supplier's hold.
+    Approved,
+}
+
+/// Who computes a voucher's due date and terms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DueDateMode {
+    /// JDE, from the supplier's payment terms (`DDJ`, `PTC`, `ADSC` not sent).
+    #[default]
+    Jde,
+    /// JAGGAER's due date, terms and discount are sent (`DDJ`, `PTC`, `ADSC`).
+    Jaggaer,
+}
+
+/// Invoices whose lines hit business units of several companies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Intercompany {
+    /// Sent: the voucher's company is the first line's; JDE's intercompany settlement
+    /// constant decides, and a refusal shows as a rejected voucher.
+    #[default]
+    Allow,
+    /// Quarantined before sending.
+    Refuse,
+}
+
+/// A batch job launched through the AIS report service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportRef {
+    /// UBE name (`R04110ZA`).
+    pub report: String,
+    /// Version (`XJDE0002`); its data selection must cover our `EDUS` (docs/vouchers.md).
+    pub version: String,
+}
+
+/// `[tenants.jde.processor]`: launching JDE's batch processors (interface 7a).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProcessorSettings {
+    /// The batch voucher processor.
+    pub voucher: Option<ReportRef>,
+    /// The voucher match driver (for PO-backed invoices).
+    pub match_: Option<ReportRef>,
+    /// Launch once after a sync run that wrote Z rows.
+    pub after_sync: bool,
+    /// How long a cycle waits for a launched job to end before leaving it to the next cycle.
+    pub wait: SignedDuration,
+}
+
+impl Default for ProcessorSettings {
+    fn default() -> Self {
+        Self {
+            voucher: None,
+            match_: None,
+            after_sync: true,
+            wait: SignedDuration::from_secs(60),
+        }
+    }
+}
+
+/// Payables rules and the voucher lifecycle after posting (interface 4, 7, 7a).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PayablesSettings {
+    /// `pay_status`.
+    pub pay_status: PayStatus,
+    /// `due_date`.
+    pub due_date: DueDateMode,
+    /// `intercompany`.
+    pub intercompany: Intercompany,
+    /// A batch with no processed row this long after our commit of it is reported.
+    pub voucher_processing_sla: SignedDuration,
+    /// `[tenants.jde.processor]`; `None`: JDE's own schedule runs the processors.
+    pub processor: Option<ProcessorSettings>,
+}
+
+impl Default for PayablesSettings {
+    fn default() -> Self {
+        Self {
+            pay_status: PayStatus::default(),
+            due_date: DueDateMode::default(),
+            intercompany: Intercompany::default(),
+            voucher_processing_sla: SignedDuration::from_hours(24),
+            processor: None,
+        }
+    }
+}
+
 /// Accounts for charges and tax, per company or as the tenant default.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChargeAccounts {
@@ -145,4 +237,6 @@ pub struct TenantSettings {
     pub closed_period: ClosedPeriodRule,
     /// cXML identity of this buyer (From/Sender), when `transport = "cxml"`.
     pub cxml_identity: String,
+    /// Payables rules and the processor lifecycle.
+    pub payables: PayablesSettings,
 }

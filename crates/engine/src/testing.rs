@@ -35,9 +35,9 @@ use crate::mapping::MappingError;
 use crate::mapping::purchase_order::PoOut;
 use crate::mapping::supplier::SupplierOut;
 use crate::ports::{
-    ApVoucher, CxmlOrderKind, GlLine, InvoiceStub, JaggaerSide, JdeSource, PageStream, PoHeader,
-    PoLineRow, PoSummary, RemoteError, RemoteErrorKind, SupplierTable, ValueOut, VoucherDoc,
-    VoucherRequest, ZVoucher,
+    ApVoucher, CxmlOrderKind, GlLine, InvoiceStub, JaggaerSide, JdeSource, JobState, PageStream,
+    PoHeader, PoLineRow, PoSummary, RemoteError, RemoteErrorKind, SupplierTable, ValueOut,
+    VoucherDoc, VoucherRequest, ZVoucher,
 };
 use crate::refdata::CompanyInfo;
 use crate::settings::{
@@ -105,6 +105,12 @@ pub enum Call {
     CurrencyDecimals,
     /// [`JdeSource::z_vouchers`].
     ZVouchers,
+    /// [`JdeSource::z_batches`].
+    ZBatches,
+    /// [`JdeSource::launch_report`].
+    LaunchReport,
+    /// [`JdeSource::report_status`].
+    ReportStatus,
     /// [`JdeSource::vouchers_of`].
     VouchersOf,
     /// [`JdeSource::distribution`].
@@ -293,6 +299,7 @@ impl FakeJde {
             currency: "USD".into(),
             fiscal_year_start: Some(jiff::civil::date(2026, 1, 1)),
             current_period: Some(1),
+            period_ends: Vec::new(),
         });
         d.currency_decimals.insert("USD".into(), 2);
         d.currency_decimals.insert("EUR".into(), 2);
@@ -434,6 +441,27 @@ fn in_query(window: &Window, s: JdeStamp) -> bool {
 
 #[async_trait]
 impl JdeSource for FakeJde {
+    /// The fake has no report service: a launch is refused as a configuration problem, as an
+    /// AIS server without the report service answers (tests of launching go through the
+    /// simulator).
+    async fn launch_report(&self, report: &str, version: &str) -> Result<i64, RemoteError> {
+        self.check(Call::LaunchReport)?;
+        Err(RemoteError::new(
+            "jde",
+            RemoteErrorKind::ConfigMissing,
+            format!("the fake has no report service ({report} {version})"),
+        ))
+    }
+
+    async fn report_status(&self, job_number: i64) -> Result<JobState, RemoteError> {
+        self.check(Call::ReportStatus)?;
+        Err(RemoteError::new(
+            "jde",
+            RemoteErrorKind::ConfigMissing,
+            format!("the fake has no job {job_number}"),
+        ))
+    }
+
     fn po_headers_changed(
         &self,
         window: &Window,
@@ -592,7 +620,24 @@ impl JdeSource for FakeJde {
                 edtn: z.request.plan.edtn.clone(),
                 edbt: z.request.edbt.clone(),
                 processed: z.processed,
-                error: z.error.clone(),
+                doc: z.doc.clone(),
+                an8: z.request.plan.an8,
+                vinv: z.request.vinv.clone(),
+            })
+            .collect())
+    }
+
+    async fn z_batches(&self, edus: &str, edbts: &[String]) -> Result<Vec<ZVoucher>, RemoteError> {
+        self.check(Call::ZBatches)?;
+        Ok(self
+            .lock()
+            .z
+            .iter()
+            .filter(|z| z.request.edus == edus && edbts.contains(&z.request.edbt))
+            .map(|z| ZVoucher {
+                edtn: z.request.plan.edtn.clone(),
+                edbt: z.request.edbt.clone(),
+                processed: z.processed,
                 doc: z.doc.clone(),
                 an8: z.request.plan.an8,
                 vinv: z.request.vinv.clone(),
@@ -988,6 +1033,7 @@ pub fn settings() -> TenantSettings {
         windows: WindowSettings::default(),
         closed_period: ClosedPeriodRule::NextOpen,
         cxml_identity: "ml-connector".into(),
+        payables: Default::default(),
     }
 }
 

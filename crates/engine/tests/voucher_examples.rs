@@ -5,7 +5,9 @@
 //! the reference data and settings shown at the top of the page, and asserts the header inputs and
 //! distribution lines the page shows. Cases decided by the invoice flow rather than the mapping
 //! (the `-CM` suffix, duplicates, changes after posting) are covered by `flows_invoices.rs`
-//! against in-memory fakes, and end to end by `crates/app/tests/vouchers/main.rs`.
+//! against in-memory fakes, and end to end by `crates/app/tests/vouchers/main.rs`. The payables
+//! rules of issue 12 (pay status, due date and terms, intercompany, the fiscal calendar) are at
+//! the end.
 use std::str::FromStr;
 
 use jiff::civil::date;
@@ -17,12 +19,19 @@ use mlc_engine::mapping::MappingError;
 use mlc_engine::mapping::invoice::from_j1p;
 use mlc_engine::mapping::voucher::{CurrencyMode, VoucherPlan, edtn_for, plan_voucher};
 use mlc_engine::refdata::{CompanyInfo, RefData};
-use mlc_engine::settings::{ClosedPeriodRule, TaxMode, TenantSettings};
+use mlc_engine::settings::{
+    ClosedPeriodRule, DueDateMode, Intercompany, PayStatus, TaxMode, TenantSettings,
+};
 use mlc_engine::testing;
 use mlc_jaggaer::InvoiceDetail;
 use serde_json::{Value, json};
 
 const SUPPLIER: AddressNumber = AddressNumber(4242);
+
+/// Period ends of a calendar-month fiscal year (F0008 pattern `R`).
+fn monthly_ends(year: i16) -> Vec<jiff::civil::Date> {
+    (1..=12).map(|m| date(year, m, 1).last_of_month()).collect()
+}
 
 fn d(s: &str) -> Decimal {
     Decimal::from_str(s).unwrap()
@@ -73,6 +82,7 @@ fn refdata() -> RefData {
             currency: "USD".into(),
             fiscal_year_start: Some(date(2026, 1, 1)),
             current_period: Some(11),
+            period_ends: monthly_ends(2026),
         },
     );
     r.companies.insert(
@@ -82,6 +92,7 @@ fn refdata() -> RefData {
             currency: "EUR".into(),
             fiscal_year_start: Some(date(2026, 1, 1)),
             current_period: Some(11),
+            period_ends: monthly_ends(2026),
         },
     );
     for (c, n) in [("USD", 2), ("EUR", 2), ("JPY", 0)] {
@@ -504,4 +515,150 @@ fn voucher_ids() {
     let long = edtn_for("AN01000000087-2026-INV-000123");
     assert_eq!(long.len(), 22);
     assert!(long.starts_with("JH"));
+}
+
+// ---- Payables rules (issue 12 point 3), through the real mapping -------------------------
+
+/// A US invoice with JAGGAER's due date, terms and early payment discount.
+fn invoice_with_terms(terms_code: &str) -> Value {
+    let mut doc = j1p(
+        98800,
+        "T-1",
+        "2026-11-20T09:15:00-06:00",
+        "USD",
+        "500.00",
+        vec![line(1, "Gloves", "100", "5.00", "200.6110", "")],
+    );
+    let h = doc["header"].as_object_mut().unwrap();
+    h.insert("dueDate".into(), json!("2026-12-20T00:00:00.000Z"));
+    h.insert(
+        "terms".into(),
+        json!({"discount": {}, "days": 30, "type": "Net", "standardPaymentTermsCode": terms_code}),
+    );
+    h.insert("earlyPaymentDiscount".into(), json!(10.5));
+    doc
+}
+
+#[test]
+fn pay_status_is_left_to_the_supplier_unless_approved() {
+    let mut s = settings();
+    let p = plan(&usd_invoice(), &s).unwrap();
+    // Default "supplier": no PST, JDE defaults it from the supplier (a hold stays a hold).
+    assert_eq!(p.pay_status, None);
+    s.payables.pay_status = PayStatus::Approved;
+    let p = plan(&usd_invoice(), &s).unwrap();
+    assert_eq!(p.pay_status.as_deref(), Some("A"));
+}
+
+#[test]
+fn due_date_and_terms_are_jdes_unless_jaggaer_is_asked() {
+    let mut s = settings();
+    let p = plan(&invoice_with_terms("N30"), &s).unwrap();
+    assert_eq!(
+        (p.due_date, p.payment_terms.clone(), p.discount_available),
+        (None, None, None)
+    );
+    s.payables.due_date = DueDateMode::Jaggaer;
+    let p = plan(&invoice_with_terms("N30"), &s).unwrap();
+    assert_eq!(p.due_date, Some(date(2026, 12, 20)));
+    assert_eq!(p.payment_terms.as_deref(), Some("N30"));
+    assert_eq!(p.discount_available, Some(d("10.50")));
+    // A terms name that is no JDE code (3 characters) is not sent: JDE keeps the supplier's
+    // terms, the due date still goes.
+    let p = plan(&invoice_with_terms("Net 30"), &s).unwrap();
+    assert_eq!(p.payment_terms, None);
+    assert_eq!(p.due_date, Some(date(2026, 12, 20)));
+}
+
+/// An invoice whose second line is coded to company 00300's business unit.
+fn two_company_invoice() -> Value {
+    j1p(
+        98801,
+        "IC-1",
+        "2026-11-20T09:15:00-06:00",
+        "USD",
+        "300.00",
+        vec![
+            line(1, "Gloves", "1", "100.00", "200.6110", ""),
+            line(2, "Boots", "1", "200.00", "300.6110", ""),
+        ],
+    )
+}
+
+#[test]
+fn intercompany_invoices_are_sent_unless_refused() {
+    let mut s = settings();
+    // Default "allow": the voucher's company is the first line's; JDE's intercompany
+    // settlement constant decides.
+    let p = plan(&two_company_invoice(), &s).unwrap();
+    assert_eq!(p.company, "00200");
+    assert_eq!(
+        lines(&p),
+        vec![
+            row(1, "200.6110", "100.00", "Gloves"),
+            row(2, "300.6110", "200.00", "Boots")
+        ]
+    );
+    s.payables.intercompany = Intercompany::Refuse;
+    let err = plan(&two_company_invoice(), &s).unwrap_err();
+    assert_eq!(err.field, "distribution line 2 business unit 300");
+    assert_eq!(
+        err.reason,
+        "belongs to company 00300, the voucher's company is 00200"
+    );
+}
+
+/// Refdata whose company 00200 runs a 4-4-5 calendar (or 13 four-week periods) in period 11.
+fn refdata_with(ends: Vec<jiff::civil::Date>, period: u32) -> RefData {
+    let mut r = refdata();
+    let c = r.companies.get_mut("00200").unwrap();
+    c.fiscal_year_start = Some(date(2026, 1, 1));
+    c.current_period = Some(period);
+    c.period_ends = ends;
+    r
+}
+
+#[test]
+fn closed_periods_follow_the_companys_fiscal_calendar() {
+    let s = settings();
+    let inv = decode(&october_invoice(), &s); // G/L date 2026-10-28
+    // 4-4-5 weeks from 2026-01-01: period 10 ends 2026-10-28 (43 weeks), period 11 begins the
+    // 29th, so an invoice of the 28th is in a closed period and moves to the 29th.
+    let mut ends = Vec::new();
+    let mut end = date(2025, 12, 31);
+    for _quarter in 0..4 {
+        for weeks in [4, 4, 5] {
+            end = end.checked_add(jiff::Span::new().weeks(weeks)).unwrap();
+            ends.push(end);
+        }
+    }
+    assert_eq!(ends[9], date(2026, 10, 28));
+    let p = plan_voucher(&inv, SUPPLIER, &s, &refdata_with(ends.clone(), 11)).unwrap();
+    assert_eq!(p.gl_date, date(2026, 10, 29));
+    assert_eq!(p.gl_date_moved_from, Some(date(2026, 10, 28)));
+    // In period 10 of the same calendar the 28th is open.
+    let p = plan_voucher(&inv, SUPPLIER, &s, &refdata_with(ends, 10)).unwrap();
+    assert_eq!(p.gl_date, date(2026, 10, 28));
+    assert_eq!(p.gl_date_moved_from, None);
+
+    // 13 periods of four weeks: period 11 begins after 40 weeks, on 2026-10-08.
+    let thirteen: Vec<_> = (1..=13)
+        .map(|n| {
+            date(2025, 12, 31)
+                .checked_add(jiff::Span::new().weeks(4 * n))
+                .unwrap()
+        })
+        .collect();
+    let p = plan_voucher(&inv, SUPPLIER, &s, &refdata_with(thirteen.clone(), 11)).unwrap();
+    assert_eq!(
+        p.gl_date,
+        date(2026, 10, 28),
+        "open in period 11 of a 13-period year"
+    );
+    let p = plan_voucher(&inv, SUPPLIER, &s, &refdata_with(thirteen, 12)).unwrap();
+    assert_eq!(p.gl_date, date(2026, 11, 5));
+
+    // No date pattern known: nothing is moved here (JDE's processor applies its own rule).
+    let p = plan_voucher(&inv, SUPPLIER, &s, &refdata_with(vec![], 11)).unwrap();
+    assert_eq!(p.gl_date, date(2026, 10, 28));
 }

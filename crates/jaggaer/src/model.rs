@@ -386,6 +386,13 @@ pub struct InvoiceHeader {
     /// Due date (ISO 8601 text as sent).
     #[serde(default)]
     pub due_date: Option<String>,
+    /// Payment terms `{discount{}, days, type, daysAfter, standardPaymentTermsCode}`, kept as
+    /// sent: only read when a tenant sends JAGGAER's terms to JDE (`due_date = "jaggaer"`).
+    #[serde(default)]
+    pub terms: Option<serde_json::Value>,
+    /// Early payment discount available, as sent (number or text).
+    #[serde(default)]
+    pub early_payment_discount: Option<serde_json::Value>,
     /// Last change (UTC, milliseconds).
     #[serde(default)]
     pub last_update: Option<jiff::Timestamp>,
@@ -439,6 +446,24 @@ impl InvoiceHeader {
     /// The due date as a calendar date.
     pub fn due_date(&self) -> Option<jiff::civil::Date> {
         parse_date_prefix(self.due_date.as_deref()?)
+    }
+    /// `terms.standardPaymentTermsCode`, trimmed, when it is text.
+    pub fn terms_code(&self) -> Option<&str> {
+        self.terms
+            .as_ref()?
+            .get("standardPaymentTermsCode")?
+            .as_str()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+    }
+    /// `earlyPaymentDiscount` as an exact decimal (`None` when absent, blank or not a number).
+    pub fn early_payment_discount(&self) -> Option<Decimal> {
+        let v = self.early_payment_discount.clone()?;
+        match v {
+            serde_json::Value::Null => None,
+            serde_json::Value::String(s) if s.trim().is_empty() => None,
+            v => decimal_from_value::<serde_json::Error>(v).ok(),
+        }
     }
     /// Currency of `total`.
     pub fn currency(&self) -> Option<&str> {

@@ -35,10 +35,11 @@ pub(crate) enum Endpoint {
     Orchestrator,
     Discover,
     DefaultConfig,
+    Report,
 }
 
 impl Endpoint {
-    const ALL: [Endpoint; 8] = [
+    const ALL: [Endpoint; 9] = [
         Endpoint::TokenRequest,
         Endpoint::Validate,
         Endpoint::Logout,
@@ -47,6 +48,7 @@ impl Endpoint {
         Endpoint::Orchestrator,
         Endpoint::Discover,
         Endpoint::DefaultConfig,
+        Endpoint::Report,
     ];
     pub(crate) fn label(self) -> &'static str {
         match self {
@@ -58,6 +60,7 @@ impl Endpoint {
             Endpoint::Orchestrator => "orchestrator",
             Endpoint::Discover => "discover",
             Endpoint::DefaultConfig => "defaultconfig",
+            Endpoint::Report => "report",
         }
     }
 }

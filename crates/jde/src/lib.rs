@@ -15,6 +15,8 @@
 //! - [`rows`]: [`JdeRow`] and the typed rows of the tables in docs/jde-tables.md.
 //! - [`orchestration`]: generic orchestration calls, the typed voucher call
 //!   ([`AisClient::add_voucher`]), discovery.
+//! - [`report`]: the report service (`v2/report/execute`, `v2/report/status`) that launches
+//!   the batch voucher processor ([`AisClient::execute_report`], [`AisClient::report_status`]).
 //! - [`error`]: [`JdeError`] with `is_transient`/`is_auth`/`kind`.
 // `JdeError::Remote` deliberately carries JDE's message, exception, body and form errors so an
 // operator sees the remote's own words; errors are rare next to the HTTP round trip, so their
@@ -26,6 +28,7 @@ pub mod client;
 pub mod error;
 pub mod orchestration;
 pub mod query;
+pub mod report;
 pub mod rows;
 pub mod settings;
 
@@ -36,8 +39,9 @@ pub use query::{
     AndOr, Asc, Condition, Desc, Direction, Filter, Literal, MatchType, Op, PageSize, Query,
     SpecialValue,
 };
+pub use report::{JobStatus, ReportJob};
 pub use rows::{
-    F0006Row, F0010Row, F0013Row, F0101Row, F0116Row, F0401Row, F0411Row, F0411Z1Row, F0901Row,
-    F0911Row, F01151Row, F4301Row, F4311Row, JdeRow,
+    F0006Row, F0008Row, F0010Row, F0013Row, F0101Row, F0116Row, F0401Row, F0411Row, F0411Z1Row,
+    F0901Row, F0911Row, F01151Row, F4301Row, F4311Row, JdeRow,
 };
 pub use settings::{AisSettings, RetryPolicy};

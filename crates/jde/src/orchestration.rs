@@ -85,6 +85,14 @@ pub struct VoucherInput {
     pub mcu: Option<String>,
     /// Remark (`RMK`).
     pub rmk: Option<String>,
+    /// Pay status (`PST`); `None` lets JDE default it from the supplier.
+    pub pst: Option<String>,
+    /// Due date (`DDJ`); `None` lets JDE compute it from the payment terms.
+    pub ddj: Option<Date>,
+    /// Payment terms code (`PTC`); `None` = the supplier's.
+    pub ptc: Option<String>,
+    /// Discount available (`ADSC`).
+    pub adsc: Option<Decimal>,
     /// Referenced PO.
     pub po: Option<PoReference>,
     /// G/L distribution.
@@ -160,6 +168,18 @@ impl VoucherInput {
             if let Some(v) = v {
                 h.push(input(n, v));
             }
+        }
+        if let Some(pst) = &self.pst {
+            h.push(input("PST", pst));
+        }
+        if let Some(ddj) = self.ddj {
+            h.push(input("DDJ", ddj.to_string()));
+        }
+        if let Some(ptc) = &self.ptc {
+            h.push(input("PTC", ptc));
+        }
+        if let Some(adsc) = self.adsc {
+            h.push(input("ADSC", amount(adsc)));
         }
         if let Some(po) = &self.po {
             h.push(input("PO", &po.po));
@@ -317,6 +337,10 @@ mod tests {
             exr1: None,
             mcu: None,
             rmk: Some("98765".into()),
+            pst: None,
+            ddj: None,
+            ptc: None,
+            adsc: None,
             po: None,
             lines: vec![VoucherLineInput {
                 edln: 1,
@@ -340,6 +364,9 @@ mod tests {
         assert_eq!(get("DIVJ").as_deref(), Some("2026-11-20"));
         assert_eq!(get("AN8").as_deref(), Some("4242"));
         assert_eq!(get("ACR"), None);
+        // Pay status and terms are JDE's unless the tenant says otherwise.
+        assert_eq!(get("PST"), None);
+        assert_eq!(get("DDJ"), None);
         let line = &b["detailInputs"][0];
         assert_eq!(line["name"], "GLDistribution");
         let li = &line["repeatingInputs"][0]["inputs"];

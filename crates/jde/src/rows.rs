@@ -335,8 +335,8 @@ jde_row! {
 jde_row! {
     /// F0010 Company Constants.
     F0010Row, "F0010",
-    columns ["CO", "NAME", "CRCD", "DFYJ", "PNC"],
-    dates ["DFYJ"],
+    columns ["CO", "NAME", "CRCD", "DFYJ", "PNC", "DTPN", "APFJ", "APPN"],
+    dates ["DFYJ", "APFJ"],
     |c| {
         /// Company.
         co: String = c.string("CO")?,
@@ -346,8 +346,35 @@ jde_row! {
         crcd: String = c.string("CRCD")?,
         /// Fiscal year start.
         dfyj: Option<Date> = c.date("DFYJ")?,
-        /// Current period number.
+        /// Current period number (General Ledger).
         pnc: i64 = c.opt_int("PNC")?.unwrap_or(0),
+        /// Fiscal date pattern (F0008 `DTPN`); blank = `R`, calendar months.
+        dtpn: String = c.string("DTPN")?,
+        /// Start of the A/P fiscal year (blank = `DFYJ`).
+        apfj: Option<Date> = c.date("APFJ")?,
+        /// A/P current period (0 = the G/L period).
+        appn: i64 = c.opt_int("APPN")?.unwrap_or(0),
+    }
+}
+
+jde_row! {
+    /// F0008 Date Fiscal Patterns: one fiscal year of one pattern, with its period end dates.
+    F0008Row, "F0008",
+    columns ["DTPN", "DFYJ", "D01J", "D02J", "D03J", "D04J", "D05J", "D06J", "D07J", "D08J",
+             "D09J", "D10J", "D11J", "D12J", "D13J", "D14J"],
+    dates ["DFYJ", "D01J", "D02J", "D03J", "D04J", "D05J", "D06J", "D07J", "D08J", "D09J",
+           "D10J", "D11J", "D12J", "D13J", "D14J"],
+    |c| {
+        /// Fiscal date pattern.
+        dtpn: String = c.string("DTPN")?,
+        /// First day of the fiscal year.
+        dfyj: Option<Date> = c.date("DFYJ")?,
+        /// End of periods 1..14 (blank when unused).
+        ends: Vec<Option<Date>> = ["D01J", "D02J", "D03J", "D04J", "D05J", "D06J", "D07J",
+            "D08J", "D09J", "D10J", "D11J", "D12J", "D13J", "D14J"]
+            .iter()
+            .map(|a| c.date(a))
+            .collect::<Result<Vec<_>, _>>()?,
     }
 }
 
@@ -499,7 +526,7 @@ jde_row! {
 jde_row! {
     /// F0411Z1 Voucher batch (our Z rows and their processing outcome).
     F0411Z1Row, "F0411Z1",
-    columns ["EDUS", "EDBT", "EDTN", "EDLN", "EDSP", "EDER", "AN8", "VINV", "DIVJ", "DGJ", "KCO",
+    columns ["EDUS", "EDBT", "EDTN", "EDLN", "EDSP", "AN8", "VINV", "DIVJ", "DGJ", "KCO",
              "CO", "AG", "ACR", "CRCD", "CRRM", "DOC", "DCT", "ICU"],
     dates ["DIVJ", "DGJ"],
     |c| {
@@ -513,8 +540,6 @@ jde_row! {
         edln: Decimal = c.dec("EDLN")?,
         /// Processed flag (`1` processed).
         edsp: String = c.string("EDSP")?,
-        /// Error text of a failed processing.
-        eder: String = c.string("EDER")?,
         /// Supplier.
         an8: i64 = c.opt_int("AN8")?.unwrap_or(0),
         /// Supplier invoice number.

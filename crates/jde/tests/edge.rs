@@ -484,6 +484,10 @@ fn voucher() -> VoucherInput {
         exr1: None,
         mcu: None,
         rmk: None,
+        pst: None,
+        ddj: None,
+        ptc: None,
+        adsc: None,
         po: None,
         lines: vec![VoucherLineInput {
             edln: 1,

@@ -63,6 +63,17 @@ fn every_row_type_decodes_its_fixture() {
     let r: F0010Row = decode();
     assert_eq!((r.crcd.as_str(), r.pnc), ("USD", 3));
     assert_eq!(r.dfyj, Some(jiff::civil::date(2026, 1, 1)));
+    assert_eq!((r.dtpn.as_str(), r.appn), ("F", 2));
+    assert_eq!(r.apfj, Some(jiff::civil::date(2026, 1, 1)));
+    // A 4-4-5 year: 12 period ends, 13 and 14 repeat the last one.
+    let r: F0008Row = decode();
+    assert_eq!(
+        (r.dtpn.as_str(), r.dfyj),
+        ("F", Some(jiff::civil::date(2026, 1, 1)))
+    );
+    assert_eq!(r.ends.len(), 14);
+    assert_eq!(r.ends[9], Some(jiff::civil::date(2026, 10, 28)));
+    assert_eq!(r.ends[13], Some(jiff::civil::date(2026, 12, 31)));
     let r: F0013Row = decode();
     assert_eq!((r.crcd.as_str(), r.cdec), ("JPY", 0));
     let r: F4301Row = decode();

@@ -275,6 +275,10 @@ async fn voucher_success_and_rejections() {
         exr1: None,
         mcu: None,
         rmk: None,
+        pst: None,
+        ddj: None,
+        ptc: None,
+        adsc: None,
         po: None,
         lines: vec![VoucherLineInput {
             edln: 1,
@@ -305,11 +309,19 @@ async fn voucher_success_and_rejections() {
     assert!(!e.is_transient());
     assert!(e.form_errors().iter().any(|f| f.code == "0005"), "{e:?}");
 
-    // Unknown supplier, 200 + ERROR shape.
-    sim.set_knobs(|k| k.error_shape = mlc_sim::jde::ErrorShape::Status200);
-    let bad = VoucherInput {
+    // A table insert does not validate the business: an unknown supplier is accepted here
+    // (R04110ZA refuses it at processing time, with the reason in the Work Center).
+    let unknown = VoucherInput {
         an8: 99_999_999,
         edtn: "T-2".into(),
+        ..v.clone()
+    };
+    c.add_voucher("ML_AddVoucherBatch", &unknown).await.unwrap();
+    // What the insert itself refuses (a value too long for its column), 200 + ERROR shape.
+    sim.set_knobs(|k| k.error_shape = mlc_sim::jde::ErrorShape::Status200);
+    let bad = VoucherInput {
+        vinv: "X".repeat(30),
+        edtn: "T-3".into(),
         ..v.clone()
     };
     match c.add_voucher("ML_AddVoucherBatch", &bad).await {
@@ -317,7 +329,7 @@ async fn voucher_success_and_rejections() {
             assert!(
                 errors
                     .iter()
-                    .any(|f| f.code == "0002" && f.control == "AN8"),
+                    .any(|f| f.code == "0009" && f.control == "VINV"),
                 "{errors:?}"
             );
         }

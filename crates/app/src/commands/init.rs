@@ -85,6 +85,16 @@ closed_period = "next-open"
 # F4311 status codes of PO lines: LTTR meaning cancelled, NXTR meaning closed (defaults shown).
 po_cancelled_status = "980"
 po_closed_status = "999"
+# Pay status (PST): "supplier" leaves it for JDE to default from the supplier, so a supplier
+# on payment hold stays on hold; "approved" sends A (default supplier).
+pay_status = "supplier"
+# A batch none of whose vouchers JDE processed this long after it was written is quarantined
+# and alerted (default 24h).
+voucher_processing_sla = "24h"
+# Optional: launch JDE's batch voucher processor through the AIS report service once after
+# each sync that wrote vouchers, waiting at most `wait` for the job (default: not launched, JDE's
+# own schedule runs it). See docs/jde-orchestration.md.
+# processor = { voucher = { report = "R04110ZA", version = "XJDE0002" }, wait = "60s" }
 
 [tenants.jaggaer]
 # "rest": POs upserted through J1P REST, invoices polled. "cxml": POs sent as cXML
@@ -126,6 +136,13 @@ tax = "line"
 # code (EXR1: V VAT, S sales tax, U use tax; default V). Ask your JDE team.
 # tax_area = "IL"
 # tax_explanation = "S"
+# "jde": JDE computes due date and terms from the supplier; "jaggaer": JAGGAER's due date,
+# terms code and early payment discount are sent as DDJ, PTC, ADSC (default jde).
+due_date = "jde"
+# Invoices whose lines hit business units of several companies: "allow" sends one voucher of
+# the first line's company and JDE books the intercompany settlements (its constant decides);
+# "refuse" quarantines them (default allow).
+intercompany = "allow"
 # Required. JDE accounts as BU.OBJ or BU.OBJ.SUB.
 tax_account = "100.2310"
 charge_accounts = { freight = "100.6210", handling = "100.6210", misc = "100.6290", discount = "100.6295" }

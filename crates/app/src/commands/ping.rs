@@ -3,7 +3,8 @@
 //! never retried (retrying locks JDE service accounts).
 //!
 //! `--deep` adds: the AIS Tools release (`defaultconfig`), read access to every JDE table the
-//! connector uses, the voucher orchestration's presence, and every configured JAGGAER path.
+//! connector uses, the voucher orchestration's presence, and every configured JAGGAER path. It
+//! never launches a report (`[tenants.jde.processor]`): it says it cannot check it.
 use std::future::Future;
 use std::time::Instant;
 
@@ -145,6 +146,7 @@ async fn ping_jde(rt: &TenantRuntime, deep: bool) -> u32 {
         table!(mlc_jde::F0006Row);
         table!(mlc_jde::F0901Row);
         table!(mlc_jde::F0013Row);
+        table!(mlc_jde::F0008Row);
         table!(mlc_jde::F4301Row);
         table!(mlc_jde::F4311Row);
         table!(mlc_jde::F0411Row);
@@ -168,6 +170,22 @@ async fn ping_jde(rt: &TenantRuntime, deep: bool) -> u32 {
                 line(false, "voucher orchestration", chain(&e));
                 failures += 1;
             }
+        }
+        // Launching a report has side effects (it processes vouchers), so ping never does;
+        // the report service is checked by the first launch, which names report and version
+        // when it fails.
+        if let Some(v) = rt
+            .settings
+            .jde
+            .processor
+            .as_ref()
+            .and_then(|p| p.voucher.as_ref())
+        {
+            println!(
+                "  ??   {:<44} {} version {} cannot be checked without launching it; the first \
+                 launch after a sync reports (and alerts) if the report service refuses it",
+                "batch voucher processor", v.0, v.1
+            );
         }
     }
     let _ = ais.logout().await;

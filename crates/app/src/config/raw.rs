@@ -92,6 +92,58 @@ pub(crate) struct RawTenantJde {
     pub(crate) closed_period: Option<ClosedPeriod>,
     pub(crate) po_cancelled_status: Option<String>,
     pub(crate) po_closed_status: Option<String>,
+    pub(crate) voucher_processing_sla: Option<String>,
+    pub(crate) pay_status: Option<PayStatus>,
+    pub(crate) processor: Option<RawProcessor>,
+}
+
+/// `pay_status`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum PayStatus {
+    /// `PST` left for JDE to default from the supplier.
+    Supplier,
+    /// `PST = A`.
+    Approved,
+}
+
+/// `[tenants.jde.processor]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawProcessor {
+    pub(crate) voucher: Option<RawReport>,
+    #[serde(rename = "match")]
+    pub(crate) match_: Option<RawReport>,
+    pub(crate) after_sync: Option<bool>,
+    pub(crate) wait: Option<String>,
+}
+
+/// `{ report = "R04110ZA", version = "XJDE0002" }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawReport {
+    pub(crate) report: String,
+    pub(crate) version: String,
+}
+
+/// `due_date`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum DueDate {
+    /// JDE computes from the supplier's terms.
+    Jde,
+    /// JAGGAER's due date, terms and discount are sent.
+    Jaggaer,
+}
+
+/// `intercompany`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum Intercompany {
+    /// Sent; JDE's intercompany settlement constant decides.
+    Allow,
+    /// Quarantined.
+    Refuse,
 }
 
 /// `closed_period`.
@@ -150,6 +202,8 @@ pub(crate) struct RawMapping {
     pub(crate) tax: Option<Tax>,
     pub(crate) tax_area: Option<String>,
     pub(crate) tax_explanation: Option<String>,
+    pub(crate) due_date: Option<DueDate>,
+    pub(crate) intercompany: Option<Intercompany>,
     pub(crate) tax_account: String,
     pub(crate) charge_accounts: RawChargeAccounts,
     #[serde(default)]

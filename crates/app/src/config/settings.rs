@@ -13,7 +13,8 @@ use mlc_core::ids::{AccountNumber, TenantId};
 use url::Url;
 
 use super::raw::{
-    AccountFormat, ClosedPeriod, RawChargeAccounts, RawConfig, RawTenant, Tax, Transport,
+    AccountFormat, ClosedPeriod, DueDate, Intercompany, PayStatus, RawChargeAccounts, RawConfig,
+    RawReport, RawTenant, Tax, Transport,
 };
 
 /// Everything the commands need.
@@ -103,6 +104,20 @@ pub(crate) struct JdeSettings {
     pub(crate) po_cancelled_status: String,
     /// F4311 NXTR of a closed PO line.
     pub(crate) po_closed_status: String,
+    pub(crate) voucher_processing_sla: Duration,
+    pub(crate) pay_status: PayStatus,
+    pub(crate) processor: Option<ProcessorSettings>,
+}
+
+/// `[tenants.jde.processor]`.
+#[derive(Debug, Clone)]
+pub(crate) struct ProcessorSettings {
+    /// `(report, version)` of the batch voucher processor.
+    pub(crate) voucher: Option<(String, String)>,
+    /// `(report, version)` of the voucher match driver.
+    pub(crate) match_: Option<(String, String)>,
+    pub(crate) after_sync: bool,
+    pub(crate) wait: Duration,
 }
 
 /// `[tenants.jaggaer]`.
@@ -147,6 +162,8 @@ pub(crate) struct MappingSettings {
     pub(crate) tax: Tax,
     pub(crate) tax_area: Option<String>,
     pub(crate) tax_explanation: String,
+    pub(crate) due_date: DueDate,
+    pub(crate) intercompany: Intercompany,
     pub(crate) charges: ChargeAccounts,
     pub(crate) companies: BTreeMap<String, ChargeAccounts>,
 }
@@ -597,6 +614,38 @@ fn tenant(p: &mut Problems, key: &str, t: RawTenant) -> Option<TenantSettings> {
         closed_period: j.closed_period.unwrap_or(ClosedPeriod::NextOpen),
         po_cancelled_status: p.non_empty(&k("po_cancelled_status"), j.po_cancelled_status, "980"),
         po_closed_status: p.non_empty(&k("po_closed_status"), j.po_closed_status, "999"),
+        voucher_processing_sla: p.duration(
+            &k("voucher_processing_sla"),
+            j.voucher_processing_sla.as_deref(),
+            Duration::from_secs(86_400),
+            (Duration::from_secs(1), Duration::from_secs(90 * 86_400)),
+        ),
+        pay_status: j.pay_status.unwrap_or(PayStatus::Supplier),
+        processor: j.processor.map(|r| {
+            let report = |p: &mut Problems, name: &str, r: Option<RawReport>| {
+                r.map(|r| {
+                    let (report, version) = (r.report.trim().to_uppercase(), r.version.trim().to_uppercase());
+                    if report.is_empty() || report.len() > 10 || version.is_empty() || version.len() > 10 {
+                        p.push(
+                            &k(&format!("processor.{name}")),
+                            "needs report and version, each 1 to 10 characters, e.g. { report = \"R04110ZA\", version = \"XJDE0002\" }",
+                        );
+                    }
+                    (report, version)
+                })
+            };
+            ProcessorSettings {
+                voucher: report(p, "voucher", r.voucher),
+                match_: report(p, "match", r.match_),
+                after_sync: r.after_sync.unwrap_or(true),
+                wait: p.duration(
+                    &k("processor.wait"),
+                    r.wait.as_deref(),
+                    Duration::from_secs(60),
+                    (Duration::ZERO, Duration::from_secs(3600)),
+                ),
+            }
+        }),
     };
 
     let g = t.jaggaer;
@@ -717,6 +766,8 @@ fn tenant(p: &mut Problems, key: &str, t: RawTenant) -> Option<TenantSettings> {
             }
             Some(e) => e,
         },
+        due_date: m.due_date.unwrap_or(DueDate::Jde),
+        intercompany: m.intercompany.unwrap_or(Intercompany::Allow),
         charges: charges(p, &mk, &m.tax_account, &m.charge_accounts),
         companies,
     };

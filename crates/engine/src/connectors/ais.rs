@@ -9,9 +9,9 @@ use mlc_core::ids::{AddressNumber, OrderKey};
 use mlc_core::jdetime::{JdeStamp, TimeOfDay};
 use mlc_core::model::{BusinessUnit, GlAccount, Supplier};
 use mlc_jde::{
-    AisClient, Asc, Condition, F0006Row, F0010Row, F0013Row, F0101Row, F0116Row, F0401Row,
-    F0411Row, F0411Z1Row, F0901Row, F0911Row, F01151Row, F4301Row, F4311Row, JdeError, JdeRow,
-    Literal, Op, Query,
+    AisClient, Asc, Condition, F0006Row, F0008Row, F0010Row, F0013Row, F0101Row, F0116Row,
+    F0401Row, F0411Row, F0411Z1Row, F0901Row, F0911Row, F01151Row, F4301Row, F4311Row, JdeError,
+    JdeRow, JobStatus, Literal, Op, Query,
 };
 
 use crate::mapping::account::{account_from_f0901, business_unit_from_f0006};
@@ -411,15 +411,32 @@ impl JdeSource for AisSource {
     }
 
     async fn companies(&self) -> Result<Vec<CompanyInfo>, RemoteError> {
-        Ok(self
-            .all::<F0010Row>(self.q("F0010").order_by("CO", Asc))
-            .await?
+        let (f0010, f0008) = futures::try_join!(
+            self.all::<F0010Row>(self.q("F0010").order_by("CO", Asc)),
+            self.all::<F0008Row>(self.q("F0008").order_by("DTPN", Asc).order_by("DFYJ", Asc)),
+        )?;
+        Ok(f0010
             .into_iter()
-            .map(|r| CompanyInfo {
-                company: r.co.trim().to_owned(),
-                currency: r.crcd.trim().to_owned(),
-                fiscal_year_start: r.dfyj,
-                current_period: u32::try_from(r.pnc).ok().filter(|p| *p > 0),
+            .map(|r| {
+                let pattern = if r.dtpn.trim().is_empty() {
+                    "R"
+                } else {
+                    r.dtpn.trim()
+                };
+                let start = r.apfj.or(r.dfyj);
+                let period = if r.appn > 0 { r.appn } else { r.pnc };
+                let ends = f0008
+                    .iter()
+                    .find(|p| p.dtpn.trim() == pattern && p.dfyj.is_some() && p.dfyj == start)
+                    .map(|p| crate::refdata::period_ends(p.ends.iter().copied()))
+                    .unwrap_or_default();
+                CompanyInfo {
+                    company: r.co.trim().to_owned(),
+                    currency: r.crcd.trim().to_owned(),
+                    fiscal_year_start: start,
+                    current_period: u32::try_from(period).ok().filter(|p| *p > 0),
+                    period_ends: ends,
+                }
             })
             .collect())
     }
@@ -444,27 +461,21 @@ impl JdeSource for AisSource {
             .order_by("EDTN", Asc)
             .order_by("EDBT", Asc)
             .order_by("EDLN", Asc);
-        let rows = self.all::<F0411Z1Row>(q).await?;
-        let mut out: HashMap<String, ZVoucher> = HashMap::new();
-        for r in rows {
-            let processed = r.is_processed();
-            let z = ZVoucher {
-                edtn: r.edtn.trim().to_owned(),
-                edbt: r.edbt.trim().to_owned(),
-                processed,
-                error: Some(r.eder.trim().to_owned()).filter(|e| !e.is_empty()),
-                doc: r.doc.map(|doc| VoucherDoc {
-                    doc: doc as u64,
-                    dct: r.dct.trim().to_owned(),
-                    kco: r.kco.trim().to_owned(),
-                    icu: r.icu.unwrap_or_default().max(0) as u64,
-                }),
-                an8: AddressNumber(r.an8.max(0) as u64),
-                vinv: r.vinv.trim().to_owned(),
-            };
-            out.entry(z.edtn.clone()).or_insert(z);
+        Ok(z_pay_items(self.all::<F0411Z1Row>(q).await?))
+    }
+
+    async fn z_batches(&self, edus: &str, edbts: &[String]) -> Result<Vec<ZVoucher>, RemoteError> {
+        if edbts.is_empty() {
+            return Ok(vec![]);
         }
-        Ok(out.into_values().collect())
+        let q = self
+            .q("F0411Z1")
+            .condition(Condition::new("EDUS", Op::Equal, edus))
+            .condition(Condition::list("EDBT", edbts.to_vec()))
+            .order_by("EDBT", Asc)
+            .order_by("EDTN", Asc)
+            .order_by("EDLN", Asc);
+        Ok(z_pay_items(self.all::<F0411Z1Row>(q).await?))
     }
 
     async fn vouchers_of(&self, an8s: &[AddressNumber]) -> Result<Vec<ApVoucher>, RemoteError> {
@@ -569,6 +580,54 @@ impl JdeSource for AisSource {
             .map(|_| ())
             .map_err(classify)
     }
+
+    async fn launch_report(&self, report: &str, version: &str) -> Result<i64, RemoteError> {
+        self.client
+            .execute_report(report, version)
+            .await
+            .map(|j| j.job_number)
+            .map_err(classify)
+    }
+
+    async fn report_status(&self, job_number: i64) -> Result<JobState, RemoteError> {
+        let j = self
+            .client
+            .report_status(job_number)
+            .await
+            .map_err(classify)?;
+        Ok(match j.status {
+            JobStatus::Waiting => JobState::Waiting,
+            JobStatus::Processing => JobState::Processing,
+            JobStatus::Done => JobState::Done,
+            JobStatus::Error => JobState::Error,
+        })
+    }
+}
+
+/// One [`ZVoucher`] per transaction (its first pay item). `EDER` is never read: JDE ignores
+/// it, and a failed row only stays at `EDSP = 0` (docs/vouchers.md).
+fn z_pay_items(rows: Vec<F0411Z1Row>) -> Vec<ZVoucher> {
+    let mut out: Vec<ZVoucher> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for r in rows {
+        let z = ZVoucher {
+            edtn: r.edtn.trim().to_owned(),
+            edbt: r.edbt.trim().to_owned(),
+            processed: r.is_processed(),
+            doc: r.doc.map(|doc| VoucherDoc {
+                doc: doc as u64,
+                dct: r.dct.trim().to_owned(),
+                kco: r.kco.trim().to_owned(),
+                icu: r.icu.unwrap_or_default().max(0) as u64,
+            }),
+            an8: AddressNumber(r.an8.max(0) as u64),
+            vinv: r.vinv.trim().to_owned(),
+        };
+        if seen.insert((z.edbt.clone(), z.edtn.clone())) {
+            out.push(z);
+        }
+    }
+    out
 }
 
 #[cfg(test)]

@@ -27,10 +27,33 @@ use crate::run::{Run, SyncError};
 pub(crate) const CURSOR: &str = "invoices/lastUpdate";
 
 pub(crate) async fn run(run: &Run<'_>) -> Result<(), SyncError> {
+    crate::processor::check_running(run).await?;
     read_back(run).await?;
-    if run.engine.settings.transport == crate::settings::Transport::Cxml {
-        return inbox(run).await;
+    let posted = if run.engine.settings.transport == crate::settings::Transport::Cxml {
+        inbox(run).await
+    } else {
+        poll(run).await
+    };
+    // One processor launch per run that wrote Z rows; when the job ends within the bounded
+    // wait, its outcome is read back in this cycle (and counts in this sync's summary).
+    let wrote = run
+        .counts_of(Entity::Invoices)
+        .is_some_and(|c| c.created > 0);
+    if let Err(e) = posted {
+        // What was written before the failure still needs a processor run: the next one.
+        if wrote {
+            crate::processor::mark_pending(run).await?;
+        }
+        return Err(e);
     }
+    if crate::processor::after_sync(run, wrote).await? {
+        read_back(run).await?;
+    }
+    Ok(())
+}
+
+/// Polls JAGGAER for changed invoices and posts the payable ones.
+async fn poll(run: &Run<'_>) -> Result<(), SyncError> {
     let cursor = run
         .engine
         .store
@@ -299,7 +322,10 @@ fn unsent(commit: &mut Commit, record: &RecordKey, hash: &str, ver: &str, status
 
 /// The invoice document as it was when posted: from the audit trail's `created` event (or,
 /// for rows written before that, the ledger detail).
-async fn posted_document(run: &Run<'_>, l: &LedgerEntry) -> Result<serde_json::Value, SyncError> {
+pub(crate) async fn posted_document(
+    run: &Run<'_>,
+    l: &LedgerEntry,
+) -> Result<serde_json::Value, SyncError> {
     if let Some(doc) = l.detail.get("invoice") {
         return Ok(doc.clone());
     }
@@ -380,6 +406,8 @@ pub(crate) fn is_cancelled(status: &str) -> bool {
 pub(crate) fn posting_fingerprint(inv: &Invoice) -> String {
     let mut v = inv.clone();
     v.last_update = jiff::Timestamp::UNIX_EPOCH;
+    // Terms and due date are JDE's by default; a change there is not a changed voucher.
+    v.payment = None;
     v.status = if is_cancelled(&inv.status) {
         "cancelled".into()
     } else {
@@ -406,8 +434,6 @@ struct Planned {
 /// A planned invoice that passed the dedup checks, with its batch and final `VINV`.
 struct Posting<'a> {
     planned: &'a Planned,
-    /// Ledger detail (what read-back needs).
-    detail: serde_json::Value,
     edbt: String,
     vinv: String,
 }
@@ -443,6 +469,58 @@ async fn post(run: &Run<'_>, plans: Vec<Planned>, commit: &mut Commit) -> Result
             // The ledger keeps what read-back needs; the posted document itself is in the
             // audit trail (the `created` event), so loading every posted row stays light.
             let detail = serde_json::json!({"edtn": plan.edtn});
+            if let Some(z) = ours.get(&plan.edtn)
+                && z.processed
+            {
+                // Processed by JDE (after AP fixed a rejected row and ran the processor again).
+                let d = z.doc.clone();
+                commit.audit.push(run.audit(
+                    record,
+                    actions::READ_BACK,
+                    match &d {
+                        Some(d) => format!("processed by JDE: voucher {} {} {} in batch {}", d.doc, d.dct, d.kco, d.icu),
+                        None => format!("voucher {} processed by JDE", plan.edtn),
+                    },
+                    serde_json::json!({"doc": d.as_ref().map(|d| d.doc), "dct": d.as_ref().map(|d| d.dct.clone()), "kco": d.as_ref().map(|d| d.kco.clone())}),
+                ));
+                let mut row = ledger_row(
+                    record,
+                    hash,
+                    ver,
+                    Some(format!("{}/{}/{}", s.batch_user, z.edbt, plan.edtn)),
+                    LedgerStatus::Processed,
+                );
+                row.detail =
+                    super::voucher_status::posted_detail(&plan.edtn, &z.edbt, plan.an8, &z.vinv);
+                if let (Some(d), Some(obj)) = (&d, row.detail.as_object_mut()) {
+                    obj.insert(
+                        "doc".into(),
+                        serde_json::json!({"doc": d.doc, "dct": d.dct, "kco": d.kco, "icu": d.icu}),
+                    );
+                }
+                commit.ledger.push(row);
+                commit.resolve.push(record.clone());
+                run.count(Entity::Invoices, |c| c.unchanged += 1);
+                continue;
+            }
+            if let Some(z) = ours.get(&plan.edtn)
+                && was_judged(run, record).await?
+            {
+                // JDE rejected it (or never processed it) and the rows are still there: never a
+                // second voucher. AP fixes the row in JDE and runs the processor, or deletes it.
+                let err = MappingError::new(
+                    "F0411Z1.EDSP",
+                    format!(
+                        "voucher {} is still unprocessed in JDE batch {} (EDSP = 0): fix the row in JDE \
+                         and run the batch voucher processor, or delete the rows, then retry; not posted again. \
+                         JDE's reason is in the Work Center of user {}",
+                        plan.edtn, z.edbt, s.batch_user
+                    ),
+                )
+                .kind("jde-processing");
+                run.quarantine(commit, record, &err, raw.clone());
+                continue;
+            }
             if let Some(z) = ours.get(&plan.edtn) {
                 // Our own earlier call went through (the answer or our commit was lost).
                 commit.audit.push(run.audit(
@@ -461,7 +539,8 @@ async fn post(run: &Run<'_>, plans: Vec<Planned>, commit: &mut Commit) -> Result
                     Some(format!("{}/{}/{}", s.batch_user, z.edbt, plan.edtn)),
                     LedgerStatus::Posted,
                 );
-                row.detail = detail;
+                row.detail =
+                    super::voucher_status::posted_detail(&plan.edtn, &z.edbt, plan.an8, &z.vinv);
                 commit.ledger.push(row);
                 commit.resolve.push(record.clone());
                 run.count(Entity::Invoices, |c| c.unchanged += 1);
@@ -520,11 +599,11 @@ async fn post(run: &Run<'_>, plans: Vec<Planned>, commit: &mut Commit) -> Result
                             "a processed voucher holds the number (pending ones handled above)",
                         );
                     let same_amount =
-                        v.currency.trim() != plan.currency || v.gross.abs() == plan.gross.abs();
+                        v.currency.trim() == plan.currency && v.gross.abs() == plan.gross.abs();
                     if !same_amount {
-                        // Same supplier and number, different amount: not the same invoice
-                        // keyed twice but a different one reusing a number. JDE would refuse
-                        // it; AP decides.
+                        // Same supplier and number, another currency or amount: not the same
+                        // invoice keyed twice but possibly a different one reusing a number.
+                        // JDE would refuse it; AP decides (never silently "already vouchered").
                         let err = MappingError::new(
                             "header.supplierInvoiceNumber",
                             format!(
@@ -584,7 +663,6 @@ async fn post(run: &Run<'_>, plans: Vec<Planned>, commit: &mut Commit) -> Result
             });
             to_post.push(Posting {
                 planned,
-                detail,
                 edbt,
                 vinv,
             });
@@ -643,7 +721,6 @@ async fn post(run: &Run<'_>, plans: Vec<Planned>, commit: &mut Commit) -> Result
                         raw,
                         version: ver,
                     },
-                detail,
                 edbt,
                 vinv,
             } = posting;
@@ -662,7 +739,9 @@ async fn post(run: &Run<'_>, plans: Vec<Planned>, commit: &mut Commit) -> Result
                         Some(format!("{}/{edbt}/{}", s.batch_user, plan.edtn)),
                         LedgerStatus::Posted,
                     );
-                    row.detail = detail;
+                    row.detail =
+                        super::voucher_status::posted_detail(&plan.edtn, &edbt, plan.an8, &vinv);
+
                     commit.ledger.push(row);
                     commit.resolve.push(record.clone());
                     run.count(Entity::Invoices, |c| c.created += 1);
@@ -692,102 +771,16 @@ async fn post(run: &Run<'_>, plans: Vec<Planned>, commit: &mut Commit) -> Result
     Ok(())
 }
 
-/// Reads back vouchers posted earlier: processed ones get their F0411 document in the audit;
-/// failed or deleted Z rows go to quarantine with JDE's reason.
+/// Whether read-back already judged this voucher rejected or not processed (its ledger row is
+/// quarantined with that outcome).
+async fn was_judged(run: &Run<'_>, record: &RecordKey) -> Result<bool, SyncError> {
+    Ok(run.engine.store.ledger(record).await?.is_some_and(|l| {
+        l.status == LedgerStatus::Quarantined && l.detail.get("outcome").is_some()
+    }))
+}
+
+/// Reads back vouchers posted earlier (`flows::voucher_status`): processed, purged, rejected,
+/// not processed. `EDER` is never read.
 pub(crate) async fn read_back(run: &Run<'_>) -> Result<(), SyncError> {
-    let s = &run.engine.settings;
-    let posted = run
-        .engine
-        .store
-        .ledger_by_status(
-            run.tenant(),
-            RecordKind::Invoice,
-            Some(LedgerStatus::Posted),
-        )
-        .await?;
-    // The F0411Z1 lookups (100 transaction numbers each) run concurrently, up to the tenant's
-    // AIS ceiling; the outcomes are handled chunk by chunk, in order.
-    let lookups: Vec<_> = posted
-        .chunks(100)
-        .map(|chunk| {
-            let edtns: Vec<String> = chunk
-                .iter()
-                .filter_map(|l| {
-                    l.detail
-                        .get("edtn")
-                        .and_then(|v| v.as_str())
-                        .map(str::to_owned)
-                })
-                .collect();
-            let jde = run.engine.jde.clone();
-            let edus = s.batch_user.clone();
-            async move { jde.z_vouchers(&edus, &edtns).await }
-        })
-        .collect();
-    let mut found = futures::stream::iter(lookups).buffered(4);
-    for chunk in posted.chunks(100) {
-        let z: HashMap<String, crate::ports::ZVoucher> = found
-            .next()
-            .await
-            .expect("one lookup per chunk")?
-            .into_iter()
-            .map(|z| (z.edtn.clone(), z))
-            .collect();
-        let mut commit = Commit::default();
-        for l in chunk {
-            let Some(edtn) = l.detail.get("edtn").and_then(|v| v.as_str()) else {
-                continue;
-            };
-            match z.get(edtn) {
-                Some(zr) if zr.processed => {
-                    let doc = zr.doc.clone();
-                    commit.audit.push(run.audit(
-                        &l.record,
-                        actions::READ_BACK,
-                        match &doc {
-                            Some(d) => format!("processed by JDE: voucher {} {} {} in batch {}", d.doc, d.dct, d.kco, d.icu),
-                            None => "processed by JDE".to_owned(),
-                        },
-                        serde_json::json!({"doc": doc.as_ref().map(|d| d.doc), "dct": doc.as_ref().map(|d| d.dct.clone()), "kco": doc.as_ref().map(|d| d.kco.clone()), "icu": doc.as_ref().map(|d| d.icu)}),
-                    ));
-                    let mut row = l.clone();
-                    row.status = LedgerStatus::Processed;
-                    if let (Some(d), Some(obj)) = (&doc, row.detail.as_object_mut()) {
-                        obj.insert("doc".into(), serde_json::json!({"doc": d.doc, "dct": d.dct, "kco": d.kco, "icu": d.icu}));
-                    }
-                    commit.ledger.push(row);
-                }
-                Some(zr) if zr.error.as_deref().is_some_and(|e| !e.trim().is_empty()) => {
-                    let err = MappingError::new(
-                        "F0411Z1.EDER",
-                        format!(
-                            "JDE's batch voucher processor rejected {edtn}: {}",
-                            zr.error.as_deref().unwrap_or_default().trim()
-                        ),
-                    )
-                    .kind("jde-processing");
-                    run.quarantine(&mut commit, &l.record, &err, posted_document(run, l).await?);
-                    let mut row = l.clone();
-                    row.status = LedgerStatus::Quarantined;
-                    commit.ledger.push(row);
-                }
-                Some(_) => {}
-                None => {
-                    let err = MappingError::new(
-                        "F0411Z1",
-                        format!(
-                            "voucher {edtn} was deleted from the batch before JDE processed it"
-                        ),
-                    )
-                    .kind("deleted-before-processing");
-                    run.quarantine(&mut commit, &l.record, &err, posted_document(run, l).await?);
-                    let mut row = l.clone();
-                    row.status = LedgerStatus::Quarantined;
-                    commit.ledger.push(row);
-                }
-            }
-        }
-        run.engine.store.commit(commit).await?;
-    }
-    Ok(())
+    super::voucher_status::read_back(run).await
 }

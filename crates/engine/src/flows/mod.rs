@@ -4,6 +4,7 @@ pub(crate) mod common;
 pub(crate) mod invoices;
 pub(crate) mod purchase_orders;
 pub(crate) mod suppliers;
+pub(crate) mod voucher_status;
 
 use mlc_core::record::{RecordKey, RecordKind};
 

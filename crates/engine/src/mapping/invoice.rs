@@ -128,6 +128,12 @@ pub fn from_j1p(d: &InvoiceDetail, m: &MappingSettings) -> Result<Invoice, Mappi
         po_number: d.lines().iter().find_map(|l| l.po_number.clone()),
         lines,
         last_update: h.last_update.unwrap_or_else(Timestamp::now),
+        payment: Some(mlc_core::model::PaymentTerms {
+            due_date: h.due_date(),
+            terms_code: h.terms_code().map(str::to_owned),
+            discount: h.early_payment_discount(),
+        })
+        .filter(|p| *p != mlc_core::model::PaymentTerms::default()),
     })
 }
 
@@ -203,5 +209,6 @@ pub fn from_cxml(c: &CxmlInvoice, m: &MappingSettings) -> Result<Invoice, Mappin
         po_number: c.order_ids.first().cloned(),
         lines,
         last_update: ts("cXML@timestamp", Some(&c.timestamp)).unwrap_or_else(|_| Timestamp::now()),
+        payment: None,
     })
 }

@@ -15,7 +15,9 @@ use mlc_jde::{PoReference, VoucherInput, VoucherLineInput};
 
 use super::MappingError;
 use crate::refdata::RefData;
-use crate::settings::{AccountFormat, ClosedPeriodRule, TaxMode, TenantSettings};
+use crate::settings::{
+    AccountFormat, ClosedPeriodRule, DueDateMode, Intercompany, PayStatus, TaxMode, TenantSettings,
+};
 
 /// Currency mode of a voucher.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,6 +80,16 @@ pub struct VoucherPlan {
     pub credit_memo: bool,
     /// Set when the G/L date was moved out of a closed period (for the audit trail).
     pub gl_date_moved_from: Option<Date>,
+    /// `PST`: `Some("A")` only with `pay_status = "approved"`; blank lets JDE default it from
+    /// the supplier (a supplier on payment hold stays on hold).
+    pub pay_status: Option<String>,
+    /// `DDJ`: JAGGAER's due date, only with `due_date = "jaggaer"`.
+    pub due_date: Option<Date>,
+    /// `PTC`: JAGGAER's terms code when it fits JDE's 3 characters, only with
+    /// `due_date = "jaggaer"`.
+    pub payment_terms: Option<String>,
+    /// `ADSC`: discount available, only with `due_date = "jaggaer"`.
+    pub discount_available: Option<Decimal>,
 }
 
 /// The voucher transaction number for a JAGGAER invoice id: `JG` + id, at most 22 characters
@@ -290,7 +302,12 @@ pub fn plan_voucher(
                     "unknown in JDE (F0006)",
                 ));
             }
-            Some(b) if b.company != company => {
+            // Several companies on one invoice: JDE books them with intercompany settlements
+            // when its General Accounting constant allows it; "refuse" keeps them out.
+            Some(b)
+                if b.company != company
+                    && settings.payables.intercompany == Intercompany::Refuse =>
+            {
                 return Err(MappingError::new(
                     format!("distribution line {} business unit {bu}", i + 1),
                     format!(
@@ -388,6 +405,11 @@ pub fn plan_voucher(
         .po_number
         .as_deref()
         .and_then(|p| OrderKey::from_str(p).ok());
+    let pay = &settings.payables;
+    let terms = match pay.due_date {
+        DueDateMode::Jde => None,
+        DueDateMode::Jaggaer => inv.payment.as_ref(),
+    };
     Ok(VoucherPlan {
         edtn: edtn_for(&inv.id.0),
         an8,
@@ -416,6 +438,20 @@ pub fn plan_voucher(
         lines,
         credit_memo: inv.kind == InvoiceKind::CreditMemo,
         gl_date_moved_from: moved,
+        pay_status: match pay.pay_status {
+            PayStatus::Supplier => None,
+            PayStatus::Approved => Some("A".to_owned()),
+        },
+        due_date: terms.and_then(|t| t.due_date),
+        payment_terms: terms
+            .and_then(|t| t.terms_code.as_deref())
+            .map(str::trim)
+            .filter(|c| !c.is_empty() && c.chars().count() <= 3)
+            .map(str::to_owned),
+        discount_available: terms
+            .and_then(|t| t.discount)
+            .filter(|d| !d.is_zero())
+            .map(|d| round(signed(d.abs()), decimals)),
     })
 }
 
@@ -446,6 +482,10 @@ pub fn voucher_input(plan: &VoucherPlan, edus: &str, edbt: &str, vinv: &str) -> 
         exr1: p.tax_explanation.clone(),
         mcu: p.lines.first().map(|l| l.business_unit.clone()),
         rmk: Some(p.remark.clone()),
+        pst: p.pay_status.clone(),
+        ddj: p.due_date,
+        ptc: p.payment_terms.clone(),
+        adsc: p.discount_available,
         po: p.po.as_ref().map(|k| PoReference {
             po: k.doco.to_string(),
             pdct: k.dcto.clone(),

@@ -11,6 +11,11 @@ use super::*;
 use crate::refdata::CompanyInfo;
 use crate::settings::*;
 
+/// Period ends of a calendar-month fiscal year (F0008 pattern `R`).
+fn monthly_ends(year: i16) -> Vec<jiff::civil::Date> {
+    (1..=12).map(|m| date(year, m, 1).last_of_month()).collect()
+}
+
 fn d(s: &str) -> Decimal {
     Decimal::from_str(s).unwrap()
 }
@@ -55,6 +60,7 @@ pub(crate) fn settings() -> TenantSettings {
         windows: WindowSettings::default(),
         closed_period: ClosedPeriodRule::NextOpen,
         cxml_identity: "ml-connector".into(),
+        payables: Default::default(),
     }
 }
 
@@ -102,6 +108,7 @@ pub(crate) fn refdata() -> RefData {
             currency: "USD".into(),
             fiscal_year_start: Some(date(2026, 1, 1)),
             current_period: Some(11),
+            period_ends: monthly_ends(2026),
         },
     );
     r.companies.insert(
@@ -111,6 +118,7 @@ pub(crate) fn refdata() -> RefData {
             currency: "EUR".into(),
             fiscal_year_start: None,
             current_period: None,
+            period_ends: vec![],
         },
     );
     r.currency_decimals.insert("JPY".into(), 0);
@@ -146,6 +154,7 @@ fn invoice(lines: Vec<InvoiceLine>, gross: &str) -> Invoice {
         po_number: Some("00200-OP-4711".into()),
         lines,
         last_update: "2026-11-20T15:00:00Z".parse().unwrap(),
+        payment: None,
     }
 }
 
@@ -295,11 +304,10 @@ fn bad_coding_names_the_field() {
     }
     type Lines = &'static [(u32, &'static str, &'static str, &'static str)];
     #[rustfmt::skip]
-    let cases: [(Lines, &str, Want); 7] = [
+    let cases: [(Lines, &str, Want); 6] = [
         (&[(1, "1", "999.6110", "")], "1", Want::FieldHas("999.6110")),
         (&[(1, "1", "200.6100", "200")], "1", Want::ReasonHas("not postable")),
         (&[(1, "1", "200.6110", "300")], "1", Want::Field("line 1.CostCenter")),
-        (&[(1, "1", "200.6110", "200"), (2, "1", "300.6110", "300")], "2", Want::ReasonHas("company 00300")),
         (&[(2, "1", "", "200")], "1", Want::Field("line 2.Account")),
         (&[(1, "1", "200-6110", "200")], "1", Want::Field("line 1.Account")),
         (&[(1, "100.00", "200.6110", "200")], "150.00", Want::Field("header.total")),
@@ -316,6 +324,20 @@ fn bad_coding_names_the_field() {
             Want::ReasonHas(t) => assert!(e.reason.contains(t), "{e}"),
         }
     }
+    // Lines of two companies: an intercompany voucher by default, refused on request.
+    let two = invoice(
+        vec![
+            line(1, "1", "200.6110", "200"),
+            line(2, "1", "300.6110", "300"),
+        ],
+        "2",
+    );
+    let p = plan_voucher(&two, AddressNumber(1), &s, &r).unwrap();
+    assert_eq!(p.company, "00200");
+    let mut refuse = s.clone();
+    refuse.payables.intercompany = Intercompany::Refuse;
+    let e = plan_voucher(&two, AddressNumber(1), &refuse, &r).unwrap_err();
+    assert!(e.reason.contains("company 00300"), "{e}");
 }
 
 #[test]
