@@ -357,7 +357,8 @@ impl FakeJde {
     }
 
     /// Runs JDE's batch voucher processor (R04110ZA) over every unprocessed Z voucher: each
-    /// becomes an F0411 voucher, except those whose `EDTN` is in `errors` (which get EDER).
+    /// becomes an F0411 voucher, except those whose `EDTN` is in `errors`: those stay unprocessed
+    /// (`EDSP = 0`), the reason kept aside as JDE keeps it in the Work Center, never in the row.
     pub fn process_batch(&self, errors: &[(&str, &str)]) {
         let mut d = self.lock();
         let mut next = d.next_doc;

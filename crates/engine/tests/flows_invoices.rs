@@ -364,7 +364,16 @@ async fn read_back_marks_processed_vouchers_and_quarantines_refused_or_deleted_o
     let edtn = |i: usize| f.jde.posted()[i].plan.edtn.clone();
     let (e2, e3) = (edtn(1), edtn(2));
     f.jde.delete_z(&e3);
+    // JDE's processor fails voucher 2: its row simply stays unprocessed (EDSP = 0, the reason
+    // goes to the Work Center), while voucher 1 of the same batch is processed.
     f.jde.process_batch(&[(e2.as_str(), "Invalid account")]);
+    // First read-back after the run: 1 processed, 3 gone; 2 is not judged yet, because a
+    // processor still running shows the same partial picture.
+    let s = f.cycle(&BOTH).await;
+    assert_eq!(s.status, SummaryStatus::Partial, "{s:?}");
+    let l = f.ledger(RecordKind::Invoice, "2").await.unwrap();
+    assert_eq!(l.status, LedgerStatus::Posted, "one look is not enough to call it rejected");
+    // Second read-back sees the batch unchanged: voucher 2 was rejected.
     let s = f.cycle(&BOTH).await;
     assert_eq!(s.status, SummaryStatus::Partial, "{s:?}");
     for (key, want) in [
