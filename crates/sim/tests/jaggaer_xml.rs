@@ -54,9 +54,9 @@ fn supplier_page(message_id: &str, secret: &str, suppliers: &[String]) -> String
 
 fn po(message_id: &str, number: &str, kind: &str, account_field: &str, qty: &str) -> String {
     let (ty, distribute) = match kind {
-        "new" => ("", ""),
+        "new" => (String::new(), ""),
         k => (
-            format!(" type=\"{k}\"").leak() as &str,
+            format!(" type=\"{k}\""),
             "<DistributeRevision>false</DistributeRevision>",
         ),
     };

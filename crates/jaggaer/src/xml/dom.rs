@@ -59,48 +59,47 @@ fn malformed(position: u64, message: impl std::fmt::Display) -> XmlError {
 /// reference by `&amp;`: JAGGAER has been seen sending bare `&` in export documents (reference
 /// §4.6). One linear pass; a document without a bare `&` is returned unchanged (borrowed).
 pub(crate) fn repair_bare_ampersands(text: &str) -> Cow<'_, str> {
-    fn is_reference(rest: &str) -> bool {
-        // `rest` starts just after the `&`.
-        let Some(end) = rest.bytes().take(12).position(|b| b == b';') else {
+    fn is_reference(rest: &[u8]) -> bool {
+        // `rest` starts just after the `&`; the longest reference we accept is short.
+        let mut end = 0;
+        while end < rest.len() && end < 12 && rest[end] != b';' {
+            end += 1;
+        }
+        if end == rest.len() || end == 12 {
             return false;
-        };
+        }
         let name = &rest[..end];
         match name {
-            "amp" | "lt" | "gt" | "quot" | "apos" => true,
-            _ => {
-                if let Some(hex) = name.strip_prefix("#x") {
-                    !hex.is_empty() && hex.bytes().all(|b| b.is_ascii_hexdigit())
-                } else if let Some(dec) = name.strip_prefix('#') {
-                    !dec.is_empty() && dec.bytes().all(|b| b.is_ascii_digit())
-                } else {
-                    false
-                }
-            }
+            b"amp" | b"lt" | b"gt" | b"quot" | b"apos" => true,
+            [b'#', b'x', hex @ ..] => !hex.is_empty() && hex.iter().all(u8::is_ascii_hexdigit),
+            [b'#', dec @ ..] => !dec.is_empty() && dec.iter().all(u8::is_ascii_digit),
+            _ => false,
         }
     }
-    let bare = text
-        .match_indices('&')
-        .any(|(i, _)| !is_reference(&text[i + 1..]));
-    if !bare {
-        return Cow::Borrowed(text);
-    }
-    let mut out = String::with_capacity(text.len() + 64);
+    let bytes = text.as_bytes();
+    let mut out: Option<String> = None;
     let mut last = 0;
-    for (i, _) in text.match_indices('&') {
-        out.push_str(&text[last..i]);
-        if is_reference(&text[i + 1..]) {
-            out.push('&');
-        } else {
-            out.push_str("&amp;");
+    for (i, &b) in bytes.iter().enumerate() {
+        if b != b'&' || is_reference(&bytes[i + 1..]) {
+            continue;
         }
+        let o = out.get_or_insert_with(|| String::with_capacity(text.len() + 64));
+        // `&` is ASCII, so `i` and `i + 1` are char boundaries.
+        o.push_str(&text[last..i]);
+        o.push_str("&amp;");
         last = i + 1;
     }
-    out.push_str(&text[last..]);
-    Cow::Owned(out)
+    match out {
+        None => Cow::Borrowed(text),
+        Some(mut o) => {
+            o.push_str(&text[last..]);
+            Cow::Owned(o)
+        }
+    }
 }
 
 /// Parses `xml` into a tree; refuses entity declarations, unknown entities, oversize, deep and
-/// attribute- or element-heavy documents. Comments and processing instructions are dropped.
+/// attribute-, element- or reference-heavy documents (at most [`MAX_ELEMENTS`] of each). Comments and processing instructions are dropped.
 pub(crate) fn parse(xml: &str) -> Result<Node, XmlError> {
     if xml.len() > MAX_DOCUMENT_BYTES {
         return Err(XmlError::TooLarge {
@@ -114,6 +113,7 @@ pub(crate) fn parse(xml: &str) -> Result<Node, XmlError> {
     let mut stack: Vec<Node> = Vec::new();
     let mut root: Option<Node> = None;
     let mut elements = 0usize;
+    let mut references = 0usize;
     let path = |stack: &[Node], name: &str| {
         let mut p = stack
             .iter()
@@ -234,24 +234,33 @@ pub(crate) fn parse(xml: &str) -> Result<Node, XmlError> {
                 }
             }
             Event::GeneralRef(r) => {
-                let ch = if r.is_char_ref() {
-                    r.resolve_char_ref()
+                references += 1;
+                if references > MAX_ELEMENTS {
+                    return Err(XmlError::TooMany {
+                        what: "entity references",
+                        element: path(&stack, ""),
+                        limit: MAX_ELEMENTS,
+                    });
+                }
+                let Some(n) = stack.last_mut() else {
+                    return Err(malformed(pos, "reference outside the root element"));
+                };
+                if r.is_char_ref() {
+                    let c = r
+                        .resolve_char_ref()
                         .map_err(|e| malformed(pos, e))?
-                        .ok_or_else(|| malformed(pos, "bad character reference"))?
-                        .to_string()
+                        .ok_or_else(|| malformed(pos, "bad character reference"))?;
+                    n.text.push(c);
                 } else {
                     let name = r.decode().map_err(|e| malformed(pos, e))?;
                     match quick_xml::escape::resolve_predefined_entity(&name) {
-                        Some(s) => s.to_owned(),
+                        Some(s) => n.text.push_str(s),
                         None => {
                             return Err(XmlError::UnknownEntity {
                                 name: name.into_owned(),
                             });
                         }
                     }
-                };
-                if let Some(n) = stack.last_mut() {
-                    n.text.push_str(&ch);
                 }
             }
             Event::Decl(_) | Event::PI(_) | Event::Comment(_) => {}
@@ -322,6 +331,14 @@ mod tests {
             parse(&doc),
             Err(XmlError::TooMany {
                 what: "elements",
+                ..
+            })
+        ));
+        let refs = format!("<a>{}</a>", "&amp;".repeat(MAX_ELEMENTS + 1));
+        assert!(matches!(
+            parse(&refs),
+            Err(XmlError::TooMany {
+                what: "entity references",
                 ..
             })
         ));

@@ -136,7 +136,8 @@ impl ExportInvoice {
     }
 }
 
-/// Reads `Header` only (stops at `</Header>`): the id and the credentials. Bare `&` tolerated.
+/// Reads `Header` only (the text up to the first `</Header>`): the id and the credentials.
+/// Bare `&` tolerated. A document without `</Header>` is [`XmlError::Missing`].
 pub fn read_export_envelope(body: &str) -> Result<ExportEnvelope, XmlError> {
     if body.len() > MAX_DOCUMENT_BYTES {
         return Err(XmlError::TooLarge {
@@ -144,7 +145,14 @@ pub fn read_export_envelope(body: &str) -> Result<ExportEnvelope, XmlError> {
             limit: MAX_DOCUMENT_BYTES,
         });
     }
-    let fixed = repair_bare_ampersands(body);
+    // Only the text up to `</Header>` is looked at: a hostile body behind it costs nothing here.
+    let end = body
+        .find("</Header>")
+        .map(|i| i + "</Header>".len())
+        .ok_or_else(|| XmlError::Missing {
+            element: "BuyerInvoiceExportMessage/Header".into(),
+        })?;
+    let fixed = repair_bare_ampersands(&body[..end]);
     let mut reader = Reader::from_str(&fixed);
     reader.config_mut().check_end_names = true;
     let mut path: Vec<String> = Vec::new();
@@ -518,8 +526,14 @@ mod tests {
         assert_eq!(env.identity.as_deref(), Some("ORG-77"));
         assert_eq!(env.shared_secret.unwrap().expose_secret(), "exp&secret");
         assert!(matches!(
-            read_export_envelope("<Other><Header/></Other>"),
+            read_export_envelope("<Other><Header></Header></Other>"),
             Err(XmlError::WrongRoot { .. })
+        ));
+        assert!(matches!(
+            read_export_envelope(
+                "<BuyerInvoiceExportMessage><Invoice/></BuyerInvoiceExportMessage>"
+            ),
+            Err(XmlError::Missing { .. })
         ));
         assert!(parse_invoice_export(&cut).is_err());
     }
@@ -555,7 +569,7 @@ mod tests {
                 ..
             })
         ));
-        let bomb = "<!DOCTYPE BuyerInvoiceExportMessage [<!ENTITY a \"aaaa\">]><BuyerInvoiceExportMessage>&a;</BuyerInvoiceExportMessage>";
+        let bomb = "<!DOCTYPE BuyerInvoiceExportMessage [<!ENTITY a \"aaaa\">]><BuyerInvoiceExportMessage><Header></Header>&a;</BuyerInvoiceExportMessage>";
         assert!(matches!(
             parse_invoice_export(bomb),
             Err(XmlError::EntityDeclaration { .. })

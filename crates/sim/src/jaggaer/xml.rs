@@ -302,38 +302,56 @@ fn has_offset(ts: &str) -> bool {
 }
 
 /// Root, header and credentials. `Err` is the finished reply.
-fn envelope(st: &JaggaerSimState, a: &Action, body: &[u8]) -> Result<(Elem, String), Response> {
+fn envelope(
+    st: &JaggaerSimState,
+    a: &Action,
+    body: &[u8],
+) -> Result<(Elem, String), Box<Response>> {
     let Ok(doc) = std::str::from_utf8(body) else {
-        return Err(parse_failure(st, a, "the body is not UTF-8".into()));
+        return Err(Box::new(parse_failure(
+            st,
+            a,
+            "the body is not UTF-8".into(),
+        )));
     };
-    let root = parse(doc).map_err(|e| parse_failure(st, a, e))?;
+    let root = parse(doc).map_err(|e| Box::new(parse_failure(st, a, e)))?;
     if root.name != a.root {
-        return Err(parse_failure(
+        return Err(Box::new(parse_failure(
             st,
             a,
             format!(
                 "Document root element \"{}\" must match DOCTYPE root \"{}\"",
                 root.name, a.root
             ),
-        ));
+        )));
     }
     let mid = text(&root, "Header/MessageId");
     let Some(message_id) = mid.clone() else {
-        return Err(parse_failure(st, a, "Header/MessageId is required".into()));
+        return Err(Box::new(parse_failure(
+            st,
+            a,
+            "Header/MessageId is required".into(),
+        )));
     };
     match text(&root, "Header/Timestamp") {
         Some(ts) if has_offset(&ts) => {}
         Some(ts) => {
-            return Err(answer(
+            return Err(Box::new(answer(
                 st,
                 a,
                 mid,
                 400,
                 "Error processing XML".into(),
                 vec![format!("Timestamp {ts} has no time zone offset")],
-            ));
+            )));
         }
-        None => return Err(parse_failure(st, a, "Header/Timestamp is required".into())),
+        None => {
+            return Err(Box::new(parse_failure(
+                st,
+                a,
+                "Header/Timestamp is required".into(),
+            )));
+        }
     }
     let knobs = read(&st.inner.knobs).xml.clone();
     let identity = text(&root, "Header/Authentication/Identity");
@@ -341,14 +359,14 @@ fn envelope(st: &JaggaerSimState, a: &Action, body: &[u8]) -> Result<(Elem, Stri
     if identity.as_deref() != Some(knobs.identity.as_str())
         || secret.as_deref() != Some(knobs.shared_secret.as_str())
     {
-        return Err(answer(
+        return Err(Box::new(answer(
             st,
             a,
             mid,
             401,
             "Authentication failed".into(),
             vec!["Identity or SharedSecret not recognised".into()],
-        ));
+        )));
     }
     Ok((root, message_id))
 }
@@ -410,7 +428,7 @@ fn read_supplier(s: &Elem, message_id: &str) -> Result<XmlSupplierRecord, String
 pub(crate) async fn supplier_import(State(st): State<JaggaerSimState>, body: Bytes) -> Response {
     let (root, message_id) = match envelope(&st, &SUPPLIERS, &body) {
         Ok(x) => x,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let Some(req) = root.child("SupplierRequestMessage") else {
         return parse_failure(&st, &SUPPLIERS, "SupplierRequestMessage is required".into());
@@ -465,7 +483,7 @@ fn custom_fields(e: &Elem, known: &[String], unknown: &mut Vec<String>) -> Vec<(
     let mut out = Vec::new();
     for set in e.all("CustomFieldValueSet") {
         let name = set.attr("name").unwrap_or_default().to_owned();
-        if !known.iter().any(|k| *k == name) {
+        if !known.contains(&name) {
             unknown.push(format!(
                 "No custom field found for name '{name}' in the document configuration (PurchaseOrder)"
             ));
@@ -487,7 +505,7 @@ fn dec_at(e: &Elem, path: &str, what: &str) -> Result<Decimal, String> {
 pub(crate) async fn po_import(State(st): State<JaggaerSimState>, body: Bytes) -> Response {
     let (root, message_id) = match envelope(&st, &POS, &body) {
         Ok(x) => x,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let refuse = |errors: Vec<String>| {
         answer(
