@@ -13,6 +13,8 @@
 //!   number's text, never through `f64`.
 //! - [`cxml`]: cXML 1.2.069 `OrderRequest` writer, hardened `InvoiceDetailRequest` reader and the
 //!   `Response`/`Status` writer and reader.
+//! - [`xml`]: the eProcurement XML Router channel (`SupplierSyncMessage`, `PurchaseOrderMessage`,
+//!   reply classification, [`xml::XmlRouterClient`], the `BuyerInvoiceExportMessage` reader).
 //! - [`error`]: [`JaggaerError`] (and [`cxml::CxmlError`]).
 //!
 //! The client knows nothing about syncing: it moves typed records to and from JAGGAER and reports
@@ -24,6 +26,7 @@ pub mod error;
 pub mod model;
 pub mod resources;
 pub mod settings;
+pub mod xml;
 
 mod aimd;
 mod auth;

@@ -122,6 +122,8 @@ pub struct JaggaerKnobs {
     pub cxml_dtd: Option<PathBuf>,
     /// Capacity of the request log.
     pub log_capacity: usize,
+    /// The XML Router surface (credentials, known custom fields, export pusher).
+    pub xml: super::xml::XmlKnobs,
 }
 
 impl fmt::Debug for JaggaerKnobs {
@@ -140,6 +142,7 @@ impl fmt::Debug for JaggaerKnobs {
             .field("cxml_sender_identity", &self.cxml_sender_identity)
             .field("cxml_dtd", &self.cxml_dtd)
             .field("log_capacity", &self.log_capacity)
+            .field("xml", &self.xml)
             .finish()
     }
 }
@@ -160,6 +163,7 @@ impl Default for JaggaerKnobs {
             cxml_sender_identity: None,
             cxml_dtd: default_dtd_path(),
             log_capacity: 10_000,
+            xml: super::xml::XmlKnobs::default(),
         }
     }
 }

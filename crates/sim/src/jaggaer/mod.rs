@@ -16,6 +16,8 @@
 //! - `cxml`: XML parsing without entity expansion, `xmllint` DTD validation, OrderRequest
 //!   extraction and the cXML `Response`.
 //! - `server`: routes, bearer-token checks, the rate limiter, fault injection, the request log.
+//! - `xml`: the eProcurement XML Router actions (`TSMSupplierXMLImport`, `POXMLImport`) and the
+//!   `BuyerInvoiceExportMessage` pusher ([`XmlKnobs`], `xml_suppliers()`, `push_invoice_export`).
 //!
 //! The handle [`JaggaerSim`] dereferences to the shared [`JaggaerSimState`], which tests and the
 //! demo use to inspect data (`suppliers()`, `purchase_orders()`, `invoices()`, ...), to make
@@ -27,6 +29,7 @@ mod cxml;
 mod data;
 mod invoices;
 mod server;
+mod xml;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::net::SocketAddr;
@@ -47,6 +50,10 @@ pub use config::{
     JaggaerFaults, JaggaerKnobs, JaggaerPaths, JaggaerSimConfig, SimClient, default_dtd_path,
 };
 pub use server::{router, serve};
+pub use xml::{
+    ExportPush, PO_ACTION, SUPPLIER_ACTION, XmlDocRecord, XmlKnobs, XmlPoLineRecord, XmlPoRecord,
+    XmlSupplierRecord,
+};
 
 use data::{Data, app_error, dec, iso_ms};
 
@@ -147,6 +154,7 @@ pub(crate) struct Inner {
     pub(crate) log: Mutex<VecDeque<RequestRecord>>,
     pub(crate) stats: Mutex<JaggaerStats>,
     pub(crate) app_error_flip: AtomicU64,
+    pub(crate) xml: Mutex<xml::XmlData>,
 }
 
 /// Shared state of a simulator. Cheap to clone (an `Arc`).
@@ -200,6 +208,7 @@ impl JaggaerSimState {
                 log: Mutex::new(VecDeque::new()),
                 stats: Mutex::new(JaggaerStats::default()),
                 app_error_flip: AtomicU64::new(0),
+                xml: Mutex::new(xml::XmlData::default()),
             }),
         }
     }

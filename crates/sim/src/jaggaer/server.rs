@@ -33,6 +33,9 @@ pub(crate) fn check_paths(p: &JaggaerPaths) -> Result<(), String> {
         &p.custom_field_values,
         &p.cxml_orders,
     ] {
+        if path == super::xml::SUPPLIER_ACTION || path == super::xml::PO_ACTION {
+            return Err(format!("path `{path}` is taken by an XML Router action"));
+        }
         if !path.starts_with('/') || path.len() < 2 || path.ends_with('/') {
             return Err(format!(
                 "path `{path}` must start with / and not end with /"
@@ -62,6 +65,11 @@ pub fn router(state: JaggaerSimState) -> Router {
         .route(&p.purchase_orders, get(list_pos).post(upsert_po))
         .route(&p.custom_field_values, get(list_values).post(upsert_values))
         .route(&p.cxml_orders, post(cxml_order))
+        .route(
+            super::xml::SUPPLIER_ACTION,
+            post(super::xml::supplier_import),
+        )
+        .route(super::xml::PO_ACTION, post(super::xml::po_import))
         .layer(middleware::from_fn_with_state(state.clone(), gate))
         .with_state(state)
 }
@@ -149,6 +157,10 @@ fn endpoint_name(p: &JaggaerPaths, method: &Method, matched: Option<&str>) -> &'
         }
     } else if m == p.cxml_orders {
         "cxml.order"
+    } else if m == super::xml::SUPPLIER_ACTION {
+        "xml.suppliers"
+    } else if m == super::xml::PO_ACTION {
+        "xml.purchase_orders"
     } else {
         "unmatched"
     }
@@ -245,7 +257,10 @@ async fn gate(State(st): State<JaggaerSimState>, req: Request, next: Next) -> Re
         record(&st, rec(429), knobs.log_capacity);
         return resp;
     }
-    let j1p_api = !matches!(endpoint, "token" | "cxml.order" | "unmatched");
+    let j1p_api = !matches!(
+        endpoint,
+        "token" | "cxml.order" | "xml.suppliers" | "xml.purchase_orders" | "unmatched"
+    );
     if j1p_api && !bearer_ok(&st, req.headers()) {
         record(&st, rec(401), knobs.log_capacity);
         return unauthorized();
