@@ -22,6 +22,7 @@
 
 pub mod client;
 pub mod cxml;
+mod dom;
 pub mod error;
 pub mod model;
 pub mod resources;

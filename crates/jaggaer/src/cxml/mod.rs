@@ -28,14 +28,14 @@ pub const CXML_VERSION: &str = "1.2.069";
 /// DOCTYPE system id for `cXML.dtd` documents (OrderRequest, Response).
 pub const CXML_DTD: &str = "http://xml.cxml.org/schemas/cXML/1.2.069/cXML.dtd";
 /// Largest document the reader accepts.
-pub const MAX_DOCUMENT_BYTES: usize = 10 * 1024 * 1024;
+pub const MAX_DOCUMENT_BYTES: usize = crate::dom::MAX_DOCUMENT_BYTES;
 /// Deepest element nesting the reader accepts.
-pub const MAX_DEPTH: usize = 64;
+pub const MAX_DEPTH: usize = crate::dom::MAX_DEPTH;
 /// Most attributes one element may carry (cXML elements have a handful; this bounds the
 /// duplicate-attribute check, which is quadratic in the count).
-pub const MAX_ATTRIBUTES: usize = 64;
+pub const MAX_ATTRIBUTES: usize = crate::dom::MAX_ATTRIBUTES;
 /// Most elements one document may hold (an invoice of 2,000 lines has about 60,000).
-pub const MAX_ELEMENTS: usize = 250_000;
+pub const MAX_ELEMENTS: usize = crate::dom::MAX_ELEMENTS;
 
 /// Errors writing or reading cXML.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

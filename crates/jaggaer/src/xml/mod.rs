@@ -37,13 +37,13 @@ pub use write::{
 };
 
 /// Largest document the readers accept.
-pub const MAX_DOCUMENT_BYTES: usize = 10 * 1024 * 1024;
+pub const MAX_DOCUMENT_BYTES: usize = crate::dom::MAX_DOCUMENT_BYTES;
 /// Deepest element nesting the readers accept.
-pub const MAX_DEPTH: usize = 64;
+pub const MAX_DEPTH: usize = crate::dom::MAX_DEPTH;
 /// Most attributes on one element.
-pub const MAX_ATTRIBUTES: usize = 64;
+pub const MAX_ATTRIBUTES: usize = crate::dom::MAX_ATTRIBUTES;
 /// Most elements in one document.
-pub const MAX_ELEMENTS: usize = 250_000;
+pub const MAX_ELEMENTS: usize = crate::dom::MAX_ELEMENTS;
 
 /// DOCTYPE system id of `SupplierSyncMessage` (never fetched by us).
 pub const SUPPLIER_DTD: &str =
