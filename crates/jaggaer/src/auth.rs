@@ -131,6 +131,14 @@ pub(crate) async fn request_token(
         }
     };
     let status = resp.status().as_u16();
+    if (300..=399).contains(&status) {
+        // The client never follows redirects (the form carries the secret): say where it pointed.
+        return Err(JaggaerError::Redirected {
+            endpoint: "token".into(),
+            status,
+            location: crate::client::location(resp.headers()),
+        });
+    }
     let body = resp.text().await.unwrap_or_default();
     match status {
         200..=299 => {

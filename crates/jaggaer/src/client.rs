@@ -145,7 +145,10 @@ impl J1pClient {
             .user_agent(concat!("ml-connector/", env!("CARGO_PKG_VERSION")))
             .timeout(settings.timeout)
             .connect_timeout(settings.timeout.min(Duration::from_secs(15)))
-            .https_only(false);
+            .https_only(false)
+            // Never follow a redirect: the token POST carries the client secret and data calls the
+            // bearer token; a 3xx becomes `JaggaerError::Redirected` naming the Location.
+            .redirect(reqwest::redirect::Policy::none());
         if let Some(pem) = &settings.ca_cert_pem {
             let certs = reqwest::Certificate::from_pem_bundle(pem.as_bytes())
                 .map_err(|e| JaggaerError::Config(format!("ca_cert_pem: {e}")))?;
@@ -356,6 +359,7 @@ impl J1pClient {
         let status = resp.status().as_u16();
         record_status(req.endpoint, &status.to_string());
         let retry_after = parse_retry_after(resp.headers(), SystemTime::now());
+        let location = location(resp.headers());
         let body = match resp.bytes().await {
             Ok(b) => b,
             Err(e) => {
@@ -367,6 +371,13 @@ impl J1pClient {
             }
         };
         let text = || clip(&String::from_utf8_lossy(&body));
+        if (300..=399).contains(&status) {
+            return Outcome::Fail(JaggaerError::Redirected {
+                endpoint: req.endpoint.to_owned(),
+                status,
+                location,
+            });
+        }
         match status {
             200..=299 => {
                 inner.aimd.on_success();
@@ -433,6 +444,28 @@ impl J1pClient {
             })?;
         check_return_code(&value)?;
         Ok(value)
+    }
+}
+
+/// The `Location` of a redirect as scheme, host, port and path: enough to say where it pointed,
+/// without a query string that might carry something sensitive.
+pub(crate) fn location(headers: &HeaderMap) -> String {
+    let Some(raw) = headers
+        .get(reqwest::header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return String::new();
+    };
+    match Url::parse(raw) {
+        Ok(mut u) => {
+            u.set_query(None);
+            u.set_fragment(None);
+            let _ = u.set_password(None);
+            let _ = u.set_username("");
+            u.to_string()
+        }
+        // A relative Location: keep the path only.
+        Err(_) => clip(raw.split(['?', '#']).next().unwrap_or_default()),
     }
 }
 

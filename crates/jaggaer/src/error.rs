@@ -69,6 +69,23 @@ pub enum JaggaerError {
         body: String,
     },
 
+    /// A 3xx answer. Redirects are never followed: the token request carries the client secret
+    /// and data calls carry the bearer token, and neither may be re-sent to an address nobody
+    /// configured. The fix is to configure the final URL (`base_url`, `token_url`).
+    #[error(
+        "JAGGAER {endpoint}: HTTP {status} redirect to {location:?} refused (redirects are not \
+         followed, so credentials never go to another address); configure the final URL in \
+         base_url/token_url"
+    )]
+    Redirected {
+        /// Endpoint label (`token` for the token endpoint).
+        endpoint: String,
+        /// HTTP status (301, 302, 303, 307, 308...).
+        status: u16,
+        /// The `Location` header (scheme, host and path only; empty when absent).
+        location: String,
+    },
+
     /// 429 Too Many Requests persisted through all retries.
     #[error("JAGGAER {endpoint}: rate limited (429), retry after {retry_after:?}")]
     RateLimited {

@@ -668,3 +668,44 @@ async fn discovery_default_config_validate_logout() {
     assert!(c.session_info().await.is_none());
     c.logout().await.unwrap(); // no session: nothing sent
 }
+
+#[tokio::test]
+async fn redirects_are_never_followed_so_credentials_stay_home() {
+    // Where a followed redirect would land: it must receive nothing, neither the login (which
+    // carries the password) nor a data call (which carries the session token).
+    let other = MockServer::start().await;
+    Mock::given(wiremock::matchers::any())
+        .respond_with(ResponseTemplate::new(200).set_body_json(token_body("STOLEN", "MM/dd/yyyy")))
+        .mount(&other)
+        .await;
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/jderest/v2/tokenrequest"))
+        .respond_with(ResponseTemplate::new(307).insert_header(
+            "Location",
+            format!("{}/jderest/v2/tokenrequest", other.uri()),
+        ))
+        .mount(&server)
+        .await;
+    let c = AisClient::new(settings(&server)).unwrap();
+    let e = c
+        .fetch_all::<F0101Row>(Query::new("F0101"))
+        .await
+        .unwrap_err();
+    assert!(!e.to_string().contains(PASSWORD), "{e}");
+    assert!(other.received_requests().await.unwrap().is_empty());
+
+    let server = MockServer::start().await;
+    mount_login(&server, "MM/dd/yyyy").await;
+    Mock::given(method("POST"))
+        .and(path("/jderest/v2/dataservice"))
+        .respond_with(ResponseTemplate::new(302).insert_header(
+            "Location",
+            format!("{}/jderest/v2/dataservice", other.uri()),
+        ))
+        .mount(&server)
+        .await;
+    let c = AisClient::new(settings(&server)).unwrap();
+    assert!(c.fetch_all::<F0101Row>(Query::new("F0101")).await.is_err());
+    assert!(other.received_requests().await.unwrap().is_empty());
+}

@@ -123,7 +123,7 @@ async fn demo(args: &DemoArgs, dir: PathBuf) -> AppResult {
 
     // Config, key file and vault: the same files an installation has.
     write_key(&dir.join(KEY_FILE))?;
-    std::fs::write(dir.join(CONFIG_FILE), config_text(&dir))
+    write_private(&dir.join(CONFIG_FILE), config_text(&dir).as_bytes())
         .with_context(|| format!("cannot write {}", config_path.display()))
         .map_err(AppError::failure)?;
     let settings = config::load(&dir.join(CONFIG_FILE))?;
@@ -387,7 +387,16 @@ fn prepare_dir(dir: &Path) -> AppResult<PathBuf> {
             }
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            std::fs::create_dir_all(dir).map_err(io(format!("cannot create {}", dir.display())))?;
+            let mut builder = std::fs::DirBuilder::new();
+            builder.recursive(true);
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::DirBuilderExt as _;
+                builder.mode(0o700);
+            }
+            builder
+                .create(dir)
+                .map_err(io(format!("cannot create {}", dir.display())))?;
         }
         Err(e) => return Err(io(format!("cannot read {}", dir.display()))(e)),
     }
@@ -397,6 +406,24 @@ fn prepare_dir(dir: &Path) -> AppResult<PathBuf> {
     )
     .map_err(io(format!("cannot write into {}", dir.display())))?;
     std::fs::canonicalize(dir).map_err(io(format!("cannot resolve {}", dir.display())))
+}
+
+/// Writes a file readable by its owner only (0600), replacing an earlier one.
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    }
+    file.write_all(bytes)
 }
 
 /// A fresh master key, readable only by the user (as `credentials new-key` would hand out).

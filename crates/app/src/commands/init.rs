@@ -34,6 +34,11 @@ path = "ml-connector.vault"
 [server]
 # Dashboard, /metrics, /healthz, /readyz and the inbound cXML endpoint (default shown).
 listen = "127.0.0.1:8480"
+# Limits on what a client may hold (defaults shown; see docs/configuration.md).
+# max_connections = 512        # open connections at once; more wait to be accepted
+# header_timeout = "10s"       # the whole request head must arrive within this
+# body_timeout = "30s"         # the whole request body must arrive within this
+# trusted_proxies = ["127.0.0.1"]  # never limited per address (your reverse proxy)
 
 [alerts]
 # All optional. Where to send alerts:
@@ -149,6 +154,12 @@ pub(crate) fn run(global: &GlobalArgs, args: &InitArgs) -> AppResult {
         // create_new: the existence check and the creation are one step, no race.
         options.create_new(true);
     }
+    // The config names hosts, users and paths of the installation: readable by its owner only.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
     let mut file = match options.open(path) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
@@ -164,6 +175,14 @@ pub(crate) fn run(global: &GlobalArgs, args: &InitArgs) -> AppResult {
             ));
         }
     };
+    // `--force` over an existing file keeps that file's mode: tighten it too.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))
+            .with_context(|| format!("cannot set the permissions of {}", path.display()))
+            .map_err(AppError::failure)?;
+    }
     file.write_all(TEMPLATE.as_bytes())
         .and_then(|()| file.sync_all())
         .with_context(|| format!("cannot write {}", path.display()))

@@ -135,6 +135,7 @@ pub(crate) async fn serve_tenants(
         tenants: runtimes.iter().map(entry).collect(),
         metrics: Some(metrics),
         worker_id: worker_id.clone(),
+        xml: server::xml_guard::XmlGuard::default(),
     });
 
     let shutdown = CancellationToken::new();
@@ -146,10 +147,9 @@ pub(crate) async fn serve_tenants(
         let shutdown = shutdown.clone();
         let failed = server_failed.clone();
         let app = server::router(state);
+        let limits = server::listen::Limits::from_settings(&settings.server);
         tokio::spawn(async move {
-            let result = axum::serve(listener, app)
-                .with_graceful_shutdown(shutdown.clone().cancelled_owned())
-                .await;
+            let result = server::listen::serve(listener, app, limits, shutdown.clone()).await;
             if let Err(e) = result {
                 tracing::error!(error = %e, "The HTTP server stopped; shutting the service down.");
                 failed.store(true, Ordering::SeqCst);

@@ -42,6 +42,10 @@ pub(crate) struct RawVault {
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawServer {
     pub(crate) listen: Option<String>,
+    pub(crate) max_connections: Option<u64>,
+    pub(crate) header_timeout: Option<String>,
+    pub(crate) body_timeout: Option<String>,
+    pub(crate) trusted_proxies: Option<Vec<String>>,
 }
 
 /// `[alerts]` (all optional).

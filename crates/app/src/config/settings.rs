@@ -38,9 +38,23 @@ pub(crate) struct VaultSettings {
 /// `[server]`.
 #[derive(Debug, Clone)]
 pub(crate) struct ServerSettings {
-    #[allow(dead_code)] // read by `run`, which the lead adds
     pub(crate) listen: SocketAddr,
+    /// Open connections at once (`max_connections`, default 512); more wait to be accepted.
+    pub(crate) max_connections: usize,
+    /// The whole request head must arrive within this (`header_timeout`, default 10 s).
+    pub(crate) header_timeout: Duration,
+    /// The whole request body must arrive within this (`body_timeout`, default 30 s).
+    pub(crate) body_timeout: Duration,
+    /// Peers never throttled by the per-peer connection limit (`trusted_proxies`).
+    pub(crate) trusted_proxies: Vec<std::net::IpAddr>,
 }
+
+/// Default `[server] max_connections`.
+pub(crate) const DEFAULT_MAX_CONNECTIONS: usize = 512;
+/// Default `[server] header_timeout`.
+pub(crate) const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default `[server] body_timeout`.
+pub(crate) const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// `[alerts]`.
 #[derive(Debug, Clone)]
@@ -355,6 +369,40 @@ pub(crate) fn validate(raw: RawConfig) -> Result<Settings, Vec<String>> {
         SocketAddr::from(([127, 0, 0, 1], 8480))
     });
 
+    let max_connections = match raw.server.max_connections {
+        None => DEFAULT_MAX_CONNECTIONS,
+        Some(n @ 1..=65_536) => usize::try_from(n).unwrap_or(DEFAULT_MAX_CONNECTIONS),
+        Some(n) => {
+            p.push(
+                "server.max_connections",
+                format!("{n} is out of range: use 1 to 65536 (default {DEFAULT_MAX_CONNECTIONS})"),
+            );
+            DEFAULT_MAX_CONNECTIONS
+        }
+    };
+    let header_timeout = p.duration(
+        "server.header_timeout",
+        raw.server.header_timeout.as_deref(),
+        DEFAULT_HEADER_TIMEOUT,
+        (Duration::from_millis(100), Duration::from_secs(600)),
+    );
+    let body_timeout = p.duration(
+        "server.body_timeout",
+        raw.server.body_timeout.as_deref(),
+        DEFAULT_BODY_TIMEOUT,
+        (Duration::from_millis(100), Duration::from_secs(3600)),
+    );
+    let mut trusted_proxies = Vec::new();
+    for text in raw.server.trusted_proxies.unwrap_or_default() {
+        match text.trim().parse::<std::net::IpAddr>() {
+            Ok(ip) => trusted_proxies.push(ip),
+            Err(_) => p.push(
+                "server.trusted_proxies",
+                format!("{text:?} is not an IP address, e.g. \"127.0.0.1\" or \"::1\""),
+            ),
+        }
+    }
+
     let a = raw.alerts;
     let webhook_url = p.url(
         "alerts.webhook_url",
@@ -410,7 +458,13 @@ pub(crate) fn validate(raw: RawConfig) -> Result<Settings, Vec<String>> {
             path: raw.vault.path.unwrap_or_else(|| DEFAULT_VAULT_PATH.into()),
             key_file: raw.vault.key_file,
         },
-        server: ServerSettings { listen },
+        server: ServerSettings {
+            listen,
+            max_connections,
+            header_timeout,
+            body_timeout,
+            trusted_proxies,
+        },
         alerts: AlertSettings {
             webhook_url,
             smtp_url,

@@ -3,15 +3,19 @@
 //! Order of work, and why:
 //! 1. The tenant must exist and use `transport = "cxml"` (else 404): nothing is parsed for
 //!    unknown tenants.
-//! 2. The envelope is read with the JAGGAER crate's hardened reader (no DOCTYPE entities, no
-//!    external fetches, size and depth limits); a malformed document is answered 400 with the
-//!    reader's message, which names the element at fault.
-//! 3. The `Sender` credential's `SharedSecret` is compared with the tenant's vault credential
-//!    `cxml_shared_secret` in constant time (SHA-256 of both, then `subtle`), so neither the
-//!    content nor the length of the secret leaks through timing. Wrong or missing: 401.
-//! 4. The document is written to the store's inbox (`inbox_put`) BEFORE the answer: a 200
-//!    means the invoice is durable, whatever happens to this process next. A resend of the same
-//!    `payloadID` is answered 200 again and stored once.
+//! 2. Before anything expensive, the [`super::xml_guard`] pre-scans the header for the
+//!    `Sender` credential's `SharedSecret` and compares it with the tenant's vault credential
+//!    `cxml_shared_secret` in constant time (SHA-256 of both, then `subtle`). Wrong or missing:
+//!    401, after reading at most 64 KiB of the document.
+//! 3. The envelope is read with the JAGGAER crate's hardened reader (no DOCTYPE entities, no
+//!    external fetches, limits on size, depth, attributes per element and elements per
+//!    document) on a blocking thread behind the guard's concurrency limit; a malformed document
+//!    is answered 400 with the reader's message, which names the element at fault. The parsed
+//!    credential is checked again (the pre-scan can only refuse, never admit).
+//! 4. The document, its credentials replaced by `[redacted: verified]`
+//!    ([`mlc_jaggaer::cxml::redact_credentials`]), is written to the store's inbox
+//!    (`inbox_put`) BEFORE the answer: a 200 means the invoice is durable, whatever happens to
+//!    this process next. A resend of the same `payloadID` is answered 200 again and stored once.
 //! 5. The tenant's next cycle is brought forward to now, so the voucher follows within about
 //!    a scheduler tick instead of a whole poll interval.
 //!
@@ -26,13 +30,15 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
 use mlc_core::ids::TenantId;
-use mlc_jaggaer::cxml::{CxmlInvoice, CxmlStatus, parse_invoice_detail_request, write_response};
+use mlc_jaggaer::cxml::{
+    CxmlInvoice, CxmlStatus, VERIFIED, parse_invoice_detail_request, redact_credentials,
+    write_response,
+};
 use mlc_store::StateStore;
 use secrecy::{ExposeSecret as _, SecretString};
-use sha2::{Digest as _, Sha256};
-use subtle::ConstantTimeEq as _;
 
 use super::ServerState;
+use super::xml_guard::{Refusal, secret_matches};
 
 /// Inbox kind of these documents (read by the engine's invoice flow).
 pub(crate) const INBOX_KIND: &str = "cxml-invoice";
@@ -62,7 +68,22 @@ pub(crate) async fn receive(
             ),
         );
     };
-    let invoice = match parse_invoice_detail_request(&body) {
+    // Cheap and bounded: a sender without the right secret costs a scan of the header only.
+    if let Err(refusal) = state
+        .xml
+        .precheck_secret(&body, receiver.shared_secret.as_ref())
+    {
+        return refused(&id, refusal);
+    }
+    let parsed = match state
+        .xml
+        .parse(body.clone(), parse_invoice_detail_request)
+        .await
+    {
+        Ok(parsed) => parsed,
+        Err(refusal) => return refused(&id, refusal),
+    };
+    let invoice = match parsed {
         Ok(inv) => inv,
         Err(e) => {
             tracing::warn!(tenant = %id, error = %e, "Refused a malformed cXML document.");
@@ -88,8 +109,10 @@ pub(crate) async fn receive(
         count(id.as_str(), "unauthorized");
         return answer(StatusCode::UNAUTHORIZED, "Unauthorized", why);
     }
-    // The reader accepted the bytes, so they are UTF-8.
+    // The reader accepted the bytes, so they are UTF-8. The stored copy keeps a marker of the
+    // verified credential, never the credential (the inbox and quarantine are read by people).
     let xml = String::from_utf8_lossy(&body);
+    let xml = redact_credentials(&xml, VERIFIED);
     match state
         .store
         .inbox_put(&id, &invoice.payload_id, INBOX_KIND, &xml)
@@ -129,31 +152,51 @@ pub(crate) async fn receive(
     }
 }
 
-/// Checks the `Sender` shared secret. Err carries the reason told to the sender (never the
-/// expected secret).
+/// Checks the `Sender` shared secret on the parsed document (again after the pre-scan: the
+/// scan may only refuse). Err carries the reason told to the sender (never the expected secret).
 fn authenticate(inv: &CxmlInvoice, expected: Option<&SecretString>) -> Result<(), &'static str> {
     let Some(expected) = expected else {
         return Err("this receiver has no shared secret configured");
     };
-    let want = Sha256::digest(expected.expose_secret().as_bytes());
-    let mut presented = false;
-    let mut ok = subtle::Choice::from(0);
-    // Every presented credential is compared (no early exit), so timing does not reveal which
-    // one matched.
-    for c in &inv.sender {
-        if let Some(s) = &c.shared_secret {
-            presented = true;
-            let got = Sha256::digest(s.expose_secret().as_bytes());
-            ok |= got.as_slice().ct_eq(want.as_slice());
-        }
-    }
-    if !presented {
+    let presented: Vec<&str> = inv
+        .sender
+        .iter()
+        .filter_map(|c| c.shared_secret.as_ref().map(|s| s.expose_secret()))
+        .collect();
+    if presented.is_empty() {
         return Err("Sender/Credential/SharedSecret is missing");
     }
-    if bool::from(ok) {
+    if secret_matches(presented, expected) {
         Ok(())
     } else {
         Err("Sender credentials not recognised")
+    }
+}
+
+/// The answer to a document the guard refused.
+fn refused(tenant: &TenantId, refusal: Refusal) -> Response {
+    match refusal {
+        Refusal::Unauthorized(why) => {
+            tracing::warn!(tenant = %tenant, reason = why, "Refused a cXML document: sender not authenticated.");
+            count(tenant.as_str(), "unauthorized");
+            answer(StatusCode::UNAUTHORIZED, "Unauthorized", why)
+        }
+        Refusal::Busy => {
+            count(tenant.as_str(), "busy");
+            answer(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Service Unavailable",
+                "too many documents are being read; please retry later",
+            )
+        }
+        Refusal::Failed => {
+            count(tenant.as_str(), "error");
+            answer(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Internal Server Error",
+                "the document could not be read; please retry later",
+            )
+        }
     }
 }
 
@@ -301,6 +344,44 @@ mod tests {
         );
     }
 
+    /// Issue 16 item 4: the store never holds the shared secret, only a marker that a verified
+    /// one was there. The check reads the database files themselves (every table, index and
+    /// the write-ahead log), not one column.
+    #[tokio::test]
+    async fn the_stored_document_keeps_a_marker_instead_of_the_secret() {
+        let (dir, state) = state().await;
+        let (status, _) = post(state.clone(), "beta", invoice_xml("p-9@sup", "s3cret")).await;
+        assert_eq!(status, StatusCode::OK);
+        let pending = state.store.inbox_pending(&beta(), 10).await.unwrap();
+        assert!(
+            !pending[0].payload.contains("s3cret"),
+            "{}",
+            pending[0].payload
+        );
+        assert!(
+            pending[0]
+                .payload
+                .contains("<SharedSecret>[redacted: verified]</SharedSecret>"),
+            "{}",
+            pending[0].payload
+        );
+        // The engine still reads the stored document.
+        let stored = parse_invoice_detail_request(pending[0].payload.as_bytes()).unwrap();
+        assert_eq!(stored.invoice_id, "INV-9001");
+        let mut bytes = Vec::new();
+        for entry in std::fs::read_dir(dir.path()).unwrap() {
+            bytes.extend(std::fs::read(entry.unwrap().path()).unwrap());
+        }
+        assert!(
+            bytes.windows(6).any(|w| w == b"INV-90"),
+            "the dump misses the store"
+        );
+        assert!(
+            !bytes.windows(6).any(|w| w == b"s3cret"),
+            "the secret is in the store"
+        );
+    }
+
     #[tokio::test]
     async fn a_wrong_or_missing_secret_is_401_and_nothing_is_stored() {
         let (_dir, state) = state().await;
@@ -339,16 +420,26 @@ mod tests {
         assert_eq!((status, doc.code), (StatusCode::BAD_REQUEST, 400));
         assert!(doc.detail.contains("NetAmount"), "{doc:?}");
 
-        let xxe = r#"<?xml version="1.0"?>
+        let sender = "<Sender><Credential domain=\"x\"><Identity>J</Identity>\
+                      <SharedSecret>s3cret</SharedSecret></Credential></Sender>";
+        let xxe = format!(
+            r#"<?xml version="1.0"?>
 <!DOCTYPE cXML [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>
-<cXML payloadID="p-5" timestamp="2026-11-26T10:00:00Z"><Header>&xxe;</Header></cXML>"#;
-        let (status, doc) = post(state.clone(), "beta", xxe.into()).await;
+<cXML payloadID="p-5" timestamp="2026-11-26T10:00:00Z"><Header>{sender}&xxe;</Header></cXML>"#
+        );
+        let (status, doc) = post(state.clone(), "beta", xxe.clone()).await;
         assert_eq!((status, doc.code), (StatusCode::BAD_REQUEST, 400));
         assert!(doc.detail.contains("DOCTYPE"), "{doc:?}");
         assert!(!doc.detail.contains("root:"), "{doc:?}");
+        // Without the right secret it is not even parsed.
+        let (status, doc) = post(state.clone(), "beta", xxe.replace("s3cret", "x")).await;
+        assert_eq!((status, doc.code), (StatusCode::UNAUTHORIZED, 401));
 
-        let (status, _) = post(state.clone(), "beta", "<cXML><unclosed>".into()).await;
+        let unclosed = format!("<cXML><Header>{sender}</Header><unclosed>");
+        let (status, _) = post(state.clone(), "beta", unclosed).await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
+        let (status, _) = post(state.clone(), "beta", "<cXML><unclosed>".into()).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
         assert!(
             state
                 .store

@@ -15,7 +15,9 @@
 pub(crate) mod cxml;
 pub(crate) mod dashboard;
 pub(crate) mod health;
+pub(crate) mod listen;
 pub(crate) mod metrics;
+pub(crate) mod xml_guard;
 
 use std::fmt;
 use std::sync::Arc;
@@ -39,6 +41,8 @@ pub(crate) struct ServerState {
     pub(crate) metrics: Option<PrometheusHandle>,
     /// This process's worker id, shown on the dashboard.
     pub(crate) worker_id: String,
+    /// Credential pre-scan and parse concurrency of the inbound XML endpoints.
+    pub(crate) xml: xml_guard::XmlGuard,
 }
 
 impl fmt::Debug for ServerState {
@@ -48,6 +52,7 @@ impl fmt::Debug for ServerState {
             .field("tenants", &self.tenants)
             .field("metrics", &self.metrics.is_some())
             .field("worker_id", &self.worker_id)
+            .field("xml_parallel", &self.xml.parallel())
             .finish()
     }
 }
@@ -110,9 +115,7 @@ pub(crate) fn router(state: Arc<ServerState>) -> Router {
             "/cxml/{tenant}",
             // The cXML reader refuses anything over MAX_DOCUMENT_BYTES itself; the body limit
             // lets such a document reach it (axum's default is 2 MiB) and no further.
-            post(cxml::receive).layer(DefaultBodyLimit::max(
-                mlc_jaggaer::cxml::MAX_DOCUMENT_BYTES + 1,
-            )),
+            post(cxml::receive).layer(DefaultBodyLimit::max(listen::MAX_BODY)),
         )
         .with_state(state)
 }
@@ -146,6 +149,7 @@ pub(crate) mod tests {
             ],
             metrics: None,
             worker_id: "test-1-abc".into(),
+            xml: xml_guard::XmlGuard::default(),
         };
         (dir, Arc::new(state))
     }

@@ -2,7 +2,7 @@
 use quick_xml::Reader;
 use quick_xml::events::Event;
 
-use super::{CxmlError, MAX_DEPTH, MAX_DOCUMENT_BYTES};
+use super::{CxmlError, MAX_ATTRIBUTES, MAX_DEPTH, MAX_DOCUMENT_BYTES, MAX_ELEMENTS};
 
 /// One element.
 #[derive(Debug, Default)]
@@ -63,6 +63,7 @@ pub(crate) fn parse(xml: &[u8]) -> Result<Node, CxmlError> {
     reader.config_mut().check_end_names = true;
     let mut stack: Vec<Node> = Vec::new();
     let mut root: Option<Node> = None;
+    let mut elements = 0usize;
     let path = |stack: &[Node]| {
         stack
             .iter()
@@ -103,12 +104,35 @@ pub(crate) fn parse(xml: &[u8]) -> Result<Node, CxmlError> {
                         limit: MAX_DEPTH,
                     });
                 }
-                let mut attrs = Vec::new();
-                for a in e.attributes() {
+                elements += 1;
+                if elements > MAX_ELEMENTS {
+                    return Err(CxmlError::TooMany {
+                        what: "elements",
+                        element: format!("{}/{name}", path(&stack)),
+                        limit: MAX_ELEMENTS,
+                    });
+                }
+                let mut attrs: Vec<(String, String)> = Vec::new();
+                // quick-xml's own duplicate check is quadratic in the attribute count: count
+                // first (cheap), and check duplicates ourselves over at most MAX_ATTRIBUTES.
+                for a in e.attributes().with_checks(false) {
+                    if attrs.len() >= MAX_ATTRIBUTES {
+                        return Err(CxmlError::TooMany {
+                            what: "attributes",
+                            element: format!("{}/{name}", path(&stack)),
+                            limit: MAX_ATTRIBUTES,
+                        });
+                    }
                     let a = a.map_err(|err| malformed(pos, err))?;
                     let key = std::str::from_utf8(a.key.as_ref())
                         .map_err(|err| malformed(pos, err))?
                         .to_owned();
+                    if attrs.iter().any(|(k, _)| *k == key) {
+                        return Err(malformed(
+                            pos,
+                            format!("duplicate attribute {key} on {name}"),
+                        ));
+                    }
                     let value = a.unescape_value().map_err(|err| match err {
                         quick_xml::Error::Escape(
                             quick_xml::escape::EscapeError::UnrecognizedEntity(_, n),
@@ -189,4 +213,52 @@ pub(crate) fn parse(xml: &[u8]) -> Result<Node, CxmlError> {
         ));
     }
     root.ok_or_else(|| malformed(0, "no root element"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attribute_and_element_counts_are_capped() {
+        // 100,000 attributes on one element: refused at the cap, not after a quadratic check.
+        let mut doc = String::from("<cXML");
+        for i in 0..100_000 {
+            doc.push_str(&format!(" a{i}=\"v\""));
+        }
+        doc.push_str("/>");
+        match parse(doc.as_bytes()) {
+            Err(CxmlError::TooMany {
+                what: "attributes",
+                limit,
+                ..
+            }) => assert_eq!(limit, MAX_ATTRIBUTES),
+            other => panic!("{other:?}"),
+        }
+        let mut doc = String::from("<cXML>");
+        for _ in 0..=MAX_ELEMENTS {
+            doc.push_str("<a/>");
+        }
+        doc.push_str("</cXML>");
+        assert!(matches!(
+            parse(doc.as_bytes()),
+            Err(CxmlError::TooMany {
+                what: "elements",
+                ..
+            })
+        ));
+        // At the caps, still read.
+        let mut doc = String::from("<cXML");
+        for i in 0..MAX_ATTRIBUTES {
+            doc.push_str(&format!(" a{i}=\"v\""));
+        }
+        doc.push_str("/>");
+        assert_eq!(parse(doc.as_bytes()).unwrap().attrs.len(), MAX_ATTRIBUTES);
+    }
+
+    #[test]
+    fn a_duplicate_attribute_is_still_refused() {
+        let err = parse(br#"<cXML a="1" b="2" a="3"/>"#).unwrap_err();
+        assert!(err.to_string().contains("duplicate attribute a"), "{err}");
+    }
 }

@@ -9,6 +9,7 @@
 mod dom;
 mod invoice;
 mod order;
+mod redact;
 mod response;
 
 pub use invoice::{
@@ -19,6 +20,7 @@ pub use order::{
     AccountingSegment, Address, Credential, Distribution, OrderItem, OrderRequestDoc, OrderType,
     payload_id_for,
 };
+pub use redact::{CREDENTIAL_ELEMENTS, SENT, VERIFIED, redact_credentials};
 pub use response::{CxmlResponse, CxmlStatus, parse_response, parse_response_doc, write_response};
 
 /// cXML version written.
@@ -29,6 +31,11 @@ pub const CXML_DTD: &str = "http://xml.cxml.org/schemas/cXML/1.2.069/cXML.dtd";
 pub const MAX_DOCUMENT_BYTES: usize = 10 * 1024 * 1024;
 /// Deepest element nesting the reader accepts.
 pub const MAX_DEPTH: usize = 64;
+/// Most attributes one element may carry (cXML elements have a handful; this bounds the
+/// duplicate-attribute check, which is quadratic in the count).
+pub const MAX_ATTRIBUTES: usize = 64;
+/// Most elements one document may hold (an invoice of 2,000 lines has about 60,000).
+pub const MAX_ELEMENTS: usize = 250_000;
 
 /// Errors writing or reading cXML.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -45,6 +52,17 @@ pub enum CxmlError {
     /// Elements nest deeper than [`MAX_DEPTH`].
     #[error("cXML nesting deeper than {limit} at {element}")]
     TooDeep {
+        /// Path where the limit was hit.
+        element: String,
+        /// Limit.
+        limit: usize,
+    },
+    /// An element carries more than [`MAX_ATTRIBUTES`] attributes, or the document holds more
+    /// than [`MAX_ELEMENTS`] elements.
+    #[error("cXML has too many {what} at {element} (limit {limit})")]
+    TooMany {
+        /// `attributes` or `elements`.
+        what: &'static str,
         /// Path where the limit was hit.
         element: String,
         /// Limit.
