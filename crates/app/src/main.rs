@@ -5,6 +5,7 @@
 //! - [`telemetry`]: tracing to stderr, text on a terminal, JSON otherwise.
 //! - [`config`]: the TOML file (`raw`), environment overrides, and validated `settings`.
 //! - [`commands`]: one file per command; [`commands::dispatch`] picks one.
+//! - [`plumbing`]: loading the config, opening the vault and the store, the async runtime.
 //! - [`error`]: [`error::AppError`], an error chain plus the exit status (0/1/2/3).
 //!
 //! `main` stays thin: parse, set up logging, dispatch, map the outcome to an exit status.
@@ -17,6 +18,7 @@ mod cli;
 mod commands;
 mod config;
 mod error;
+mod plumbing;
 mod server;
 mod simulators;
 mod telemetry;

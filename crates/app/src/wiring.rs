@@ -18,11 +18,11 @@ use mlc_store::StateStore;
 use mlc_vault::{CredentialSet, JaggaerCredentials, JdeCredentials, System, Vault};
 use secrecy::SecretString;
 
-use crate::commands::open_vault;
 use crate::config::Settings;
 use crate::config::raw::{AccountFormat, ClosedPeriod, Tax, Transport};
 use crate::config::settings::{self as cs, TenantSettings};
 use crate::error::{AppError, AppResult};
+use crate::plumbing::open_vault;
 
 /// PO numbers per bulk F4311 read (one `DOCO` LIST condition).
 const LINES_CHUNK: usize = 200;

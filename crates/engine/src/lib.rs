@@ -21,6 +21,8 @@ pub mod refdata;
 pub mod schedule;
 pub mod settings;
 pub mod summary;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 pub mod window;
 pub mod worker;
 

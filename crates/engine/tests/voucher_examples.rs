@@ -4,8 +4,8 @@
 //! `mapping::invoice::from_j1p`, plans the voucher with `mapping::voucher::plan_voucher` against
 //! the reference data and settings shown at the top of the page, and asserts the header inputs and
 //! distribution lines the page shows. Cases decided by the invoice flow rather than the mapping
-//! (the `-CM` suffix, duplicates, changes after posting) are covered end to end by
-//! `crates/app/tests/vouchers/main.rs`.
+//! (the `-CM` suffix, duplicates, changes after posting) are covered by `flows_invoices.rs`
+//! against in-memory fakes, and end to end by `crates/app/tests/vouchers/main.rs`.
 use std::collections::BTreeMap;
 use std::str::FromStr;
 

@@ -7,8 +7,8 @@ use jiff::civil::Date;
 use mlc_core::record::RecordKey;
 
 use crate::cli::{AuditArgs, GlobalArgs};
-use crate::commands::{block_on, load_settings, open_store};
 use crate::error::{AppError, AppResult};
+use crate::plumbing::{block_on, load_settings, open_store};
 
 pub(crate) fn run(global: &GlobalArgs, args: &AuditArgs) -> AppResult {
     let record: RecordKey = args.record.parse().map_err(|e| {

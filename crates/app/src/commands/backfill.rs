@@ -9,8 +9,8 @@ use mlc_core::record::Entity;
 use mlc_engine::backfill::BackfillError;
 
 use crate::cli::{BackfillArgs, GlobalArgs};
-use crate::commands::{block_on, load_settings, open_store};
 use crate::error::{AppError, AppResult};
+use crate::plumbing::{block_on, load_settings, open_store};
 use crate::wiring;
 
 pub(crate) fn run(global: &GlobalArgs, args: &BackfillArgs) -> AppResult {

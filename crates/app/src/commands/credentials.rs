@@ -28,10 +28,10 @@ fn set(global: &GlobalArgs, args: &SetArgs) -> AppResult {
         AppError::usage(anyhow!("{e}; tenant ids look like \"acme\" or \"acme-eu\""))
     })?;
     let system: System = args.system.parse()?;
-    let settings = super::load_settings(global)?;
+    let settings = crate::plumbing::load_settings(global)?;
     // Open (and so verify) the vault before asking for anything: a wrong key should not cost
     // the user a round of typing secrets.
-    let mut vault = super::open_vault(&settings)?;
+    let mut vault = crate::plumbing::open_vault(&settings)?;
 
     let json = if args.stdin {
         read_stdin()?
@@ -201,8 +201,8 @@ fn prompt(system: System) -> AppResult<SecretString> {
 }
 
 fn list(global: &GlobalArgs, args: &ListArgs) -> AppResult {
-    let settings = super::load_settings(global)?;
-    let vault = super::open_vault(&settings)?;
+    let settings = crate::plumbing::load_settings(global)?;
+    let vault = crate::plumbing::open_vault(&settings)?;
     let entries = vault.list();
     if args.json {
         let text = serde_json::to_string_pretty(&entries)
@@ -237,14 +237,14 @@ fn list(global: &GlobalArgs, args: &ListArgs) -> AppResult {
 }
 
 fn rotate(global: &GlobalArgs, args: &RotateArgs) -> AppResult {
-    let settings = super::load_settings(global)?;
+    let settings = crate::plumbing::load_settings(global)?;
     if !settings.vault.path.exists() {
         return Err(AppError::usage(anyhow!(
             "there is no vault at {} to re-encrypt; store credentials first",
             settings.vault.path.display()
         )));
     }
-    let mut vault = super::open_vault(&settings)?;
+    let mut vault = crate::plumbing::open_vault(&settings)?;
     let new = match &args.new_key_file {
         Some(path) => MasterKey::from_file(path)?,
         None => {

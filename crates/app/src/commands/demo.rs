@@ -30,9 +30,10 @@ use mlc_store::{LedgerStatus, StateStore};
 use mlc_vault::{CredentialSet, MASTER_KEY_ENV, MasterKey, System, Vault};
 
 use crate::cli::{DemoArgs, DemoSize, GlobalArgs};
-use crate::commands::{block_on, open_store, run as service, sim, sync};
+use crate::commands::{run as service, sim, sync};
 use crate::config;
 use crate::error::{AppError, AppResult};
+use crate::plumbing::{block_on, open_store};
 use crate::simulators::{self, FaultProfile, Sims};
 use crate::wiring::{self, TenantRuntime};
 

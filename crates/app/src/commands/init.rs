@@ -194,3 +194,17 @@ pub(crate) fn run(global: &GlobalArgs, args: &InitArgs) -> AppResult {
     );
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::TEMPLATE;
+
+    #[test]
+    fn init_template_loads_cleanly() {
+        let s = crate::config::load_str(TEMPLATE, Path::new("ml-connector.toml"), &[]).unwrap();
+        assert_eq!(s.tenants.len(), 1);
+        assert_eq!(s.tenants[0].mapping.companies.len(), 1);
+    }
+}

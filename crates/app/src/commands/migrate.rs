@@ -5,11 +5,11 @@ use crate::error::AppResult;
 
 /// Runs `migrate`.
 pub(crate) fn run(global: &GlobalArgs) -> AppResult {
-    let settings = super::load_settings(global)?;
-    super::block_on(async {
+    let settings = crate::plumbing::load_settings(global)?;
+    crate::plumbing::block_on(async {
         // `open` applies every pending migration (idempotent); call `migrate` once more so the
         // command's meaning does not depend on that detail of `open`.
-        let store = super::open_store(&settings).await?;
+        let store = crate::plumbing::open_store(&settings).await?;
         store.migrate().await.map_err(|e| {
             crate::error::AppError::failure(anyhow::Error::new(e).context("applying migrations"))
         })?;

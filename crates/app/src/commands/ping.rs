@@ -12,8 +12,8 @@ use futures::StreamExt as _;
 use mlc_jde::{AisClient, JdeError, JdeRow, Query};
 
 use crate::cli::{GlobalArgs, PingArgs};
-use crate::commands::{block_on, load_settings, open_store};
 use crate::error::{AppError, AppResult};
+use crate::plumbing::{block_on, load_settings, open_store};
 use crate::wiring::{self, TenantRuntime};
 
 pub(crate) fn run(global: &GlobalArgs, args: &PingArgs) -> AppResult {

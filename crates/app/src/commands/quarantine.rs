@@ -14,9 +14,9 @@ use mlc_engine::summary::SummaryStatus;
 use mlc_store::{QuarantineEntry, QuarantineStatus, StateStore};
 
 use crate::cli::{GlobalArgs, QuarantineCommand};
-use crate::commands::{block_on, load_settings, open_store};
 use crate::config::Settings;
 use crate::error::{AppError, AppResult};
+use crate::plumbing::{block_on, load_settings, open_store};
 use crate::wiring::{self, TenantRuntime};
 
 pub(crate) fn run(global: &GlobalArgs, cmd: &QuarantineCommand) -> AppResult {

@@ -7,8 +7,8 @@ use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 use serde_json::json;
 
 use crate::cli::{GlobalArgs, ReconcileArgs};
-use crate::commands::{block_on, load_settings, open_store};
 use crate::error::{AppError, AppResult, Exit};
+use crate::plumbing::{block_on, load_settings, open_store};
 use crate::wiring;
 
 pub(crate) fn run(global: &GlobalArgs, args: &ReconcileArgs) -> AppResult {

@@ -29,11 +29,11 @@ use tokio_util::sync::CancellationToken;
 
 use crate::alerts::{Alerter, Monitor};
 use crate::cli::{GlobalArgs, RunArgs};
-use crate::commands::{block_on, load_settings, open_store};
 use crate::config::Settings;
 use crate::config::raw::Transport;
 use crate::config::settings::{Cadence, TenantSettings};
 use crate::error::{AppError, AppResult};
+use crate::plumbing::{block_on, load_settings, open_store};
 use crate::server::{self, CxmlReceiver, ServerState, TenantEntry};
 use crate::wiring::{self, TenantRuntime};
 

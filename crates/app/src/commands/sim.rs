@@ -7,8 +7,8 @@
 use std::time::Duration;
 
 use crate::cli::{GlobalArgs, SimArgs};
-use crate::commands::block_on;
 use crate::error::AppResult;
+use crate::plumbing::block_on;
 use crate::simulators::{self, FaultProfile, Sims};
 
 /// How often the simulated businesses do something.

@@ -9,9 +9,9 @@ use crate::error::{AppError, AppResult};
 
 /// Runs `status`.
 pub(crate) fn run(global: &GlobalArgs, args: &StatusArgs) -> AppResult {
-    let settings = super::load_settings(global)?;
-    let report = super::block_on(async {
-        let store = super::open_store(&settings).await?;
+    let settings = crate::plumbing::load_settings(global)?;
+    let report = crate::plumbing::block_on(async {
+        let store = crate::plumbing::open_store(&settings).await?;
         let mut tenants = Vec::new();
         for t in &settings.tenants {
             let fail = |what: &'static str| {

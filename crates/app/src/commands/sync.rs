@@ -11,8 +11,8 @@ use mlc_core::record::Entity;
 use mlc_engine::summary::{EntityCounts, RunSummary, SummaryStatus, TenantSummary};
 
 use crate::cli::{GlobalArgs, SyncArgs};
-use crate::commands::{block_on, load_settings, open_store};
 use crate::error::{AppError, AppResult};
+use crate::plumbing::{block_on, load_settings, open_store};
 use crate::wiring::{self, TenantRuntime};
 
 pub(crate) fn run(global: &GlobalArgs, args: &SyncArgs) -> AppResult {

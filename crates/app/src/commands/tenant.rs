@@ -12,9 +12,9 @@ use mlc_core::ids::TenantId;
 use mlc_store::{StateStore, TenantState};
 
 use crate::cli::{GlobalArgs, TenantCommand};
-use crate::commands::{block_on, load_settings, open_store};
 use crate::config::Settings;
 use crate::error::{AppError, AppResult};
+use crate::plumbing::{block_on, load_settings, open_store};
 
 pub(crate) fn run(global: &GlobalArgs, cmd: &TenantCommand) -> AppResult {
     let settings = load_settings(global)?;

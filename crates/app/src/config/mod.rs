@@ -330,11 +330,4 @@ charge_accounts = { freight = "100.6210", handling = "100.6210", misc = "100.629
                 .contains("no tenant with id")
         );
     }
-
-    #[test]
-    fn init_template_loads_cleanly() {
-        let s = load(crate::commands::init::TEMPLATE).unwrap();
-        assert_eq!(s.tenants.len(), 1);
-        assert_eq!(s.tenants[0].mapping.companies.len(), 1);
-    }
 }

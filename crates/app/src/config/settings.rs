@@ -21,9 +21,7 @@ use super::raw::{
 pub(crate) struct Settings {
     pub(crate) store_url: String,
     pub(crate) vault: VaultSettings,
-    #[allow(dead_code)] // read by `run`, which the lead adds
     pub(crate) server: ServerSettings,
-    #[allow(dead_code)] // read by `run`
     pub(crate) alerts: AlertSettings,
     pub(crate) tenants: Vec<TenantSettings>,
 }
@@ -58,7 +56,6 @@ pub(crate) const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// `[alerts]`.
 #[derive(Debug, Clone)]
-#[allow(dead_code)] // read by `run`, which the lead adds
 pub(crate) struct AlertSettings {
     pub(crate) webhook_url: Option<Url>,
     pub(crate) smtp_url: Option<Url>,
@@ -69,7 +66,6 @@ pub(crate) struct AlertSettings {
 
 /// When a tenant's cycle runs.
 #[derive(Debug, Clone)]
-#[allow(dead_code)] // read by `run`
 pub(crate) enum Cadence {
     /// Every this long after the previous cycle ended.
     Every(Duration),
@@ -79,7 +75,6 @@ pub(crate) enum Cadence {
 
 /// One `[[tenants]]` entry.
 #[derive(Debug, Clone)]
-#[allow(dead_code)] // most fields are read by the sync commands the lead adds
 pub(crate) struct TenantSettings {
     pub(crate) id: TenantId,
     pub(crate) cadence: Cadence,
@@ -94,7 +89,6 @@ pub(crate) struct TenantSettings {
 
 /// `[tenants.jde]`.
 #[derive(Debug, Clone)]
-#[allow(dead_code)]
 pub(crate) struct JdeSettings {
     pub(crate) batch_user: String,
     pub(crate) voucher_orchestration: String,
@@ -109,7 +103,6 @@ pub(crate) struct JdeSettings {
 
 /// `[tenants.jaggaer]`.
 #[derive(Debug, Clone)]
-#[allow(dead_code)]
 pub(crate) struct JaggaerSettings {
     pub(crate) transport: Transport,
     pub(crate) paths: JaggaerPaths,
@@ -122,7 +115,6 @@ pub(crate) struct JaggaerSettings {
 
 /// `[tenants.jaggaer.paths]`.
 #[derive(Debug, Clone)]
-#[allow(dead_code)]
 pub(crate) struct JaggaerPaths {
     pub(crate) invoices: String,
     pub(crate) suppliers: String,
@@ -133,7 +125,6 @@ pub(crate) struct JaggaerPaths {
 
 /// Charge and tax accounts of a company or the tenant default.
 #[derive(Debug, Clone)]
-#[allow(dead_code)]
 pub(crate) struct ChargeAccounts {
     pub(crate) tax: AccountNumber,
     pub(crate) freight: AccountNumber,
@@ -144,7 +135,6 @@ pub(crate) struct ChargeAccounts {
 
 /// `[tenants.mapping]`.
 #[derive(Debug, Clone)]
-#[allow(dead_code)]
 pub(crate) struct MappingSettings {
     pub(crate) gl_account_field: String,
     pub(crate) cost_center_field: String,
@@ -159,7 +149,6 @@ pub(crate) struct MappingSettings {
 
 /// `[tenants.sync]`.
 #[derive(Debug, Clone)]
-#[allow(dead_code)]
 pub(crate) struct SyncSettings {
     pub(crate) lookback: Duration,
     pub(crate) safety_lag: Duration,

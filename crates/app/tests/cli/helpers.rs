@@ -10,7 +10,7 @@ pub(crate) struct Env {
 }
 
 /// A base64 key of 32 bytes (fixed, for tests only).
-pub(crate) const KEY_A: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+pub(crate) const KEY_A: &str = mlc_test_support::KEY;
 /// Another valid key.
 pub(crate) const KEY_B: &str = "HxwdHhsaGRgXFhUUExIREA8ODQwLCgkIBwYFBAMCAQA=";
 

@@ -4,9 +4,11 @@
 //! Every test has its own simulators (ephemeral ports) and temp dir, so they run in parallel.
 mod cxml;
 mod first_sync;
-mod harness;
 mod incremental;
 mod invoices;
 mod ping;
 mod probe;
 mod resilience;
+
+/// The shared harness (simulators, temp dir with config and vault, the binary).
+use mlc_test_support as harness;

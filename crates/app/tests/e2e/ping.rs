@@ -6,7 +6,7 @@ use mlc_sim::jaggaer::JaggaerSimConfig;
 use mlc_sim::jde::SimUser;
 use serde_json::json;
 
-use crate::harness::{Env, Sims, jde_config, stderr};
+use crate::harness::{Env, Sims, TENANT, jde_config, stderr};
 
 fn stdout(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
@@ -66,6 +66,7 @@ async fn a_wrong_password_is_tried_exactly_once() {
     let sims = Sims::small().await;
     let env = Env::new(&sims).await;
     env.credentials(
+        TENANT,
         "jde",
         &json!({"base_url": sims.jde.base_url(), "username": "JDEUSER", "password": "WRONG"}),
     )
@@ -93,6 +94,7 @@ async fn an_unreachable_host_is_named() {
         l.local_addr().unwrap().port()
     };
     env.credentials(
+        TENANT,
         "jde",
         &json!({"base_url": format!("http://127.0.0.1:{port}/jderest/"), "username": "JDEUSER", "password": "JDEPASS"}),
     )
@@ -140,6 +142,7 @@ async fn an_untrusted_certificate_is_refused_and_named() {
     let env = Env::new(&sims).await;
     let port = untrusted_tls_server().await;
     env.credentials(
+        TENANT,
         "jde",
         &json!({"base_url": format!("https://localhost:{port}/jderest/"), "username": "JDEUSER", "password": "JDEPASS"}),
     )

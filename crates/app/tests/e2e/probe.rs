@@ -15,7 +15,8 @@ async fn probe_invoice_backfill_memory() {
         .unwrap_or(10);
     let sims = Sims::start(jde_config(200, pos), jag).await;
     let env = Env::new(&sims).await;
-    let bin = std::env::var("PROBE_BIN").unwrap_or_else(|_| crate::harness::BIN.to_owned());
+    let bin =
+        std::env::var("PROBE_BIN").unwrap_or_else(|_| crate::harness::bin().display().to_string());
     for entity in ["suppliers", "accounts", "purchase-orders"] {
         let out = std::process::Command::new("/usr/bin/time")
             .arg("-v")

@@ -92,8 +92,8 @@ pub(crate) async fn inbox_drained(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn run_syncs_serves_and_stops_cleanly_on_sigterm() {
-    let sims = Sims::start().await;
-    let env = Env::new(
+    let sims = Sims::standard().await;
+    let env = Env::tenants(
         &sims,
         &[
             Tenant {
@@ -145,7 +145,7 @@ async fn run_syncs_serves_and_stops_cleanly_on_sigterm() {
     );
 
     // A second service on the same port: exit 1, saying why.
-    let out = tokio::process::Command::new(crate::harness::BIN)
+    let out = tokio::process::Command::new(crate::harness::bin())
         .current_dir(env.dir.path())
         .env_clear()
         .env("ML_CONNECTOR_MASTER_KEY", crate::harness::KEY)
@@ -240,8 +240,8 @@ async fn run_syncs_serves_and_stops_cleanly_on_sigterm() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cxml_invoice_acknowledged_before_a_crash_ends_in_exactly_one_outcome() {
-    let sims = Sims::start().await;
-    let env = Env::new(
+    let sims = Sims::standard().await;
+    let env = Env::tenants(
         &sims,
         &[Tenant {
             id: "beta",

@@ -53,10 +53,10 @@ async fn scenario(store_url: String) {
     let ids = ["acme", "beta", "gamma"];
     let mut sims = Vec::new();
     for _ in ids {
-        sims.push(Sims::start().await);
+        sims.push(Sims::standard().await);
     }
     let tenants: Vec<Tenant> = ids.iter().map(|id| Tenant { id, cxml: false }).collect();
-    let env = Env::new(&sims[0], &tenants, Some(&store_url)).await;
+    let env = Env::tenants(&sims[0], &tenants, Some(&store_url)).await;
     for (i, id) in ids.iter().enumerate().skip(1) {
         env.set_credentials(id, &sims[i]).await;
     }

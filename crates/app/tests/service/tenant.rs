@@ -5,7 +5,7 @@ use mlc_core::ids::TenantId;
 async fn pause_and_resume_change_the_stored_state() {
     let dir = tempfile::tempdir().unwrap();
     let run = |args: &[&str]| {
-        std::process::Command::new(crate::harness::BIN)
+        std::process::Command::new(crate::harness::bin())
             .current_dir(dir.path())
             .env_clear()
             .env("RUST_LOG", "warn")

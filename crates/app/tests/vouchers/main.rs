@@ -6,9 +6,7 @@
 //! currency decimals) accepts every voucher; totals tie to JAGGAER to the cent; a correction and
 //! a cancellation after posting go to quarantine, never posted twice; `reconcile` finds nothing,
 //! then finds the difference a test makes by hand in JDE.
-#[allow(dead_code)]
-#[path = "../service/harness.rs"]
-mod harness;
+use mlc_test_support as harness;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::str::FromStr as _;
@@ -52,7 +50,7 @@ fn sync(env: &Env, entities: &[&str]) -> Value {
     for e in entities {
         args.extend(["--entity", e]);
     }
-    let out = env.cmd_sync(&args);
+    let out = env.cmd(&args);
     let v = json_out(&out, "sync --json");
     assert!(
         out.status.success(),
@@ -109,8 +107,8 @@ fn z_header(sims: &Sims, edtn: &str) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_mixed_month_of_invoices_becomes_vouchers_jde_accepts_and_that_tie_to_the_cent() {
-    let sims = Sims::start().await;
-    let env = Env::new(
+    let sims = Sims::standard().await;
+    let env = Env::tenants(
         &sims,
         &[Tenant {
             id: "acme",
@@ -225,10 +223,7 @@ async fn a_mixed_month_of_invoices_becomes_vouchers_jde_accepts_and_that_tie_to_
     // Post them.
     let posted = sync(&env, &["invoices"]);
     let inv = counts(&posted, "invoices");
-    let quarantine = json_out(
-        &env.cmd_sync(&["quarantine", "list", "--json"]),
-        "quarantine",
-    );
+    let quarantine = json_out(&env.cmd(&["quarantine", "list", "--json"]), "quarantine");
     assert_eq!(
         inv["quarantined"].as_u64(),
         Some(0),
@@ -315,10 +310,7 @@ async fn a_mixed_month_of_invoices_becomes_vouchers_jde_accepts_and_that_tie_to_
         "{after}"
     );
     assert_eq!(sims.jde.vouchers().len(), all.len(), "nothing posted twice");
-    let q = json_out(
-        &env.cmd_sync(&["quarantine", "list", "--json"]),
-        "quarantine",
-    );
+    let q = json_out(&env.cmd(&["quarantine", "list", "--json"]), "quarantine");
     let changed: BTreeSet<String> = q
         .as_array()
         .unwrap()
@@ -350,7 +342,7 @@ async fn a_mixed_month_of_invoices_becomes_vouchers_jde_accepts_and_that_tie_to_
 
     // The processed vouchers are read back into the audit trail.
     let trail = json_out(
-        &env.cmd_sync(&["audit", &format!("invoice:acme:{usd}"), "--json"]),
+        &env.cmd(&["audit", &format!("invoice:acme:{usd}"), "--json"]),
         "audit",
     );
     let doc = vouchers
@@ -365,7 +357,7 @@ async fn a_mixed_month_of_invoices_becomes_vouchers_jde_accepts_and_that_tie_to_
     );
 
     // Reconcile: nothing but the corrected/cancelled invoices differs…
-    let out = env.cmd_sync(&["reconcile", "--json"]);
+    let out = env.cmd(&["reconcile", "--json"]);
     let rec = json_out(&out, "reconcile");
     let differing: BTreeSet<String> = rec["tenants"][0]["differences"]
         .as_array()
@@ -414,7 +406,7 @@ async fn a_mixed_month_of_invoices_becomes_vouchers_jde_accepts_and_that_tie_to_
         dec(&line["F0911_JELN"]),
         dec(&line["F0911_AA"]) + Decimal::ONE,
     ));
-    let out = env.cmd_sync(&["reconcile", "--json"]);
+    let out = env.cmd(&["reconcile", "--json"]);
     assert_eq!(
         out.status.code(),
         Some(3),

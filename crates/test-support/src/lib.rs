@@ -1,9 +1,17 @@
-//! Both simulators in-process, a temp dir with config + vault, and the real binary.
+//! The harness of the app's test targets (`e2e`, `service`, `vouchers`, `cli`): both simulators
+//! in-process, a temp dir with a config written by `init` and a vault holding the simulators'
+//! credentials, the real `ml-connector` binary (one-shot commands, or `run` as a service), and
+//! readers of what each simulator holds.
+//!
+//! It depends on the simulators and the store, never on the connector's own crates: the tests
+//! drive the binary from outside.
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::str::FromStr as _;
 use std::sync::Arc;
+use std::time::Duration;
 
 use mlc_core::Decimal;
 use mlc_sim::jaggaer::{JaggaerSim, JaggaerSimConfig};
@@ -11,18 +19,34 @@ use mlc_sim::jde::{JdeSim, JdeSimConfig, SimSize};
 use mlc_store::StateStore;
 use serde_json::Value;
 use tokio::io::AsyncWriteExt as _;
+use tokio::process::Child;
 
 /// A base64 key of 32 bytes (fixed, for tests only).
-pub(crate) const KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
-pub(crate) const CXML_SECRET: &str = "mlc-cxml-secret";
-pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_ml-connector");
-pub(crate) const TENANT: &str = "acme";
-pub(crate) const BATCH_USER: &str = "MLCONN";
+pub const KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+/// The cXML shared secret stored for every tenant.
+pub const CXML_SECRET: &str = "mlc-cxml-secret";
+/// The tenant of single-tenant configs.
+pub const TENANT: &str = "acme";
+/// `EDUS` of the init template.
+pub const BATCH_USER: &str = "MLCONN";
+
+/// The `ml-connector` binary Cargo built for the running test (it sits next to the `deps`
+/// directory holding the test executable, as `CARGO_BIN_EXE_ml-connector` would name it).
+pub fn bin() -> PathBuf {
+    let exe = std::env::current_exe().expect("the test executable's path");
+    let dir = exe.parent().expect("deps/");
+    let dir = if dir.ends_with("deps") {
+        dir.parent().expect("target/debug/")
+    } else {
+        dir
+    };
+    dir.join(format!("ml-connector{}", std::env::consts::EXE_SUFFIX))
+}
 
 /// The JDE simulator's clock, frozen 10 minutes in the past: everything it stamps (the
 /// generated history and the changes a test makes) is older than the connector's safety lag,
 /// so the next `sync` sees it without waiting.
-pub(crate) fn jde_config(suppliers: usize, pos: usize) -> JdeSimConfig {
+pub fn jde_config(suppliers: usize, pos: usize) -> JdeSimConfig {
     let mut cfg = JdeSimConfig {
         size: SimSize::Custom { suppliers, pos },
         ..JdeSimConfig::default()
@@ -37,18 +61,26 @@ pub(crate) fn jde_config(suppliers: usize, pos: usize) -> JdeSimConfig {
 }
 
 /// Both simulators.
-pub(crate) struct Sims {
-    pub(crate) jde: JdeSim,
-    pub(crate) jag: JaggaerSim,
+pub struct Sims {
+    /// JD Edwards (AIS).
+    pub jde: JdeSim,
+    /// JAGGAER (J1P and cXML).
+    pub jag: JaggaerSim,
 }
 
 impl Sims {
-    /// Small data: 8 suppliers, 16 POs.
-    pub(crate) async fn small() -> Sims {
+    /// Small data: 8 suppliers, 16 POs, JDE's clock frozen 10 minutes back.
+    pub async fn small() -> Sims {
         Sims::start(jde_config(8, 16), JaggaerSimConfig::default()).await
     }
 
-    pub(crate) async fn start(jde: JdeSimConfig, jag: JaggaerSimConfig) -> Sims {
+    /// The simulators' default data and live clocks.
+    pub async fn standard() -> Sims {
+        Sims::start(JdeSimConfig::default(), JaggaerSimConfig::default()).await
+    }
+
+    /// Both simulators with these configs.
+    pub async fn start(jde: JdeSimConfig, jag: JaggaerSimConfig) -> Sims {
         Sims {
             jde: JdeSim::start(jde).await.unwrap(),
             jag: JaggaerSim::start(jag).await.unwrap(),
@@ -56,7 +88,7 @@ impl Sims {
     }
 
     /// JAGGAER requests that write (everything but the token endpoint and reads).
-    pub(crate) fn jaggaer_writes(&self) -> Vec<String> {
+    pub fn jaggaer_writes(&self) -> Vec<String> {
         self.jag
             .requests()
             .into_iter()
@@ -66,7 +98,7 @@ impl Sims {
     }
 
     /// Voucher orchestration calls seen by JDE.
-    pub(crate) fn orchestration_calls(&self) -> usize {
+    pub fn orchestration_calls(&self) -> usize {
         self.jde
             .requests()
             .iter()
@@ -74,47 +106,68 @@ impl Sims {
             .count()
     }
 
-    pub(crate) fn clear_logs(&self) {
+    /// Forgets the requests both simulators logged.
+    pub fn clear_logs(&self) {
         self.jde.clear_requests();
         self.jag.clear_requests();
     }
 }
 
-/// Options of the test config.
+/// Options of the single-tenant test config ([`Env::with`]).
 #[derive(Clone, Default)]
-pub(crate) struct Options {
-    pub(crate) cxml: bool,
-    pub(crate) store_url: Option<String>,
+pub struct Options {
+    /// `transport = "cxml"`.
+    pub cxml: bool,
+    /// The store (default: SQLite in the temp dir).
+    pub store_url: Option<String>,
     /// Extra lines appended to `[tenants.jde]`.
-    pub(crate) jde_extra: String,
+    pub jde_extra: String,
 }
 
-/// A temp dir with config and vault for one tenant `acme`.
-pub(crate) struct Env {
-    pub(crate) dir: tempfile::TempDir,
-    pub(crate) store_url: String,
+/// A tenant of a multi-tenant test config ([`Env::tenants`]).
+pub struct Tenant {
+    /// Tenant id.
+    pub id: &'static str,
+    /// `transport = "cxml"`.
+    pub cxml: bool,
+}
+
+/// A temp dir with config and vault.
+pub struct Env {
+    /// The directory (removed on drop).
+    pub dir: tempfile::TempDir,
+    /// `[store] url` of the config.
+    pub store_url: String,
 }
 
 impl Env {
-    pub(crate) async fn new(sims: &Sims) -> Env {
-        Env::with(sims, Options::default()).await
-    }
-
-    /// Writes the config (from `init`'s template) and stores the simulators' credentials.
-    pub(crate) async fn with(sims: &Sims, opts: Options) -> Env {
+    /// A temp dir where `init` has run, with `[store] url` pointing at `store_url` (default:
+    /// SQLite in the temp dir). Returns the env and the init template.
+    fn init(store_url: Option<&str>) -> (Env, String) {
         let dir = tempfile::tempdir().unwrap();
-        let store_url = opts
-            .store_url
-            .clone()
+        let store_url = store_url
+            .map(str::to_owned)
             .unwrap_or_else(|| format!("sqlite://{}", dir.path().join("store.db").display()));
         let env = Env { dir, store_url };
         let out = env.cmd(&["init"]);
         assert!(out.status.success(), "init: {}", stderr(&out));
         let template = std::fs::read_to_string(env.path("ml-connector.toml")).unwrap();
-        let mut text = template.replace(
+        let template = template.replace(
             "url = \"sqlite://ml-connector.db\"",
             &format!("url = \"{}\"", env.store_url),
         );
+        (env, template)
+    }
+
+    /// Tenant `acme` with the default [`Options`].
+    pub async fn new(sims: &Sims) -> Env {
+        Env::with(sims, Options::default()).await
+    }
+
+    /// Tenant `acme` (from `init`'s template, with company 00200's and 00400's own charge
+    /// accounts) and the simulators' credentials.
+    pub async fn with(sims: &Sims, opts: Options) -> Env {
+        let (env, mut text) = Env::init(opts.store_url.as_deref());
         if opts.cxml {
             text = text.replace("transport = \"rest\"", "transport = \"cxml\"");
         }
@@ -131,6 +184,37 @@ impl Env {
             ));
         }
         std::fs::write(env.path("ml-connector.toml"), text).unwrap();
+        env.set_credentials(TENANT, sims).await;
+        env
+    }
+
+    /// One `[[tenants]]` block per tenant (from `init`'s template, polled every 10 s) and
+    /// credentials for the simulators.
+    pub async fn tenants(sims: &Sims, tenants: &[Tenant], store_url: Option<&str>) -> Env {
+        let (env, template) = Env::init(store_url);
+        let (head, tenant_block) = template.split_once("\n[[tenants]]\n").unwrap();
+        let mut text = head.to_owned();
+        for t in tenants {
+            let block = tenant_block
+                .replace("id = \"acme\"", &format!("id = \"{}\"", t.id))
+                .replace("poll_interval = \"5m\"", "poll_interval = \"10s\"");
+            let block = if t.cxml {
+                block.replace("transport = \"rest\"", "transport = \"cxml\"")
+            } else {
+                block
+            };
+            text.push_str("\n[[tenants]]\n");
+            text.push_str(&block);
+        }
+        std::fs::write(env.path("ml-connector.toml"), text).unwrap();
+        for t in tenants {
+            env.set_credentials(t.id, sims).await;
+        }
+        env
+    }
+
+    /// Stores credentials of `tenant` for these simulators.
+    pub async fn set_credentials(&self, tenant: &str, sims: &Sims) {
         let jde = serde_json::json!({
             "base_url": sims.jde.base_url(),
             "username": "JDEUSER",
@@ -144,17 +228,19 @@ impl Env {
             "cxml_identity": "MLCONNECTOR",
             "cxml_shared_secret": CXML_SECRET,
         });
-        env.credentials("jde", &jde).await;
-        env.credentials("jaggaer", &jag).await;
-        env
+        self.credentials(tenant, "jde", &jde).await;
+        self.credentials(tenant, "jaggaer", &jag).await;
     }
 
-    pub(crate) fn path(&self, name: &str) -> PathBuf {
+    /// A file in the temp dir.
+    pub fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
 
-    pub(crate) fn command(&self) -> tokio::process::Command {
-        let mut c = tokio::process::Command::new(BIN);
+    /// The binary in the temp dir with a clean environment (master key, config, `RUST_LOG=warn`,
+    /// and `MLC_CXML_DTD` when the test has it), killed when dropped.
+    pub fn command(&self) -> tokio::process::Command {
+        let mut c = tokio::process::Command::new(bin());
         c.current_dir(self.dir.path())
             .env_clear()
             .env("ML_CONNECTOR_MASTER_KEY", KEY)
@@ -168,8 +254,8 @@ impl Env {
     }
 
     /// Runs a command to completion.
-    pub(crate) fn cmd(&self, args: &[&str]) -> std::process::Output {
-        std::process::Command::new(BIN)
+    pub fn cmd(&self, args: &[&str]) -> std::process::Output {
+        std::process::Command::new(bin())
             .current_dir(self.dir.path())
             .env_clear()
             .env("ML_CONNECTOR_MASTER_KEY", KEY)
@@ -180,10 +266,11 @@ impl Env {
             .unwrap()
     }
 
-    pub(crate) async fn credentials(&self, system: &str, json: &Value) {
+    /// `credentials set TENANT SYSTEM --stdin` with this JSON.
+    pub async fn credentials(&self, tenant: &str, system: &str, json: &Value) {
         let mut child = self
             .command()
-            .args(["credentials", "set", TENANT, system, "--stdin"])
+            .args(["credentials", "set", tenant, system, "--stdin"])
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -197,7 +284,7 @@ impl Env {
     }
 
     /// `sync --json`, expecting exit 0; returns the tenant's summary.
-    pub(crate) async fn sync(&self) -> Summary {
+    pub async fn sync(&self) -> Summary {
         let out = self.sync_raw().await;
         assert!(
             out.status.success(),
@@ -210,7 +297,7 @@ impl Env {
     }
 
     /// `sync --json`, whatever the outcome.
-    pub(crate) async fn sync_raw(&self) -> std::process::Output {
+    pub async fn sync_raw(&self) -> std::process::Output {
         self.command()
             .args(["sync", "--json"])
             .stdout(Stdio::piped())
@@ -220,24 +307,54 @@ impl Env {
             .unwrap()
     }
 
-    pub(crate) async fn store(&self) -> Arc<dyn StateStore> {
+    /// The state store of the config.
+    pub async fn store(&self) -> Arc<dyn StateStore> {
         mlc_store::open(&self.store_url).await.unwrap()
+    }
+
+    /// Starts `run` on a free loopback port (logging JSON at `info` to a file in the temp dir),
+    /// with a short lease (`ML_CONNECTOR_LEASE_TTL`) so takeover tests stay short, and waits
+    /// until `/healthz` answers.
+    pub async fn start(&self, lease_ttl: &str) -> Service {
+        let addr = free_addr();
+        let log = self.path(&format!("run-{}.log", addr.port()));
+        let child = self
+            .command()
+            .args(["run", "--listen", &addr.to_string(), "--log-format", "json"])
+            .env("RUST_LOG", "info")
+            .env("ML_CONNECTOR_LEASE_TTL", lease_ttl)
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap();
+        let svc = Service {
+            child,
+            addr,
+            log,
+            http: reqwest::Client::new(),
+        };
+        svc.wait_healthy().await;
+        svc
     }
 }
 
-pub(crate) fn stderr(out: &std::process::Output) -> String {
+/// A command's stderr as text.
+pub fn stderr(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 /// One tenant's §5 summary.
 #[derive(Debug, Clone)]
-pub(crate) struct Summary {
-    pub(crate) status: String,
-    pub(crate) json: Value,
+pub struct Summary {
+    /// `ok`, `partial` or `failed`.
+    pub status: String,
+    /// The whole tenant object.
+    pub json: Value,
 }
 
 impl Summary {
-    pub(crate) fn parse(out: &std::process::Output) -> Summary {
+    /// The one tenant of `sync --json` output.
+    pub fn parse(out: &std::process::Output) -> Summary {
         let json: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
             panic!(
                 "sync --json printed no JSON ({e}):\n{}\nstderr: {}",
@@ -256,12 +373,12 @@ impl Summary {
     }
 
     /// A count of an entity (0 when absent).
-    pub(crate) fn n(&self, entity: &str, field: &str) -> u64 {
+    pub fn n(&self, entity: &str, field: &str) -> u64 {
         self.json["entities"][entity][field].as_u64().unwrap_or(0)
     }
 
     /// created + updated over every entity.
-    pub(crate) fn writes(&self) -> u64 {
+    pub fn writes(&self) -> u64 {
         ["suppliers", "accounts", "purchase-orders", "invoices"]
             .iter()
             .map(|e| self.n(e, "created") + self.n(e, "updated"))
@@ -272,7 +389,7 @@ impl Summary {
 // ---- reading the simulators --------------------------------------------------------------------
 
 /// A JSON scalar as text (numbers and strings alike), trimmed.
-pub(crate) fn text(v: &Value) -> String {
+pub fn text(v: &Value) -> String {
     match v {
         Value::String(s) => s.trim().to_owned(),
         Value::Null => String::new(),
@@ -280,25 +397,32 @@ pub(crate) fn text(v: &Value) -> String {
     }
 }
 
-pub(crate) fn dec(v: &Value) -> Decimal {
+/// A JSON scalar as a decimal.
+pub fn dec(v: &Value) -> Decimal {
     Decimal::from_str(&text(v)).unwrap_or_else(|e| panic!("not a decimal: {v} ({e})"))
 }
 
 /// What JDE holds for one purchase order.
 #[derive(Debug, Clone)]
-pub(crate) struct JdePo {
-    pub(crate) number: String,
-    pub(crate) an8: String,
-    pub(crate) hold: bool,
-    pub(crate) lines: usize,
+pub struct JdePo {
+    /// `KCOO-DCTO-DOCO`.
+    pub number: String,
+    /// Supplier.
+    pub an8: String,
+    /// On hold.
+    pub hold: bool,
+    /// Number of lines.
+    pub lines: usize,
     /// Σ AEXP of lines not cancelled.
-    pub(crate) total: Decimal,
-    pub(crate) cancelled_lines: BTreeSet<String>,
-    pub(crate) all_cancelled: bool,
+    pub total: Decimal,
+    /// Line numbers of cancelled lines.
+    pub cancelled_lines: BTreeSet<String>,
+    /// Every line cancelled.
+    pub all_cancelled: bool,
 }
 
 /// F4301 + F4311 of the JDE simulator, by `KCOO-DCTO-DOCO`, order types OP/OS only.
-pub(crate) fn jde_pos(jde: &JdeSim) -> BTreeMap<String, JdePo> {
+pub fn jde_pos(jde: &JdeSim) -> BTreeMap<String, JdePo> {
     let mut out = BTreeMap::new();
     for h in jde.table_rows("F4301") {
         let dcto = text(&h["F4301_DCTO"]);
@@ -347,7 +471,7 @@ pub(crate) fn jde_pos(jde: &JdeSim) -> BTreeMap<String, JdePo> {
 }
 
 /// JAGGAER's POs by poNumber, panicking on a duplicate poNumber.
-pub(crate) fn jaggaer_pos(jag: &JaggaerSim) -> BTreeMap<String, Value> {
+pub fn jaggaer_pos(jag: &JaggaerSim) -> BTreeMap<String, Value> {
     let mut out = BTreeMap::new();
     for po in jag.purchase_orders() {
         let n = text(&po["header"]["poNumber"]);
@@ -360,7 +484,7 @@ pub(crate) fn jaggaer_pos(jag: &JaggaerSim) -> BTreeMap<String, Value> {
 }
 
 /// JAGGAER supplier bravoId by extCode.
-pub(crate) fn bravo_by_ext(jag: &JaggaerSim) -> BTreeMap<String, String> {
+pub fn bravo_by_ext(jag: &JaggaerSim) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
     for s in jag.suppliers() {
         let ext = text(&s["extCode"]);
@@ -374,13 +498,13 @@ pub(crate) fn bravo_by_ext(jag: &JaggaerSim) -> BTreeMap<String, String> {
 
 /// Every JDE PO not on hold is in JAGGAER with the right supplier, line count, total and
 /// status; held POs are not there.
-pub(crate) fn assert_pos_match(sims: &Sims) {
+pub fn assert_pos_match(sims: &Sims) {
     assert_pos_match_with(sims, true);
 }
 
 /// As [`assert_pos_match`]; `line_status = false` skips the per-line status (a cXML
 /// OrderRequest carries no line status).
-pub(crate) fn assert_pos_match_with(sims: &Sims, line_status: bool) {
+pub fn assert_pos_match_with(sims: &Sims, line_status: bool) {
     let jde = jde_pos(&sims.jde);
     let jag = jaggaer_pos(&sims.jag);
     let bravo = bravo_by_ext(&sims.jag);
@@ -425,7 +549,7 @@ pub(crate) fn assert_pos_match_with(sims: &Sims, line_status: bool) {
 }
 
 /// JDE suppliers (F0401 AN8).
-pub(crate) fn jde_suppliers(jde: &JdeSim) -> BTreeSet<String> {
+pub fn jde_suppliers(jde: &JdeSim) -> BTreeSet<String> {
     jde.table_rows("F0401")
         .iter()
         .map(|r| text(&r["F0401_AN8"]))
@@ -433,7 +557,7 @@ pub(crate) fn jde_suppliers(jde: &JdeSim) -> BTreeSet<String> {
 }
 
 /// F0901 accounts as `BU.OBJ[.SUB]`.
-pub(crate) fn jde_accounts(jde: &JdeSim) -> BTreeSet<String> {
+pub fn jde_accounts(jde: &JdeSim) -> BTreeSet<String> {
     jde.table_rows("F0901")
         .iter()
         .map(|r| {
@@ -452,14 +576,15 @@ pub(crate) fn jde_accounts(jde: &JdeSim) -> BTreeSet<String> {
 }
 
 /// F0006 business units (trimmed).
-pub(crate) fn jde_business_units(jde: &JdeSim) -> BTreeSet<String> {
+pub fn jde_business_units(jde: &JdeSim) -> BTreeSet<String> {
     jde.table_rows("F0006")
         .iter()
         .map(|r| text(&r["F0006_MCU"]))
         .collect()
 }
 
-pub(crate) fn values(jag: &JaggaerSim, field: &str) -> BTreeSet<String> {
+/// The values of a JAGGAER value list.
+pub fn values(jag: &JaggaerSim, field: &str) -> BTreeSet<String> {
     jag.custom_field_values(field)
         .iter()
         .map(|v| text(&v["value"]))
@@ -467,12 +592,12 @@ pub(crate) fn values(jag: &JaggaerSim, field: &str) -> BTreeSet<String> {
 }
 
 /// F0411Z1 rows.
-pub(crate) fn z_rows(jde: &JdeSim) -> Vec<Value> {
+pub fn z_rows(jde: &JdeSim) -> Vec<Value> {
     jde.table_rows("F0411Z1")
 }
 
 /// Asserts no voucher transaction (EDUS + EDTN) was inserted twice.
-pub(crate) fn assert_vouchers_unique(jde: &JdeSim) {
+pub fn assert_vouchers_unique(jde: &JdeSim) {
     let mut seen: BTreeMap<(String, String), String> = BTreeMap::new();
     for r in z_rows(jde) {
         let key = (text(&r["F0411Z1_EDUS"]), text(&r["F0411Z1_EDTN"]));
@@ -491,4 +616,125 @@ pub(crate) fn assert_vouchers_unique(jde: &JdeSim) {
             "supplier invoice {key:?} vouchered twice"
         );
     }
+}
+
+/// A free loopback address (bound, then released for the child).
+pub fn free_addr() -> SocketAddr {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap()
+}
+
+/// A running `ml-connector run`.
+pub struct Service {
+    /// The process.
+    pub child: Child,
+    /// Where it listens.
+    pub addr: SocketAddr,
+    /// Its log file.
+    pub log: PathBuf,
+    /// A client for its endpoints.
+    pub http: reqwest::Client,
+}
+
+impl Service {
+    /// `http://ADDR{path}`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// The log so far.
+    pub fn log_text(&self) -> String {
+        read(&self.log)
+    }
+
+    async fn wait_healthy(&self) {
+        for _ in 0..300 {
+            if let Ok(r) = self.http.get(self.url("/healthz")).send().await
+                && r.status().is_success()
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("service did not become healthy:\n{}", self.log_text());
+    }
+
+    /// GET: status and body.
+    pub async fn get(&self, path: &str) -> (u16, String) {
+        let r = self.http.get(self.url(path)).send().await.unwrap();
+        (r.status().as_u16(), r.text().await.unwrap())
+    }
+
+    /// POST a `text/xml` body: status and body.
+    pub async fn post_xml(&self, path: &str, body: String) -> (u16, String) {
+        let r = self
+            .http
+            .post(self.url(path))
+            .header("content-type", "text/xml")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.text().await.unwrap())
+    }
+
+    /// Polls `/metrics` until `pred` holds (or panics after `within`).
+    pub async fn metrics_until(&self, within: Duration, pred: impl Fn(&str) -> bool) -> String {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            let (_, text) = self.get("/metrics").await;
+            if pred(&text) {
+                return text;
+            }
+            if tokio::time::Instant::now() > deadline {
+                panic!("metrics never matched:\n{text}\nlog:\n{}", self.log_text());
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    /// SIGTERM, then the exit status (panics if it takes longer than `within`).
+    pub async fn terminate(mut self, within: Duration) -> (std::process::ExitStatus, String) {
+        signal(&self.child, "TERM");
+        let status = tokio::time::timeout(within, self.child.wait())
+            .await
+            .unwrap_or_else(|_| {
+                panic!(
+                    "no exit within {within:?} after SIGTERM:\n{}",
+                    self.log_text()
+                )
+            })
+            .unwrap();
+        (status, self.log_text())
+    }
+
+    /// SIGKILL: no cleanup at all.
+    pub async fn kill(mut self) {
+        signal(&self.child, "KILL");
+        let _ = self.child.wait().await;
+    }
+}
+
+fn signal(child: &Child, name: &str) {
+    let pid = child.id().expect("running").to_string();
+    let ok = std::process::Command::new("kill")
+        .args([&format!("-{name}"), &pid])
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "kill -{name} {pid}");
+}
+
+fn read(p: &Path) -> String {
+    std::fs::read_to_string(p).unwrap_or_default()
+}
+
+/// The sum of a counter's samples whose label text contains every fragment.
+pub fn counter_sum(metrics: &str, name: &str, fragments: &[&str]) -> f64 {
+    metrics
+        .lines()
+        .filter(|l| l.starts_with(name) && !l.starts_with('#'))
+        .filter(|l| fragments.iter().all(|f| l.contains(f)))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
 }
