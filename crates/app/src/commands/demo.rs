@@ -899,8 +899,12 @@ async fn keep_running(
     sims: Sims,
 ) -> AppResult {
     let listen = settings.server.listen;
+    let password = demo_admin(&*store).await?;
     println!("Keeping everything running until Ctrl-C:");
-    println!("  dashboard           http://{listen}/   (Prometheus metrics at /metrics)");
+    println!("  console             http://{listen}/   (Prometheus metrics at /metrics)");
+    println!(
+        "    sign in as        admin / {password}   (one-time password: a new one each start)"
+    );
     println!("  JDE AIS simulator   {}", sims.jde.base_url());
     println!("  JAGGAER simulator   {}", sims.jaggaer.base_url());
     println!(
@@ -927,6 +931,26 @@ async fn keep_running(
     activity.abort();
     println!("Demo stopped.");
     result
+}
+
+/// Makes (or resets) the console user `admin` with a new random password and returns it: the
+/// demo prints it once, and the store keeps only its argon2 hash.
+async fn demo_admin(store: &dyn StateStore) -> AppResult<String> {
+    use rand::Rng as _;
+    let password: String = rand::rng()
+        .sample_iter(rand::distr::Alphanumeric)
+        .take(20)
+        .map(char::from)
+        .collect();
+    let hash = crate::server::console::auth::hash_password(&password).map_err(AppError::failure)?;
+    if !store
+        .user_add("admin", mlc_store::Role::Admin, &hash)
+        .await?
+    {
+        store.user_set_password("admin", &hash).await?;
+        store.user_set_role("admin", mlc_store::Role::Admin).await?;
+    }
+    Ok(password)
 }
 
 /// The object account a buyer mistypes: no business unit has it in the simulated chart.

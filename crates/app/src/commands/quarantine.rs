@@ -14,12 +14,12 @@ use mlc_engine::summary::SummaryStatus;
 use mlc_store::{QuarantineEntry, QuarantineStatus, StateStore};
 
 use crate::cli::{GlobalArgs, QuarantineCommand};
-use crate::server::console::{Retrier, RetryOutcome};
-use std::sync::Arc;
 use crate::config::Settings;
 use crate::error::{AppError, AppResult};
 use crate::plumbing::{block_on, load_settings, open_store};
+use crate::server::console::{Retrier, RetryOutcome};
 use crate::wiring::{self, TenantRuntime};
+use std::sync::Arc;
 
 pub(crate) fn run(global: &GlobalArgs, cmd: &QuarantineCommand) -> AppResult {
     let settings = load_settings(global)?;

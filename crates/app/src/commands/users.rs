@@ -28,7 +28,13 @@ pub(crate) fn run(global: &GlobalArgs, cmd: &UsersCommand) -> AppResult {
         let store = open_store(&settings).await?;
         match cmd {
             UsersCommand::Add { name, role, .. } => {
-                add(&*store, name, role.0, password.as_deref().unwrap_or_default()).await
+                add(
+                    &*store,
+                    name,
+                    role.0,
+                    password.as_deref().unwrap_or_default(),
+                )
+                .await
             }
             UsersCommand::List { json } => list(&*store, *json).await,
             UsersCommand::Remove { name } => remove(&*store, name).await,

@@ -400,18 +400,19 @@ pub(crate) fn validate(raw: RawConfig) -> Result<Settings, Vec<String>> {
         }
     }
     let auth = raw.server.auth.unwrap_or_default();
-    let trusted_header = auth.trusted_header.and_then(|h| {
-        match http::HeaderName::from_bytes(h.trim().as_bytes()) {
-            Ok(name) => Some(name),
-            Err(_) => {
-                p.push(
-                    "server.auth.trusted_header",
-                    format!("{h:?} is not an HTTP header name, e.g. \"X-Remote-User\""),
-                );
-                None
-            }
-        }
-    });
+    let trusted_header =
+        auth.trusted_header.and_then(
+            |h| match http::HeaderName::from_bytes(h.trim().as_bytes()) {
+                Ok(name) => Some(name),
+                Err(_) => {
+                    p.push(
+                        "server.auth.trusted_header",
+                        format!("{h:?} is not an HTTP header name, e.g. \"X-Remote-User\""),
+                    );
+                    None
+                }
+            },
+        );
     if trusted_header.is_some() && trusted_proxies.is_empty() {
         p.push(
             "server.auth.trusted_header",

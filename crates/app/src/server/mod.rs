@@ -12,8 +12,8 @@
 //! document durably in the store's inbox and answers; the engine's invoice flow picks it up.
 //! Everything it needs is in [`ServerState`], built once by `run` (and by tests with a
 //! SQLite store and no engine at all).
-pub(crate) mod cxml;
 pub(crate) mod console;
+pub(crate) mod cxml;
 pub(crate) mod health;
 pub(crate) mod listen;
 pub(crate) mod metrics;

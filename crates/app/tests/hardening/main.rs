@@ -116,7 +116,11 @@ fn no_vault_secret_reaches_the_store_the_logs_or_json_outputs() {
         .env("RUST_LOG", "debug")
         .args(["demo", "--dir", dir.to_str().unwrap(), "--seed", "7"]);
     let out = demo.output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     // The demo's credential sets (crates/app/src/simulators.rs).
     let secrets = ["JDEPASS", "mlc-secret", "mlc-cxml-secret"];
     let mut texts = vec![

@@ -15,8 +15,8 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -237,7 +237,11 @@ pub(crate) async fn start_session(
         .await
         .map_err(store_error)?
         .ok_or_else(|| {
-            (StatusCode::INTERNAL_SERVER_ERROR, "the new session vanished").into_response()
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the new session vanished",
+            )
+                .into_response()
         })?;
     Ok((session_cookie(&token, ttl, secure), session))
 }
@@ -307,9 +311,7 @@ impl FromRequestParts<Arc<ServerState>> for SignedIn {
             .map(str::to_owned);
         match (from_cookie, proxied_user) {
             // The proxy's word wins over an older session of someone else.
-            (Some(s), Some(p)) if s.user != p => {
-                proxy_sign_in(state, parts, &p).await
-            }
+            (Some(s), Some(p)) if s.user != p => proxy_sign_in(state, parts, &p).await,
             (Some(s), _) => Ok(Self {
                 user: s.user,
                 role: s.role,
@@ -329,7 +331,10 @@ async fn proxy_sign_in(
 ) -> Result<SignedIn, Response> {
     let known = state.store.user_get(name).await.map_err(store_error)?;
     if known.is_none() {
-        tracing::warn!(user = name, "Console: the proxy named a user that does not exist here.");
+        tracing::warn!(
+            user = name,
+            "Console: the proxy named a user that does not exist here."
+        );
         return Err((
             StatusCode::FORBIDDEN,
             "Your single-sign-on user has no console account here; ask an admin to add it \
@@ -406,7 +411,10 @@ mod tests {
             l.failed("ann", peer);
         }
         assert!(l.blocked("ann", peer));
-        assert!(l.blocked("ANN", Some(IpAddr::from([10, 0, 0, 2]))), "per user, any peer");
+        assert!(
+            l.blocked("ANN", Some(IpAddr::from([10, 0, 0, 2]))),
+            "per user, any peer"
+        );
         assert!(!l.blocked("bob", peer), "another user from the same peer");
         l.succeeded("ann");
         assert!(!l.blocked("ann", peer));
@@ -427,7 +435,10 @@ mod tests {
     fn cookies_are_http_only_strict_and_secure_on_request() {
         let c = session_cookie(&"a".repeat(64), Duration::from_secs(60), false);
         let c = c.to_str().unwrap();
-        assert!(c.contains("HttpOnly") && c.contains("SameSite=Strict"), "{c}");
+        assert!(
+            c.contains("HttpOnly") && c.contains("SameSite=Strict"),
+            "{c}"
+        );
         assert!(!c.contains("Secure"), "{c}");
         let c = session_cookie(&"a".repeat(64), Duration::from_secs(60), true);
         assert!(c.to_str().unwrap().ends_with("; Secure"));

@@ -119,7 +119,12 @@ fn page(me: &SignedIn, status: StatusCode, title: &str, body: Markup) -> Respons
 }
 
 fn refuse(me: &SignedIn, status: StatusCode, text: &str) -> Response {
-    page(me, status, "Not allowed", html! { p class="msg bad" { (text) } })
+    page(
+        me,
+        status,
+        "Not allowed",
+        html! { p class="msg bad" { (text) } },
+    )
 }
 
 fn ts(t: Timestamp) -> String {
@@ -188,16 +193,26 @@ pub(crate) async fn login(
     form: Result<Form<LoginForm>, FormRejection>,
 ) -> Response {
     let Ok(Form(form)) = form else {
-        return login_page(StatusCode::BAD_REQUEST, Some("Fill in user name and password."));
+        return login_page(
+            StatusCode::BAD_REQUEST,
+            Some("Fill in user name and password."),
+        );
     };
     let user = form.user.trim();
-    if user.is_empty() || form.password.is_empty() || user.len() > 200 || form.password.len() > 1024 {
-        return login_page(StatusCode::BAD_REQUEST, Some("Fill in user name and password."));
+    if user.is_empty() || form.password.is_empty() || user.len() > 200 || form.password.len() > 1024
+    {
+        return login_page(
+            StatusCode::BAD_REQUEST,
+            Some("Fill in user name and password."),
+        );
     }
     let peer = auth::peer(&parts);
     match auth::check_password(&state, user, &form.password, peer).await {
         Err(r) => harden(r),
-        Ok(None) => login_page(StatusCode::UNAUTHORIZED, Some("Wrong user name or password.")),
+        Ok(None) => login_page(
+            StatusCode::UNAUTHORIZED,
+            Some("Wrong user name or password."),
+        ),
         Ok(Some(name)) => {
             let secure = auth::over_https(&state, &parts);
             match auth::start_session(&state, &name, secure).await {
@@ -219,8 +234,14 @@ pub(crate) struct CsrfForm {
     csrf: Option<String>,
 }
 
-fn csrf_of<T>(form: &Result<Form<T>, FormRejection>, get: impl Fn(&T) -> Option<&str>) -> Option<String> {
-    form.as_ref().ok().and_then(|Form(f)| get(f)).map(str::to_owned)
+fn csrf_of<T>(
+    form: &Result<Form<T>, FormRejection>,
+    get: impl Fn(&T) -> Option<&str>,
+) -> Option<String> {
+    form.as_ref()
+        .ok()
+        .and_then(|Form(f)| get(f))
+        .map(str::to_owned)
 }
 
 /// `POST /logout`.
@@ -231,7 +252,11 @@ pub(crate) async fn logout(
     form: Result<Form<CsrfForm>, FormRejection>,
 ) -> Response {
     if !me.csrf_ok(csrf_of(&form, |f| f.csrf.as_deref()).as_deref()) {
-        return refuse(&me, StatusCode::FORBIDDEN, "This form has expired; reload the page and try again.");
+        return refuse(
+            &me,
+            StatusCode::FORBIDDEN,
+            "This form has expired; reload the page and try again.",
+        );
     }
     if let Some(token) = auth::cookie_token(&headers)
         && let Err(e) = state.store.session_delete(&auth::token_hash(&token)).await
@@ -240,7 +265,8 @@ pub(crate) async fn logout(
     }
     tracing::info!(user = %me.user, "Console: signed out.");
     let mut r = Redirect::to("/login").into_response();
-    r.headers_mut().append(header::SET_COOKIE, auth::cleared_cookie());
+    r.headers_mut()
+        .append(header::SET_COOKIE, auth::cleared_cookie());
     harden(r)
 }
 
@@ -271,12 +297,18 @@ async fn tenant_view(state: &ServerState, t: &TenantEntry) -> Result<TenantView,
         (
             "failing",
             "bad",
-            Some(format!("{} failed cycles in a row", st.consecutive_failures)),
+            Some(format!(
+                "{} failed cycles in a row",
+                st.consecutive_failures
+            )),
         )
     } else {
         ("idle", "ok", None)
     };
-    let open = store.quarantine_open_count(&t.id).await.map_err(store_error)?;
+    let open = store
+        .quarantine_open_count(&t.id)
+        .await
+        .map_err(store_error)?;
     let watermarks = store
         .cursors(&t.id)
         .await
@@ -398,7 +430,12 @@ pub(crate) async fn runs(
         .filter(|r| status.is_none_or(|s| r.status.as_str() == s))
         .take(200)
         .collect();
-    let statuses = [RunStatus::Running, RunStatus::Ok, RunStatus::Partial, RunStatus::Failed];
+    let statuses = [
+        RunStatus::Running,
+        RunStatus::Ok,
+        RunStatus::Partial,
+        RunStatus::Failed,
+    ];
     let body = html! {
         form class="filters" method="get" action="/runs" {
             (tenant_select(&state, tenant.as_ref()))
@@ -438,14 +475,21 @@ pub(crate) async fn runs(
 }
 
 fn counts(c: &serde_json::Value) -> String {
-    ["read", "created", "updated", "unchanged", "quarantined", "waiting"]
-        .iter()
-        .filter_map(|k| {
-            let n = c.get(k)?.as_u64()?;
-            (n > 0).then(|| format!("{n} {k}"))
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
+    [
+        "read",
+        "created",
+        "updated",
+        "unchanged",
+        "quarantined",
+        "waiting",
+    ]
+    .iter()
+    .filter_map(|k| {
+        let n = c.get(k)?.as_u64()?;
+        (n > 0).then(|| format!("{n} {k}"))
+    })
+    .collect::<Vec<_>>()
+    .join(", ")
 }
 
 // ---- records ---------------------------------------------------------------------------------
@@ -578,7 +622,10 @@ pub(crate) async fn quarantine_list(
     let mut groups: BTreeMap<(String, String), usize> = BTreeMap::new();
     for e in &entries {
         *groups
-            .entry((e.entry.record.kind.as_str().to_owned(), e.entry.reason.clone()))
+            .entry((
+                e.entry.record.kind.as_str().to_owned(),
+                e.entry.reason.clone(),
+            ))
             .or_default() += 1;
     }
     let reason = f.reason.as_deref().filter(|r| !r.is_empty());
@@ -640,10 +687,17 @@ pub(crate) struct DetailQuery {
 }
 
 fn is_live(e: &QuarantineEntry) -> bool {
-    matches!(e.status, QuarantineStatus::Open | QuarantineStatus::Retrying)
+    matches!(
+        e.status,
+        QuarantineStatus::Open | QuarantineStatus::Retrying
+    )
 }
 
-async fn entry_or_404(state: &ServerState, me: &SignedIn, id: i64) -> Result<QuarantineEntry, Response> {
+async fn entry_or_404(
+    state: &ServerState,
+    me: &SignedIn,
+    id: i64,
+) -> Result<QuarantineEntry, Response> {
     match state.store.quarantine_get(id).await {
         Ok(e) => Ok(e),
         Err(mlc_store::StoreError::NotFound { .. }) => Err(page(
@@ -668,9 +722,18 @@ pub(crate) async fn quarantine_detail(
         Err(r) => return r,
     };
     let done = match q.done.as_deref() {
-        Some("resolved") => Some(("ok", "Retried: the record went through and the entry is resolved.")),
-        Some("still-failing") => Some(("bad", "Retried: the record failed again; see the reason below.")),
-        Some("could-not-run") => Some(("bad", "The retry could not run (a system was unreachable); the entry is open as before.")),
+        Some("resolved") => Some((
+            "ok",
+            "Retried: the record went through and the entry is resolved.",
+        )),
+        Some("still-failing") => Some((
+            "bad",
+            "Retried: the record failed again; see the reason below.",
+        )),
+        Some("could-not-run") => Some((
+            "bad",
+            "The retry could not run (a system was unreachable); the entry is open as before.",
+        )),
         Some("discarded") => Some(("ok", "Discarded.")),
         _ => None,
     };
@@ -748,10 +811,21 @@ pub(crate) async fn retry(
         Err(r) => return r,
     };
     if !is_live(&e) {
-        return refuse(&me, StatusCode::CONFLICT, &format!("Entry {id} is {}; only open entries can be retried.", e.status.as_str()));
+        return refuse(
+            &me,
+            StatusCode::CONFLICT,
+            &format!(
+                "Entry {id} is {}; only open entries can be retried.",
+                e.status.as_str()
+            ),
+        );
     }
     let Some(retrier) = state.console.retrier.clone() else {
-        return refuse(&me, StatusCode::SERVICE_UNAVAILABLE, "Retry is not available in this process.");
+        return refuse(
+            &me,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Retry is not available in this process.",
+        );
     };
     // The status change is audited with this note: who asked, and from where.
     let note = format!("retry requested by {} in the console", me.user);
@@ -771,7 +845,11 @@ pub(crate) async fn retry(
             tracing::error!(error = %format!("{err:#}"), entry = id, "Console: retry failed.");
             let _ = state
                 .store
-                .quarantine_set_status(id, QuarantineStatus::Open, "retry could not run; see the service log")
+                .quarantine_set_status(
+                    id,
+                    QuarantineStatus::Open,
+                    "retry could not run; see the service log",
+                )
                 .await;
             "could-not-run"
         }
@@ -797,16 +875,27 @@ pub(crate) async fn discard(
     if let Err(r) = may_act(&me, csrf_of(&form, |f| f.csrf.as_deref()).as_deref()) {
         return r;
     }
-    let reason = form.as_ref().map(|Form(f)| f.reason.trim()).unwrap_or_default();
+    let reason = form
+        .as_ref()
+        .map(|Form(f)| f.reason.trim())
+        .unwrap_or_default();
     if reason.is_empty() {
-        return refuse(&me, StatusCode::BAD_REQUEST, "Say why the entry is discarded.");
+        return refuse(
+            &me,
+            StatusCode::BAD_REQUEST,
+            "Say why the entry is discarded.",
+        );
     }
     let e = match entry_or_404(&state, &me, id).await {
         Ok(e) => e,
         Err(r) => return r,
     };
     if !is_live(&e) {
-        return refuse(&me, StatusCode::CONFLICT, &format!("Entry {id} is already {}.", e.status.as_str()));
+        return refuse(
+            &me,
+            StatusCode::CONFLICT,
+            &format!("Entry {id} is already {}.", e.status.as_str()),
+        );
     }
     let note = format!("discarded by {} in the console: {reason}", me.user);
     if let Err(err) = state

@@ -12,7 +12,7 @@ use mlc_store::{Commit, NewQuarantine, QuarantineEntry, QuarantineStatus, Role, 
 use tower::ServiceExt as _;
 
 use super::auth::{AuthSettings, hash_password};
-use super::{Console, RetryOutcome, Retrier};
+use super::{Console, Retrier, RetryOutcome};
 use crate::server::{ServerState, router};
 
 const PROXY: [u8; 4] = [10, 1, 2, 3];
@@ -89,7 +89,9 @@ impl Console_ {
             .iter()
             .map(|v| v.to_str().unwrap().to_owned())
             .collect();
-        let bytes = axum::body::to_bytes(res.into_body(), 1 << 20).await.unwrap();
+        let bytes = axum::body::to_bytes(res.into_body(), 1 << 20)
+            .await
+            .unwrap();
         Reply {
             status,
             location,
@@ -119,13 +121,18 @@ impl Console_ {
         if let Some(c) = cookie {
             r = r.header(header::COOKIE, c);
         }
-        self.send(r.body(Body::from(form.to_owned())).unwrap()).await
+        self.send(r.body(Body::from(form.to_owned())).unwrap())
+            .await
     }
 
     /// Signs in and returns the `Cookie` header value.
     async fn sign_in(&self, user: &str) -> String {
         let r = self
-            .post("/login", None, &format!("user={user}&password={user}-password-1"))
+            .post(
+                "/login",
+                None,
+                &format!("user={user}&password={user}-password-1"),
+            )
             .await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
         let set = r.cookies.first().expect("a session cookie");
@@ -182,17 +189,34 @@ async fn pages_need_a_session_but_health_does_not() {
 #[tokio::test]
 async fn sign_in_sets_a_strict_http_only_cookie_and_opens_the_overview() {
     let c = console().await;
-    let wrong = c.post("/login", None, "user=ann&password=nope-nope-nope").await;
+    let wrong = c
+        .post("/login", None, "user=ann&password=nope-nope-nope")
+        .await;
     assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
     assert!(wrong.cookies.is_empty());
-    assert!(wrong.body.contains("Wrong user name or password"), "{}", wrong.body);
-    let unknown = c.post("/login", None, "user=zed&password=whatever-123").await;
-    assert_eq!(unknown.status, StatusCode::UNAUTHORIZED, "same answer for unknown users");
+    assert!(
+        wrong.body.contains("Wrong user name or password"),
+        "{}",
+        wrong.body
+    );
+    let unknown = c
+        .post("/login", None, "user=zed&password=whatever-123")
+        .await;
+    assert_eq!(
+        unknown.status,
+        StatusCode::UNAUTHORIZED,
+        "same answer for unknown users"
+    );
 
-    let r = c.post("/login", None, "user=ann&password=ann-password-1").await;
+    let r = c
+        .post("/login", None, "user=ann&password=ann-password-1")
+        .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     let set = &r.cookies[0];
-    assert!(set.contains("HttpOnly") && set.contains("SameSite=Strict"), "{set}");
+    assert!(
+        set.contains("HttpOnly") && set.contains("SameSite=Strict"),
+        "{set}"
+    );
     assert!(!set.contains("Secure"), "plain HTTP without a proxy: {set}");
     let cookie = set.split(';').next().unwrap();
     // The store keeps only a hash of the token.
@@ -201,7 +225,11 @@ async fn sign_in_sets_a_strict_http_only_cookie_and_opens_the_overview() {
 
     let page = c.get("/", Some(cookie)).await;
     assert_eq!(page.status, StatusCode::OK);
-    assert!(page.body.contains("Tenant acme") && page.body.contains("Tenant beta"), "{}", page.body);
+    assert!(
+        page.body.contains("Tenant acme") && page.body.contains("Tenant beta"),
+        "{}",
+        page.body
+    );
     assert!(page.body.contains("ann (operator)"), "{}", page.body);
 }
 
@@ -209,10 +237,14 @@ async fn sign_in_sets_a_strict_http_only_cookie_and_opens_the_overview() {
 async fn too_many_failures_lock_the_user_out_even_with_the_right_password() {
     let c = console().await;
     for _ in 0..5 {
-        let r = c.post("/login", None, "user=ann&password=wrong-wrong-1").await;
+        let r = c
+            .post("/login", None, "user=ann&password=wrong-wrong-1")
+            .await;
         assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     }
-    let r = c.post("/login", None, "user=ann&password=ann-password-1").await;
+    let r = c
+        .post("/login", None, "user=ann&password=ann-password-1")
+        .await;
     assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
     assert!(r.cookies.is_empty());
     // Another user is not affected.
@@ -226,41 +258,81 @@ async fn an_operator_retries_and_the_audit_names_them() {
     let cookie = c.sign_in("ann").await;
 
     let list = c.get("/quarantine", Some(&cookie)).await;
-    assert!(list.body.contains("unknown account 6999</a>: 1 invoice"), "{}", list.body);
+    assert!(
+        list.body.contains("unknown account 6999</a>: 1 invoice"),
+        "{}",
+        list.body
+    );
     let detail = c.get(&format!("/quarantine/{id}"), Some(&cookie)).await;
-    assert!(detail.body.contains("INV-4711") && detail.body.contains("12.50"), "payload shown");
+    assert!(
+        detail.body.contains("INV-4711") && detail.body.contains("12.50"),
+        "payload shown"
+    );
     assert!(detail.body.contains(">Retry</button>"), "{}", detail.body);
     let csrf = Console_::csrf(&detail.body);
 
     // Without the token: refused, nothing changes.
-    let forged = c.post(&format!("/quarantine/{id}/retry"), Some(&cookie), "").await;
-    assert_eq!(forged.status, StatusCode::FORBIDDEN);
     let forged = c
-        .post(&format!("/quarantine/{id}/retry"), Some(&cookie), &format!("csrf={}", "0".repeat(64)))
+        .post(&format!("/quarantine/{id}/retry"), Some(&cookie), "")
         .await;
     assert_eq!(forged.status, StatusCode::FORBIDDEN);
-    assert_eq!(c.state.store.quarantine_get(id).await.unwrap().status, QuarantineStatus::Open);
+    let forged = c
+        .post(
+            &format!("/quarantine/{id}/retry"),
+            Some(&cookie),
+            &format!("csrf={}", "0".repeat(64)),
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        c.state.store.quarantine_get(id).await.unwrap().status,
+        QuarantineStatus::Open
+    );
     assert!(c.retrier.asked_by.lock().unwrap().is_empty());
 
     let r = c
-        .post(&format!("/quarantine/{id}/retry"), Some(&cookie), &format!("csrf={csrf}"))
+        .post(
+            &format!("/quarantine/{id}/retry"),
+            Some(&cookie),
+            &format!("csrf={csrf}"),
+        )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
-    assert_eq!(r.location.as_deref(), Some(&*format!("/quarantine/{id}?done=resolved")));
-    assert_eq!(c.state.store.quarantine_get(id).await.unwrap().status, QuarantineStatus::Resolved);
+    assert_eq!(
+        r.location.as_deref(),
+        Some(&*format!("/quarantine/{id}?done=resolved"))
+    );
+    assert_eq!(
+        c.state.store.quarantine_get(id).await.unwrap().status,
+        QuarantineStatus::Resolved
+    );
     assert_eq!(*c.retrier.asked_by.lock().unwrap(), ["ann"]);
     let entry = c.state.store.quarantine_get(id).await.unwrap();
-    let trail = c.state.store.audit_trail(&entry.entry.record, None).await.unwrap();
+    let trail = c
+        .state
+        .store
+        .audit_trail(&entry.entry.record, None)
+        .await
+        .unwrap();
     assert!(
-        trail.iter().any(|e| e.action == mlc_store::actions::QUARANTINE_RETRY
-            && e.message.contains("retry requested by ann in the console")),
+        trail
+            .iter()
+            .any(|e| e.action == mlc_store::actions::QUARANTINE_RETRY
+                && e.message.contains("retry requested by ann in the console")),
         "{trail:#?}"
     );
     // The record's history page shows it.
     let history = c
-        .get("/records?tenant=acme&kind=invoice&key=INV-4711", Some(&cookie))
+        .get(
+            "/records?tenant=acme&kind=invoice&key=INV-4711",
+            Some(&cookie),
+        )
         .await;
-    assert!(history.body.contains("retry requested by ann"), "{}", history.body);
+    assert!(
+        history.body.contains("retry requested by ann"),
+        "{}",
+        history.body
+    );
 }
 
 #[tokio::test]
@@ -275,11 +347,18 @@ async fn a_viewer_sees_no_buttons_and_a_forged_post_is_refused() {
     let csrf = Console_::csrf(&detail.body);
     for action in ["retry", "discard"] {
         let r = c
-            .post(&format!("/quarantine/{id}/{action}"), Some(&cookie), &format!("csrf={csrf}&reason=x"))
+            .post(
+                &format!("/quarantine/{id}/{action}"),
+                Some(&cookie),
+                &format!("csrf={csrf}&reason=x"),
+            )
             .await;
         assert_eq!(r.status, StatusCode::FORBIDDEN, "{action}");
     }
-    assert_eq!(c.state.store.quarantine_get(id).await.unwrap().status, QuarantineStatus::Open);
+    assert_eq!(
+        c.state.store.quarantine_get(id).await.unwrap().status,
+        QuarantineStatus::Open
+    );
 }
 
 #[tokio::test]
@@ -287,18 +366,33 @@ async fn discard_needs_a_reason_and_audits_the_user() {
     let c = console().await;
     let id = c.quarantined_invoice().await;
     let cookie = c.sign_in("ann").await;
-    let csrf = Console_::csrf(&c.get(&format!("/quarantine/{id}"), Some(&cookie)).await.body);
+    let csrf = Console_::csrf(
+        &c.get(&format!("/quarantine/{id}"), Some(&cookie))
+            .await
+            .body,
+    );
     let r = c
-        .post(&format!("/quarantine/{id}/discard"), Some(&cookie), &format!("csrf={csrf}&reason=+"))
+        .post(
+            &format!("/quarantine/{id}/discard"),
+            Some(&cookie),
+            &format!("csrf={csrf}&reason=+"),
+        )
         .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     let r = c
-        .post(&format!("/quarantine/{id}/discard"), Some(&cookie), &format!("csrf={csrf}&reason=duplicate+of+INV-4710"))
+        .post(
+            &format!("/quarantine/{id}/discard"),
+            Some(&cookie),
+            &format!("csrf={csrf}&reason=duplicate+of+INV-4710"),
+        )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     let e = c.state.store.quarantine_get(id).await.unwrap();
     assert_eq!(e.status, QuarantineStatus::Discarded);
-    assert_eq!(e.note.as_deref(), Some("discarded by ann in the console: duplicate of INV-4710"));
+    assert_eq!(
+        e.note.as_deref(),
+        Some("discarded by ann in the console: duplicate of INV-4710")
+    );
 }
 
 #[tokio::test]
@@ -306,12 +400,20 @@ async fn sign_out_needs_the_token_and_ends_the_session() {
     let c = console().await;
     let cookie = c.sign_in("ann").await;
     let csrf = Console_::csrf(&c.get("/", Some(&cookie)).await.body);
-    assert_eq!(c.post("/logout", Some(&cookie), "").await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        c.post("/logout", Some(&cookie), "").await.status,
+        StatusCode::FORBIDDEN
+    );
     assert_eq!(c.get("/", Some(&cookie)).await.status, StatusCode::OK);
-    let r = c.post("/logout", Some(&cookie), &format!("csrf={csrf}")).await;
+    let r = c
+        .post("/logout", Some(&cookie), &format!("csrf={csrf}"))
+        .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     assert!(r.cookies[0].contains("Max-Age=0"));
-    assert_eq!(c.get("/", Some(&cookie)).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        c.get("/", Some(&cookie)).await.status,
+        StatusCode::SEE_OTHER
+    );
 }
 
 #[tokio::test]
@@ -327,10 +429,22 @@ async fn the_proxy_header_counts_only_from_a_trusted_proxy_and_for_local_users()
     let r = c.send(from(PROXY, "vic")).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert!(r.body.contains("vic (viewer)"), "role from the local user");
-    assert!(r.cookies[0].ends_with("; Secure"), "https at the proxy: {:?}", r.cookies);
+    assert!(
+        r.cookies[0].ends_with("; Secure"),
+        "https at the proxy: {:?}",
+        r.cookies
+    );
 
     let r = c.send(from(BROWSER, "vic")).await;
-    assert_eq!(r.status, StatusCode::SEE_OTHER, "a browser cannot claim a user");
+    assert_eq!(
+        r.status,
+        StatusCode::SEE_OTHER,
+        "a browser cannot claim a user"
+    );
     let r = c.send(from(PROXY, "mallory")).await;
-    assert_eq!(r.status, StatusCode::FORBIDDEN, "unknown users are not created");
+    assert_eq!(
+        r.status,
+        StatusCode::FORBIDDEN,
+        "unknown users are not created"
+    );
 }
