@@ -775,11 +775,11 @@ pub(crate) async fn quarantine_detail(
     page(&me, StatusCode::OK, &format!("Quarantine entry {id}"), body)
 }
 
-/// Checks CSRF and role for a quarantine action; `Err` is the refusal.
-fn may_act(me: &SignedIn, csrf: Option<&str>) -> Result<(), Response> {
+/// Checks CSRF and role for a quarantine action; `Some` is the refusal.
+fn refusal(me: &SignedIn, csrf: Option<&str>) -> Option<Response> {
     if !me.csrf_ok(csrf) {
         tracing::warn!(user = %me.user, "Console: refused a POST without a valid CSRF token.");
-        return Err(refuse(
+        return Some(refuse(
             me,
             StatusCode::FORBIDDEN,
             "This form has expired or did not come from the console; reload the page and try again.",
@@ -787,13 +787,13 @@ fn may_act(me: &SignedIn, csrf: Option<&str>) -> Result<(), Response> {
     }
     if !me.operator() {
         tracing::warn!(user = %me.user, role = %me.role, "Console: refused an action a viewer may not take.");
-        return Err(refuse(
+        return Some(refuse(
             me,
             StatusCode::FORBIDDEN,
             "Your role may look but not change anything; ask an admin for the operator role.",
         ));
     }
-    Ok(())
+    None
 }
 
 /// `POST /quarantine/{id}/retry`.
@@ -803,7 +803,7 @@ pub(crate) async fn retry(
     Path(id): Path<i64>,
     form: Result<Form<CsrfForm>, FormRejection>,
 ) -> Response {
-    if let Err(r) = may_act(&me, csrf_of(&form, |f| f.csrf.as_deref()).as_deref()) {
+    if let Some(r) = refusal(&me, csrf_of(&form, |f| f.csrf.as_deref()).as_deref()) {
         return r;
     }
     let e = match entry_or_404(&state, &me, id).await {
@@ -872,7 +872,7 @@ pub(crate) async fn discard(
     Path(id): Path<i64>,
     form: Result<Form<DiscardForm>, FormRejection>,
 ) -> Response {
-    if let Err(r) = may_act(&me, csrf_of(&form, |f| f.csrf.as_deref()).as_deref()) {
+    if let Some(r) = refusal(&me, csrf_of(&form, |f| f.csrf.as_deref()).as_deref()) {
         return r;
     }
     let reason = form
