@@ -238,7 +238,7 @@ pub(crate) struct SyncArgs {
 /// `run`.
 #[derive(Debug, Args)]
 pub(crate) struct RunArgs {
-    /// Listen address for the dashboard, metrics, health and inbound cXML [default: `[server] listen`].
+    /// Listen address for the console, metrics, health and inbound cXML [default: `[server] listen`].
     #[arg(long, value_name = "ADDR")]
     pub(crate) listen: Option<String>,
 }

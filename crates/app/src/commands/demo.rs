@@ -12,7 +12,7 @@
 //! 5. Prints a summary (both cycles, what landed in each system, the quarantine) and the exact
 //!    commands to look further.
 //!
-//! With `--keep-running` the service then runs on the demo config (scheduler, dashboard,
+//! With `--keep-running` the service then runs on the demo config (scheduler, console,
 //! /metrics) next to the simulators, which keep doing business until Ctrl-C.
 use std::collections::BTreeMap;
 use std::io::{IsTerminal as _, Write as _};
@@ -59,7 +59,7 @@ const OWNED: [&str; 7] = [
 const VAULT_TMP_PREFIX: &str = ".mlc-vault-";
 /// Lets the simulated JDE clock pass the second in which the changes were stamped.
 const CLOCK_TICK: Duration = Duration::from_millis(1100);
-/// Where the dashboard of `--keep-running` listens (also written to the demo config).
+/// Where the console of `--keep-running` listens (also written to the demo config).
 const LISTEN: &str = "127.0.0.1:8480";
 
 /// Runs `demo`.
@@ -865,7 +865,7 @@ fn print_next(config_path: &Path, ex: &Examples, keep_running: bool) {
     } else {
         println!(
             "The simulators stop when the demo exits, so commands that talk to the systems work\n\
-             only while `ml-connector demo --keep-running` is up (it also serves the dashboard at\n\
+             only while `ml-connector demo --keep-running` is up (it also serves the console at\n\
              http://{LISTEN}/ and /metrics):"
         );
     }
