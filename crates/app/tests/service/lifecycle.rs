@@ -192,7 +192,8 @@ async fn run_syncs_serves_and_stops_cleanly_on_sigterm() {
     assert!(body.contains("NetAmount"), "{body}");
     let xxe = r#"<?xml version="1.0"?><!DOCTYPE cXML [<!ENTITY x SYSTEM "file:///etc/passwd">]><cXML payloadID="p" timestamp="t"><Header>&x;</Header></cXML>"#;
     let (code, body) = svc.post_xml("/cxml/beta", xxe.to_owned()).await;
-    assert_eq!(code, 400, "{body}");
+    // No sender credential: refused before it is parsed (issue 16 item 2).
+    assert_eq!(code, 401, "{body}");
     assert!(!body.contains("root:"), "{body}");
     assert_eq!(
         svc.post_xml("/cxml/nobody", invoice_xml("p-103", "I", "1", CXML_SECRET))
