@@ -631,7 +631,7 @@ pub(crate) async fn quarantine_list(
     let reason = f.reason.as_deref().filter(|r| !r.is_empty());
     let shown: Vec<&QuarantineEntry> = entries
         .iter()
-        .filter(|e| reason.is_none_or(|r| e.entry.reason == r))
+        .filter(|e| reason.is_none_or(|r| reason_group(e) == r))
         .take(500)
         .collect();
     let link = |r: &str| {
@@ -678,6 +678,17 @@ pub(crate) async fn quarantine_list(
         } } }
     };
     page(&me, StatusCode::OK, "Quarantine", body)
+}
+
+/// The reason without the record it names (`invoice:acme:90025: account 200.6999: unknown in
+/// JDE` → `account 200.6999: unknown in JDE`), so one cause groups the records it hit.
+fn reason_group(e: &QuarantineEntry) -> &str {
+    let record = e.entry.record.to_string();
+    e.entry
+        .reason
+        .strip_prefix(record.as_str())
+        .and_then(|r| r.strip_prefix(": "))
+        .unwrap_or(&e.entry.reason)
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -920,6 +931,42 @@ mod unit {
             "2026-12-05 05:58:25 (America/Chicago)"
         );
         assert_eq!(watermark("page-7", "UTC"), "page-7");
+    }
+
+    #[test]
+    fn reasons_group_without_the_record_they_name() {
+        let entry = |key: &str, reason: &str| QuarantineEntry {
+            id: 1,
+            entry: mlc_store::NewQuarantine {
+                record: RecordKey {
+                    tenant: TenantId::parse("acme").unwrap(),
+                    kind: RecordKind::Invoice,
+                    key: key.into(),
+                },
+                run_id: None,
+                reason_kind: "mapping".into(),
+                reason: reason.into(),
+                field: None,
+                payload: serde_json::json!({}),
+            },
+            status: QuarantineStatus::Open,
+            note: None,
+            attempts: 1,
+            created_at: Timestamp::UNIX_EPOCH,
+            updated_at: Timestamp::UNIX_EPOCH,
+        };
+        let a = entry(
+            "90025",
+            "invoice:acme:90025: account 200.6999: unknown in JDE",
+        );
+        let b = entry(
+            "90031",
+            "invoice:acme:90031: account 200.6999: unknown in JDE",
+        );
+        assert_eq!(reason_group(&a), "account 200.6999: unknown in JDE");
+        assert_eq!(reason_group(&a), reason_group(&b));
+        let c = entry("90031", "supplier 4242 unknown");
+        assert_eq!(reason_group(&c), "supplier 4242 unknown");
     }
 
     #[test]
