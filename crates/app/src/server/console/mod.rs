@@ -11,6 +11,7 @@
 //! | `GET /quarantine/{id}` | viewer+ | one entry with its original payload |
 //! | `POST /quarantine/{id}/retry` | operator+ | retries through the engine's retry path |
 //! | `POST /quarantine/{id}/discard` | operator+ | discards with a required reason |
+//! | `POST /tenants/{id}/pause`, `/resume` | operator+ | pauses (reason required) or resumes a tenant |
 //!
 //! Every page is server-rendered HTML ([`maud`], compiled into the binary), with no scripts and
 //! no external assets. Every POST carries the session's CSRF token ([`auth`]); a POST without
@@ -98,6 +99,7 @@ pub(crate) fn routes() -> Router<Arc<ServerState>> {
         .route("/quarantine/{id}", get(pages::quarantine_detail))
         .route("/quarantine/{id}/retry", post(pages::retry))
         .route("/quarantine/{id}/discard", post(pages::discard))
+        .route("/tenants/{id}/{action}", post(pages::pause_resume))
 }
 
 #[cfg(test)]

@@ -372,6 +372,21 @@ pub(crate) async fn overview(State(state): State<Arc<ServerState>>, me: SignedIn
                     tr { th scope="row" { "Quarantine (open)" } td {
                         a class=(if v.open > 0 { "bad" } else { "ok" }) href=(format!("/quarantine?tenant={}", v.id)) { (v.open) }
                     } }
+                    @if me.operator() { tr { th scope="row" { "Actions" } td {
+                        @if v.state.0 == "paused" {
+                            form method="post" action=(format!("/tenants/{}/resume", v.id)) {
+                                input type="hidden" name="csrf" value=(me.csrf);
+                                button type="submit" { "Resume" }
+                            }
+                        } @else {
+                            form method="post" action=(format!("/tenants/{}/pause", v.id)) {
+                                input type="hidden" name="csrf" value=(me.csrf);
+                                label for=(format!("pause-{}", v.id)) { "Reason for pausing (required)" }
+                                input id=(format!("pause-{}", v.id)) name="reason" required;
+                                " " button class="danger" type="submit" { "Pause" }
+                            }
+                        }
+                    } } }
                     tr { th scope="row" { "Watermarks" } td {
                         @if v.watermarks.is_empty() { "none yet" }
                         @for (name, value) in &v.watermarks { div { code { (name) } ": " (value) } }
@@ -918,6 +933,54 @@ pub(crate) async fn discard(
     }
     tracing::info!(user = %me.user, entry = id, record = %e.entry.record, "Console: discard.");
     harden(Redirect::to(&format!("/quarantine/{id}?done=discarded")).into_response())
+}
+
+/// `POST /tenants/{id}/pause` and `/resume`: what `ml-connector tenant pause|resume` does.
+pub(crate) async fn pause_resume(
+    State(state): State<Arc<ServerState>>,
+    me: SignedIn,
+    Path((id, action)): Path<(String, String)>,
+    form: Result<Form<DiscardForm>, FormRejection>,
+) -> Response {
+    if let Some(r) = refusal(&me, csrf_of(&form, |f| f.csrf.as_deref()).as_deref()) {
+        return r;
+    }
+    let Some(tenant) = state.tenant(&id).map(|t| t.id.clone()) else {
+        return refuse(&me, StatusCode::NOT_FOUND, "No such tenant.");
+    };
+    let mut st = match state.store.tenant_state(&tenant).await {
+        Ok(s) => s,
+        Err(e) => return store_error(e),
+    };
+    match action.as_str() {
+        "pause" => {
+            let reason = form
+                .as_ref()
+                .map(|Form(f)| f.reason.trim())
+                .unwrap_or_default();
+            if reason.is_empty() {
+                return refuse(
+                    &me,
+                    StatusCode::BAD_REQUEST,
+                    "Say why the tenant is paused.",
+                );
+            }
+            st.paused = true;
+            st.pause_reason = Some(format!("{reason} (paused by {} in the console)", me.user));
+        }
+        "resume" => {
+            st.paused = false;
+            st.pause_reason = None;
+            st.consecutive_failures = 0;
+            st.next_due = Some(Timestamp::now());
+        }
+        _ => return refuse(&me, StatusCode::NOT_FOUND, "No such action."),
+    }
+    if let Err(e) = state.store.set_tenant_state(&tenant, &st).await {
+        return store_error(e);
+    }
+    tracing::info!(user = %me.user, tenant = %tenant, action = %action, "Console: tenant state changed.");
+    harden(Redirect::to("/").into_response())
 }
 
 #[cfg(test)]

@@ -448,3 +448,58 @@ async fn the_proxy_header_counts_only_from_a_trusted_proxy_and_for_local_users()
         "unknown users are not created"
     );
 }
+
+#[tokio::test]
+async fn operators_pause_and_resume_a_tenant_and_viewers_cannot() {
+    let c = console().await;
+    let acme = TenantId::parse("acme").unwrap();
+    let vic = c.sign_in("vic").await;
+    let page = c.get("/", Some(&vic)).await;
+    assert!(!page.body.contains(">Pause</button>"));
+    let csrf = Console_::csrf(&page.body);
+    let r = c
+        .post(
+            "/tenants/acme/pause",
+            Some(&vic),
+            &format!("csrf={csrf}&reason=month+end"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(!c.state.store.tenant_state(&acme).await.unwrap().paused);
+
+    let ann = c.sign_in("ann").await;
+    let page = c.get("/", Some(&ann)).await;
+    assert!(page.body.contains(">Pause</button>"));
+    let csrf = Console_::csrf(&page.body);
+    assert_eq!(
+        c.post("/tenants/acme/pause", Some(&ann), "reason=x")
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    let r = c
+        .post(
+            "/tenants/acme/pause",
+            Some(&ann),
+            &format!("csrf={csrf}&reason=month+end"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let st = c.state.store.tenant_state(&acme).await.unwrap();
+    assert!(st.paused);
+    assert_eq!(
+        st.pause_reason.as_deref(),
+        Some("month end (paused by ann in the console)")
+    );
+    let page = c.get("/", Some(&ann)).await;
+    assert!(
+        page.body.contains(">paused<") && page.body.contains(">Resume</button>"),
+        "{}",
+        page.body
+    );
+    let r = c
+        .post("/tenants/acme/resume", Some(&ann), &format!("csrf={csrf}"))
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert!(!c.state.store.tenant_state(&acme).await.unwrap().paused);
+}
