@@ -129,6 +129,68 @@ pub(crate) enum Command {
     Ping(PingArgs),
     /// Run the two simulators standalone, to try the connector or other tools against them.
     Sim(SimArgs),
+    /// Console users: add, list, remove, set-role, reset-password.
+    ///
+    /// Roles: viewer (sees every page), operator (also retries and discards quarantined
+    /// records), admin (also manages users). Passwords are stored as argon2 hashes.
+    #[command(subcommand)]
+    Users(UsersCommand),
+}
+
+/// A console role on the command line.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RoleArg(pub(crate) mlc_store::Role);
+
+impl std::str::FromStr for RoleArg {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        mlc_store::Role::parse(s)
+            .map(RoleArg)
+            .ok_or_else(|| format!("{s:?} is not a role: use viewer, operator or admin"))
+    }
+}
+
+/// `users`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum UsersCommand {
+    /// Add a user; the password is asked for twice (not echoed), or read with --password-stdin.
+    Add {
+        /// User name (letters, digits, '.', '_', '-', '@').
+        name: String,
+        /// viewer, operator or admin.
+        #[arg(long)]
+        role: RoleArg,
+        /// Read the password from the first line of stdin instead of prompting.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List the users and their roles.
+    List {
+        /// JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a user and end their sessions.
+    Remove {
+        /// User name.
+        name: String,
+    },
+    /// Change a user's role (applies to their open sessions at once).
+    SetRole {
+        /// User name.
+        name: String,
+        /// viewer, operator or admin.
+        #[arg(long)]
+        role: RoleArg,
+    },
+    /// Set a new password (ends the user's open sessions).
+    ResetPassword {
+        /// User name.
+        name: String,
+        /// Read the password from the first line of stdin instead of prompting.
+        #[arg(long)]
+        password_stdin: bool,
+    },
 }
 
 /// `demo`.
@@ -176,7 +238,7 @@ pub(crate) struct SyncArgs {
 /// `run`.
 #[derive(Debug, Args)]
 pub(crate) struct RunArgs {
-    /// Listen address for the dashboard, metrics, health and inbound cXML [default: `[server] listen`].
+    /// Listen address for the console, metrics, health and inbound cXML [default: `[server] listen`].
     #[arg(long, value_name = "ADDR")]
     pub(crate) listen: Option<String>,
 }

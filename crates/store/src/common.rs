@@ -14,7 +14,8 @@ use sqlx::Row;
 
 use crate::{
     AuditEvent, CursorRow, InboxDoc, LeaseRow, LedgerEntry, LedgerStatus, NewQuarantine,
-    QuarantineEntry, QuarantineStatus, Result, RunId, RunRow, RunStatus, StoreError, TenantState,
+    QuarantineEntry, QuarantineStatus, Result, Role, RunId, RunRow, RunStatus, Session, StoreError,
+    TenantState, User,
 };
 
 /// Formats a timestamp as `YYYY-MM-DDTHH:MM:SS.ffffffZ`: UTC, always six fractional digits.
@@ -203,6 +204,34 @@ pub(crate) fn quarantine_entry<R: RowExt>(row: &R) -> Result<QuarantineEntry> {
         attempts: row.int(T, "attempts")?,
         created_at: parse_ts(T, &label, "created_at", &row.text(T, "created_at")?)?,
         updated_at: parse_ts(T, &label, "updated_at", &row.text(T, "updated_at")?)?,
+    })
+}
+
+fn parse_role(table: &'static str, row: &str, s: &str) -> Result<Role> {
+    Role::parse(s).ok_or_else(|| bad(table, row, "role", format_args!("unknown value {s:?}")))
+}
+
+pub(crate) fn user<R: RowExt>(row: &R) -> Result<User> {
+    const T: &str = "users";
+    let name = row.text(T, "name")?;
+    Ok(User {
+        role: parse_role(T, &name, &row.text(T, "role")?)?,
+        password_hash: row.text(T, "password_hash")?,
+        created_at: parse_ts(T, &name, "created_at", &row.text(T, "created_at")?)?,
+        updated_at: parse_ts(T, &name, "updated_at", &row.text(T, "updated_at")?)?,
+        name,
+    })
+}
+
+pub(crate) fn session<R: RowExt>(row: &R) -> Result<Session> {
+    const T: &str = "sessions";
+    let user = row.text(T, "user_name")?;
+    Ok(Session {
+        role: parse_role(T, &user, &row.text(T, "role")?)?,
+        csrf_token: row.text(T, "csrf_token")?,
+        created_at: parse_ts(T, &user, "created_at", &row.text(T, "created_at")?)?,
+        expires_at: parse_ts(T, &user, "expires_at", &row.text(T, "expires_at")?)?,
+        user,
     })
 }
 

@@ -14,7 +14,7 @@ use mlc_core::record::{RecordKey, RecordKind};
 use serde_json::json;
 
 use crate::{
-    AuditEvent, Commit, LedgerEntry, LedgerStatus, NewQuarantine, QuarantineStatus, RunId,
+    AuditEvent, Commit, LedgerEntry, LedgerStatus, NewQuarantine, QuarantineStatus, Role, RunId,
     RunStatus, StateStore, StoreError, TenantState, XRef, actions,
 };
 
@@ -34,6 +34,7 @@ pub async fn run_all(store: Arc<dyn StateStore>) {
     sequences(&store).await;
     sequences_concurrent(&store).await;
     inbox(&store).await;
+    users_and_sessions(&store).await;
 }
 
 fn tenant(section: &str) -> TenantId {
@@ -1149,4 +1150,171 @@ async fn inbox(store: &Arc<dyn StateStore>) {
         store.inbox_done(i64::MAX).await,
         Err(StoreError::NotFound { .. })
     ));
+}
+
+async fn users_and_sessions(store: &Arc<dyn StateStore>) {
+    let suffix = uuid::Uuid::new_v4().simple().to_string();
+    let ann = format!("ann-{suffix}");
+    let bob = format!("bob-{suffix}");
+    assert!(
+        store
+            .user_add(&ann, Role::Operator, "$argon2id$a")
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .user_add(&ann, Role::Admin, "$argon2id$other")
+            .await
+            .unwrap(),
+        "users: a taken name is refused"
+    );
+    let got = store
+        .user_get(&ann)
+        .await
+        .unwrap()
+        .expect("users: ann exists");
+    assert_eq!(got.role, Role::Operator, "users: the first add wins");
+    assert_eq!(got.password_hash, "$argon2id$a");
+    assert!(store.user_get("nobody-here").await.unwrap().is_none());
+    assert!(
+        store
+            .user_add(&bob, Role::Viewer, "$argon2id$b")
+            .await
+            .unwrap()
+    );
+    let names: Vec<String> = store
+        .users()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|u| u.name)
+        .collect();
+    let ann_at = names
+        .iter()
+        .position(|n| *n == ann)
+        .expect("users: ann listed");
+    let bob_at = names
+        .iter()
+        .position(|n| *n == bob)
+        .expect("users: bob listed");
+    assert!(ann_at < bob_at, "users: listed by name");
+
+    // Sessions: found by token hash while unexpired, with the user's current role.
+    let later = Timestamp::now() + jiff::SignedDuration::from_hours(1);
+    store
+        .session_create(&format!("tok-{suffix}"), &ann, "csrf-1", later)
+        .await
+        .unwrap();
+    let s = store
+        .session_get(&format!("tok-{suffix}"))
+        .await
+        .unwrap()
+        .expect("sessions: live");
+    assert_eq!(
+        (s.user.as_str(), s.role, s.csrf_token.as_str()),
+        (ann.as_str(), Role::Operator, "csrf-1")
+    );
+    assert!(store.user_set_role(&ann, Role::Admin).await.unwrap());
+    let s = store
+        .session_get(&format!("tok-{suffix}"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        s.role,
+        Role::Admin,
+        "sessions: a role change applies at once"
+    );
+    assert!(
+        !store
+            .user_set_role("nobody-here", Role::Admin)
+            .await
+            .unwrap()
+    );
+
+    // An expired session is not found.
+    let earlier = Timestamp::now() - jiff::SignedDuration::from_secs(1);
+    store
+        .session_create(&format!("old-{suffix}"), &bob, "csrf-2", earlier)
+        .await
+        .unwrap();
+    assert!(
+        store
+            .session_get(&format!("old-{suffix}"))
+            .await
+            .unwrap()
+            .is_none(),
+        "sessions: expired"
+    );
+
+    // Logout ends one session.
+    store
+        .session_create(&format!("bob-{suffix}"), &bob, "csrf-3", later)
+        .await
+        .unwrap();
+    store
+        .session_delete(&format!("bob-{suffix}"))
+        .await
+        .unwrap();
+    assert!(
+        store
+            .session_get(&format!("bob-{suffix}"))
+            .await
+            .unwrap()
+            .is_none(),
+        "sessions: logout"
+    );
+
+    // A new password ends the user's sessions and replaces the hash.
+    assert!(
+        store
+            .user_set_password(&ann, "$argon2id$new")
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .session_get(&format!("tok-{suffix}"))
+            .await
+            .unwrap()
+            .is_none(),
+        "sessions: password change"
+    );
+    assert_eq!(
+        store.user_get(&ann).await.unwrap().unwrap().password_hash,
+        "$argon2id$new"
+    );
+    assert!(!store.user_set_password("nobody-here", "x").await.unwrap());
+
+    // Removing a user ends their sessions.
+    store
+        .session_create(&format!("bob2-{suffix}"), &bob, "csrf-4", later)
+        .await
+        .unwrap();
+    assert!(store.user_remove(&bob).await.unwrap());
+    assert!(
+        !store.user_remove(&bob).await.unwrap(),
+        "users: removed twice"
+    );
+    assert!(store.user_get(&bob).await.unwrap().is_none());
+    assert!(
+        store
+            .session_get(&format!("bob2-{suffix}"))
+            .await
+            .unwrap()
+            .is_none(),
+        "sessions: user removed"
+    );
+    // A session for a user that does not exist is refused.
+    assert!(
+        store
+            .session_create(&format!("ghost-{suffix}"), "nobody-here", "c", later)
+            .await
+            .is_err(),
+        "sessions: unknown user"
+    );
+    // Secrets never reach Debug.
+    let u = store.user_get(&ann).await.unwrap().unwrap();
+    assert!(!format!("{u:?}").contains("argon2id$new"));
 }

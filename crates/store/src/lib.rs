@@ -220,6 +220,35 @@ pub trait StateStore: Send + Sync + std::fmt::Debug {
     async fn inbox_pending(&self, tenant: &TenantId, limit: u32) -> Result<Vec<InboxDoc>>;
     /// Marks a document processed.
     async fn inbox_done(&self, id: i64) -> Result<()>;
+
+    // ---- console users and sessions -----------------------------------------------------------
+    /// Adds a user with an argon2 PHC `password_hash`. False when the name is taken (nothing
+    /// changes then).
+    async fn user_add(&self, name: &str, role: Role, password_hash: &str) -> Result<bool>;
+    /// One user.
+    async fn user_get(&self, name: &str) -> Result<Option<User>>;
+    /// Every user, by name.
+    async fn users(&self) -> Result<Vec<User>>;
+    /// Removes a user and ends their sessions. False when there is no such user.
+    async fn user_remove(&self, name: &str) -> Result<bool>;
+    /// Changes a user's role (open sessions get it at once). False when there is no such user.
+    async fn user_set_role(&self, name: &str, role: Role) -> Result<bool>;
+    /// Replaces a user's password hash and ends their sessions. False when there is no such
+    /// user.
+    async fn user_set_password(&self, name: &str, password_hash: &str) -> Result<bool>;
+    /// Stores a session (by the hash of its token) for an existing user until `expires_at`,
+    /// and forgets every expired session.
+    async fn session_create(
+        &self,
+        token_hash: &str,
+        user: &str,
+        csrf_token: &str,
+        expires_at: Timestamp,
+    ) -> Result<()>;
+    /// The unexpired session with this token hash, with its user's current role.
+    async fn session_get(&self, token_hash: &str) -> Result<Option<Session>>;
+    /// Ends a session (no-op when unknown).
+    async fn session_delete(&self, token_hash: &str) -> Result<()>;
 }
 
 /// Opens the store named by `url` (`sqlite://PATH`, `sqlite::memory:`, `postgres://...`) and

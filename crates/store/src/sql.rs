@@ -19,7 +19,8 @@ use crate::common::{self, RowExt, now_text, ts_text};
 use crate::dialect::{Arg, Args, Dialect, render, transpose};
 use crate::{
     AuditEvent, Commit, CursorRow, InboxDoc, LeaseRow, LedgerEntry, LedgerStatus, QuarantineEntry,
-    QuarantineStatus, Result, RunId, RunRow, RunStatus, StateStore, StoreError, TenantState,
+    QuarantineStatus, Result, Role, RunId, RunRow, RunStatus, Session, StateStore, StoreError,
+    TenantState, User,
 };
 
 type Row<D> = <<D as Dialect>::Db as Database>::Row;
@@ -757,6 +758,131 @@ impl<D: Dialect> StateStore for SqlStore<D> {
             }),
         }
     }
+
+    async fn user_add(&self, name: &str, role: Role, password_hash: &str) -> Result<bool> {
+        let now = now_text();
+        let args = vec![
+            Arg::Str(name),
+            Arg::Str(role.as_str()),
+            Arg::Str(password_hash),
+            Arg::Text(now),
+        ];
+        let done = self.exec("adding a user", &self.sql.user_add, args).await?;
+        Ok(done == 1)
+    }
+
+    async fn user_get(&self, name: &str) -> Result<Option<User>> {
+        let row = self
+            .one("reading a user", &self.sql.user_get, vec![Arg::Str(name)])
+            .await?;
+        row.as_ref().map(common::user).transpose()
+    }
+
+    async fn users(&self) -> Result<Vec<User>> {
+        let rows = self
+            .all("listing users", &self.sql.users, Vec::new())
+            .await?;
+        rows.iter().map(common::user).collect()
+    }
+
+    async fn user_remove(&self, name: &str) -> Result<bool> {
+        let mut tx = self.write_tx("starting a user removal").await?;
+        D::execute(
+            &mut tx,
+            &self.sql.sessions_of_user_delete,
+            vec![Arg::Str(name)],
+        )
+        .await
+        .map_err(db("ending a removed user's sessions"))?;
+        let done = D::execute(&mut tx, &self.sql.user_remove, vec![Arg::Str(name)])
+            .await
+            .map_err(db("removing a user"))?;
+        tx.commit().await.map_err(db("committing a user removal"))?;
+        Ok(done == 1)
+    }
+
+    async fn user_set_role(&self, name: &str, role: Role) -> Result<bool> {
+        let args = vec![
+            Arg::Str(name),
+            Arg::Str(role.as_str()),
+            Arg::Text(now_text()),
+        ];
+        let done = self
+            .exec("changing a user's role", &self.sql.user_set_role, args)
+            .await?;
+        Ok(done == 1)
+    }
+
+    async fn user_set_password(&self, name: &str, password_hash: &str) -> Result<bool> {
+        let mut tx = self.write_tx("starting a password change").await?;
+        let args = vec![
+            Arg::Str(name),
+            Arg::Str(password_hash),
+            Arg::Text(now_text()),
+        ];
+        let done = D::execute(&mut tx, &self.sql.user_set_password, args)
+            .await
+            .map_err(db("changing a user's password"))?;
+        // A new password ends every session signed in with the old one.
+        D::execute(
+            &mut tx,
+            &self.sql.sessions_of_user_delete,
+            vec![Arg::Str(name)],
+        )
+        .await
+        .map_err(db("ending a user's sessions"))?;
+        tx.commit()
+            .await
+            .map_err(db("committing a password change"))?;
+        Ok(done == 1)
+    }
+
+    async fn session_create(
+        &self,
+        token_hash: &str,
+        user: &str,
+        csrf_token: &str,
+        expires_at: Timestamp,
+    ) -> Result<()> {
+        let now = now_text();
+        let mut tx = self.write_tx("starting a session").await?;
+        D::execute(
+            &mut tx,
+            &self.sql.sessions_expired_delete,
+            vec![Arg::Text(now.clone())],
+        )
+        .await
+        .map_err(db("forgetting expired sessions"))?;
+        let args = vec![
+            Arg::Str(token_hash),
+            Arg::Str(user),
+            Arg::Str(csrf_token),
+            Arg::Text(now),
+            Arg::Text(ts_text(expires_at)),
+        ];
+        D::execute(&mut tx, &self.sql.session_create, args)
+            .await
+            .map_err(db("storing a session"))?;
+        tx.commit().await.map_err(db("committing a session"))
+    }
+
+    async fn session_get(&self, token_hash: &str) -> Result<Option<Session>> {
+        let args = vec![Arg::Str(token_hash), Arg::Text(now_text())];
+        let row = self
+            .one("reading a session", &self.sql.session_get, args)
+            .await?;
+        row.as_ref().map(common::session).transpose()
+    }
+
+    async fn session_delete(&self, token_hash: &str) -> Result<()> {
+        self.exec(
+            "ending a session",
+            &self.sql.session_delete,
+            vec![Arg::Str(token_hash)],
+        )
+        .await?;
+        Ok(())
+    }
 }
 
 // ---- statements ---------------------------------------------------------------------------
@@ -765,6 +891,7 @@ impl<D: Dialect> StateStore for SqlStore<D> {
 const LEDGER_COLS: &str = "tenant, kind, key, content_hash, source_version, remote_id, status, @json(detail), @ts(updated_at)";
 const AUDIT_COLS: &str = "tenant, kind, key, run_id, action, message, @json(detail), @ts(at)";
 const QUARANTINE_COLS: &str = "id, tenant, kind, key, run_id, reason_kind, reason, field, @json(payload), status, note, attempts, @ts(created_at), @ts(updated_at)";
+const USER_COLS: &str = "name, role, password_hash, @ts(created_at), @ts(updated_at)";
 const RUN_COLS: &str =
     "id, tenant, trigger, status, @ts(started_at), @ts(finished_at), @json(summary), error";
 
@@ -810,6 +937,17 @@ struct Statements {
     inbox_put: String,
     inbox_pending: String,
     inbox_done: String,
+    user_add: String,
+    user_get: String,
+    users: String,
+    user_remove: String,
+    user_set_role: String,
+    user_set_password: String,
+    sessions_of_user_delete: String,
+    sessions_expired_delete: String,
+    session_create: String,
+    session_get: String,
+    session_delete: String,
 }
 
 impl Statements {
@@ -948,6 +1086,30 @@ impl Statements {
             inbox_done: r(
                 "UPDATE inbox SET processed_at = COALESCE(processed_at, ?2:ts) WHERE id = ?1 RETURNING id",
             ),
+            user_add: r(
+                "INSERT INTO users (name, role, password_hash, created_at, updated_at) \
+                 VALUES (?1, ?2, ?3, ?4:ts, ?4:ts) ON CONFLICT (name) DO NOTHING",
+            ),
+            user_get: r(&format!("SELECT {USER_COLS} FROM users WHERE name = ?1")),
+            users: r(&format!("SELECT {USER_COLS} FROM users ORDER BY name")),
+            user_remove: r("DELETE FROM users WHERE name = ?1"),
+            user_set_role: r("UPDATE users SET role = ?2, updated_at = ?3:ts WHERE name = ?1"),
+            user_set_password: r(
+                "UPDATE users SET password_hash = ?2, updated_at = ?3:ts WHERE name = ?1",
+            ),
+            sessions_of_user_delete: r("DELETE FROM sessions WHERE user_name = ?1"),
+            sessions_expired_delete: r("DELETE FROM sessions WHERE expires_at <= ?1:ts"),
+            session_create: r(
+                "INSERT INTO sessions (token_hash, user_name, csrf_token, created_at, expires_at) \
+                 VALUES (?1, ?2, ?3, ?4:ts, ?5:ts)",
+            ),
+            // The role is read from the user at every request: a role change applies at once.
+            session_get: r(
+                "SELECT user_name, csrf_token, @ts(created_at), @ts(expires_at), \
+                 (SELECT role FROM users WHERE users.name = sessions.user_name) AS role \
+                 FROM sessions WHERE token_hash = ?1 AND sessions.expires_at > ?2:ts",
+            ),
+            session_delete: r("DELETE FROM sessions WHERE token_hash = ?1"),
         }
     }
 }

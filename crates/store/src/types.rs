@@ -351,3 +351,96 @@ pub struct InboxDoc {
     /// Received.
     pub received_at: Timestamp,
 }
+
+/// What a console user may do. Ordered: each role may do everything the ones before it may.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Sees every page, changes nothing.
+    Viewer,
+    /// Also retries and discards quarantined records, pauses and resumes tenants.
+    Operator,
+    /// Also manages users.
+    Admin,
+}
+
+impl Role {
+    /// The stored and displayed name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Viewer => "viewer",
+            Self::Operator => "operator",
+            Self::Admin => "admin",
+        }
+    }
+
+    /// Parses a stored or typed name (`viewer`, `operator`, `admin`).
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "viewer" => Some(Self::Viewer),
+            "operator" => Some(Self::Operator),
+            "admin" => Some(Self::Admin),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A console user.
+#[derive(Clone, PartialEq, Eq)]
+pub struct User {
+    /// Sign-in name.
+    pub name: String,
+    /// Role.
+    pub role: Role,
+    /// The argon2 PHC string of the password (never shown by `Debug`).
+    pub password_hash: String,
+    /// Created.
+    pub created_at: Timestamp,
+    /// Last change of role or password.
+    pub updated_at: Timestamp,
+}
+
+impl std::fmt::Debug for User {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("User")
+            .field("name", &self.name)
+            .field("role", &self.role)
+            .field("password_hash", &"[REDACTED]")
+            .field("created_at", &self.created_at)
+            .field("updated_at", &self.updated_at)
+            .finish()
+    }
+}
+
+/// A live console session, with its user's current role.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Session {
+    /// The user it belongs to.
+    pub user: String,
+    /// The user's role now (a role change applies to open sessions at once).
+    pub role: Role,
+    /// The session's CSRF token, required on every state-changing form (never shown by `Debug`).
+    pub csrf_token: String,
+    /// Created.
+    pub created_at: Timestamp,
+    /// Expiry.
+    pub expires_at: Timestamp,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("user", &self.user)
+            .field("role", &self.role)
+            .field("csrf_token", &"[REDACTED]")
+            .field("created_at", &self.created_at)
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
+}

@@ -12,7 +12,7 @@
 //! 5. Prints a summary (both cycles, what landed in each system, the quarantine) and the exact
 //!    commands to look further.
 //!
-//! With `--keep-running` the service then runs on the demo config (scheduler, dashboard,
+//! With `--keep-running` the service then runs on the demo config (scheduler, console,
 //! /metrics) next to the simulators, which keep doing business until Ctrl-C.
 use std::collections::BTreeMap;
 use std::io::{IsTerminal as _, Write as _};
@@ -59,7 +59,7 @@ const OWNED: [&str; 7] = [
 const VAULT_TMP_PREFIX: &str = ".mlc-vault-";
 /// Lets the simulated JDE clock pass the second in which the changes were stamped.
 const CLOCK_TICK: Duration = Duration::from_millis(1100);
-/// Where the dashboard of `--keep-running` listens (also written to the demo config).
+/// Where the console of `--keep-running` listens (also written to the demo config).
 const LISTEN: &str = "127.0.0.1:8480";
 
 /// Runs `demo`.
@@ -865,7 +865,7 @@ fn print_next(config_path: &Path, ex: &Examples, keep_running: bool) {
     } else {
         println!(
             "The simulators stop when the demo exits, so commands that talk to the systems work\n\
-             only while `ml-connector demo --keep-running` is up (it also serves the dashboard at\n\
+             only while `ml-connector demo --keep-running` is up (it also serves the console at\n\
              http://{LISTEN}/ and /metrics):"
         );
     }
@@ -899,8 +899,12 @@ async fn keep_running(
     sims: Sims,
 ) -> AppResult {
     let listen = settings.server.listen;
+    let password = demo_admin(&*store).await?;
     println!("Keeping everything running until Ctrl-C:");
-    println!("  dashboard           http://{listen}/   (Prometheus metrics at /metrics)");
+    println!("  console             http://{listen}/   (Prometheus metrics at /metrics)");
+    println!(
+        "    sign in as        admin / {password}   (one-time password: a new one each start)"
+    );
     println!("  JDE AIS simulator   {}", sims.jde.base_url());
     println!("  JAGGAER simulator   {}", sims.jaggaer.base_url());
     println!(
@@ -927,6 +931,26 @@ async fn keep_running(
     activity.abort();
     println!("Demo stopped.");
     result
+}
+
+/// Makes (or resets) the console user `admin` with a new random password and returns it: the
+/// demo prints it once, and the store keeps only its argon2 hash.
+async fn demo_admin(store: &dyn StateStore) -> AppResult<String> {
+    use rand::Rng as _;
+    let password: String = rand::rng()
+        .sample_iter(rand::distr::Alphanumeric)
+        .take(20)
+        .map(char::from)
+        .collect();
+    let hash = crate::server::console::auth::hash_password(&password).map_err(AppError::failure)?;
+    if !store
+        .user_add("admin", mlc_store::Role::Admin, &hash)
+        .await?
+    {
+        store.user_set_password("admin", &hash).await?;
+        store.user_set_role("admin", mlc_store::Role::Admin).await?;
+    }
+    Ok(password)
 }
 
 /// The object account a buyer mistypes: no business unit has it in the simulated chart.

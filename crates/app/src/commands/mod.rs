@@ -14,6 +14,7 @@ pub(crate) mod sim;
 pub(crate) mod status;
 pub(crate) mod sync;
 pub(crate) mod tenant;
+pub(crate) mod users;
 
 use crate::cli::{Cli, Command};
 use crate::error::AppResult;
@@ -35,5 +36,6 @@ pub(crate) fn dispatch(cli: Cli) -> AppResult {
         Command::Backfill(args) => backfill::run(&cli.global, args),
         Command::Ping(args) => ping::run(&cli.global, args),
         Command::Sim(args) => sim::run(&cli.global, args),
+        Command::Users(cmd) => users::run(&cli.global, cmd),
     }
 }

@@ -17,7 +17,9 @@ use crate::cli::{GlobalArgs, QuarantineCommand};
 use crate::config::Settings;
 use crate::error::{AppError, AppResult};
 use crate::plumbing::{block_on, load_settings, open_store};
+use crate::server::console::{Retrier, RetryOutcome};
 use crate::wiring::{self, TenantRuntime};
+use std::sync::Arc;
 
 pub(crate) fn run(global: &GlobalArgs, cmd: &QuarantineCommand) -> AppResult {
     let settings = load_settings(global)?;
@@ -197,50 +199,104 @@ async fn retry(
         store
             .quarantine_set_status(e.id, QuarantineStatus::Retrying, "retry requested")
             .await?;
-        let summary = rt.engine.retry(&e.entry.record, &e.entry.payload).await?;
-        let after = store.quarantine_get(e.id).await?;
-        match (summary.status, after.status) {
-            (SummaryStatus::Failed, _) => {
-                // Not the record's fault (a system was unreachable): leave it open as it was.
-                store
-                    .quarantine_set_status(
-                        e.id,
-                        QuarantineStatus::Open,
-                        "retry could not run; see the error",
-                    )
-                    .await?;
+        let (id, record) = (e.id, e.entry.record.clone());
+        match retry_entry(rt, &*store, e).await? {
+            RetryOutcome::CouldNotRun(error) => {
                 return Err(AppError::failure(anyhow!(
-                    "retry of entry {} ({}) could not run: {}",
-                    e.id,
-                    e.entry.record,
-                    summary.error.unwrap_or_default()
+                    "retry of entry {id} ({record}) could not run: {error}"
                 )));
             }
-            (_, QuarantineStatus::Resolved) => {
+            RetryOutcome::Resolved => {
                 resolved += 1;
-                println!(
-                    "Entry {} ({}): went through, resolved.",
-                    e.id, e.entry.record
-                );
+                println!("Entry {id} ({record}): went through, resolved.");
             }
-            (_, status) => {
+            RetryOutcome::StillFailing(reason) => {
                 still += 1;
-                if status == QuarantineStatus::Retrying {
-                    store
-                        .quarantine_set_status(
-                            e.id,
-                            QuarantineStatus::Open,
-                            "retried, still failing",
-                        )
-                        .await?;
-                }
-                println!(
-                    "Entry {} ({}): still failing: {}",
-                    e.id, e.entry.record, after.entry.reason
-                );
+                println!("Entry {id} ({record}): still failing: {reason}");
             }
         }
     }
     println!("{resolved} resolved, {still} still in quarantine.");
     Ok(())
+}
+
+/// Retries one entry (already marked `retrying` by the caller, with a note saying who asked)
+/// through the tenant's engine: the same pipeline and dedup checks as a cycle. Afterwards the
+/// entry is resolved, open again with the new reason, or (when the retry could not run at all)
+/// open as it was.
+pub(crate) async fn retry_entry(
+    rt: &TenantRuntime,
+    store: &dyn StateStore,
+    e: QuarantineEntry,
+) -> AppResult<RetryOutcome> {
+    let summary = rt.engine.retry(&e.entry.record, &e.entry.payload).await?;
+    let after = store.quarantine_get(e.id).await?;
+    Ok(match (summary.status, after.status) {
+        (SummaryStatus::Failed, _) => {
+            // Not the record's fault (a system was unreachable): leave it open as it was.
+            store
+                .quarantine_set_status(
+                    e.id,
+                    QuarantineStatus::Open,
+                    "retry could not run; see the error",
+                )
+                .await?;
+            RetryOutcome::CouldNotRun(summary.error.unwrap_or_default())
+        }
+        (_, QuarantineStatus::Resolved) => RetryOutcome::Resolved,
+        (_, status) => {
+            if status == QuarantineStatus::Retrying {
+                store
+                    .quarantine_set_status(e.id, QuarantineStatus::Open, "retried, still failing")
+                    .await?;
+            }
+            RetryOutcome::StillFailing(after.entry.reason)
+        }
+    })
+}
+
+/// The console's retry path in the service: [`retry_entry`] on the tenant's engine, built on
+/// first use like `quarantine retry` builds it, and kept.
+pub(crate) struct EngineRetrier {
+    settings: Settings,
+    store: Arc<dyn StateStore>,
+    runtimes: tokio::sync::Mutex<BTreeMap<String, Arc<TenantRuntime>>>,
+}
+
+impl EngineRetrier {
+    pub(crate) fn new(settings: Settings, store: Arc<dyn StateStore>) -> Self {
+        Self {
+            settings,
+            store,
+            runtimes: tokio::sync::Mutex::new(BTreeMap::new()),
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl Retrier for EngineRetrier {
+    async fn retry(&self, entry: QuarantineEntry, _by: &str) -> anyhow::Result<RetryOutcome> {
+        let tenant = entry.entry.record.tenant.to_string();
+        let rt = {
+            let mut map = self.runtimes.lock().await;
+            match map.get(&tenant) {
+                Some(rt) => rt.clone(),
+                None => {
+                    let mut built =
+                        wiring::build_tenants(&self.settings, self.store.clone(), Some(&tenant))
+                            .await
+                            .map_err(|e| e.error)?;
+                    if built.is_empty() {
+                        anyhow::bail!("tenant {tenant} is not configured");
+                    }
+                    let rt = Arc::new(built.remove(0));
+                    map.insert(tenant, rt.clone());
+                    rt
+                }
+            }
+        };
+        retry_entry(&rt, &*self.store, entry)
+            .await
+            .map_err(|e| e.error)
+    }
 }

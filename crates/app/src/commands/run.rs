@@ -136,6 +136,17 @@ pub(crate) async fn serve_tenants(
         metrics: Some(metrics),
         worker_id: worker_id.clone(),
         xml: server::xml_guard::XmlGuard::default(),
+        console: server::console::Console::new(
+            server::console::AuthSettings {
+                trusted_header: settings.server.trusted_header.clone(),
+                trusted_proxies: settings.server.trusted_proxies.clone(),
+                session_ttl: settings.server.session_ttl,
+            },
+            Some(Arc::new(crate::commands::quarantine::EngineRetrier::new(
+                settings.clone(),
+                store.clone(),
+            ))),
+        ),
     });
 
     let shutdown = CancellationToken::new();
@@ -302,6 +313,7 @@ fn entry(rt: &TenantRuntime) -> TenantEntry {
     TenantEntry {
         id: rt.settings.id.clone(),
         schedule: schedule_text(&rt.settings),
+        jde_timezone_name: rt.settings.jde_timezone_name.clone(),
         cxml: matches!(rt.settings.jaggaer.transport, Transport::Cxml).then(|| CxmlReceiver {
             shared_secret: rt.cxml_shared_secret.clone(),
         }),

@@ -46,6 +46,15 @@ pub(crate) struct RawServer {
     pub(crate) header_timeout: Option<String>,
     pub(crate) body_timeout: Option<String>,
     pub(crate) trusted_proxies: Option<Vec<String>>,
+    pub(crate) auth: Option<RawServerAuth>,
+}
+
+/// `[server.auth]` (all optional).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawServerAuth {
+    pub(crate) trusted_header: Option<String>,
+    pub(crate) session_ttl: Option<String>,
 }
 
 /// `[alerts]` (all optional).

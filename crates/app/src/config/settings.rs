@@ -46,7 +46,15 @@ pub(crate) struct ServerSettings {
     pub(crate) body_timeout: Duration,
     /// Peers never throttled by the per-peer connection limit (`trusted_proxies`).
     pub(crate) trusted_proxies: Vec<std::net::IpAddr>,
+    /// `[server.auth] trusted_header`: a reverse proxy's header naming the signed-in user,
+    /// honoured only from `trusted_proxies`.
+    pub(crate) trusted_header: Option<http::HeaderName>,
+    /// `[server.auth] session_ttl`: how long a console sign-in lasts (default 12 h).
+    pub(crate) session_ttl: Duration,
 }
+
+/// Default `[server.auth] session_ttl`.
+pub(crate) const DEFAULT_SESSION_TTL: Duration = Duration::from_secs(12 * 3600);
 
 /// Default `[server] max_connections`.
 pub(crate) const DEFAULT_MAX_CONNECTIONS: usize = 512;
@@ -412,6 +420,32 @@ pub(crate) fn validate(raw: RawConfig) -> Result<Settings, Vec<String>> {
             ),
         }
     }
+    let auth = raw.server.auth.unwrap_or_default();
+    let trusted_header =
+        auth.trusted_header.and_then(
+            |h| match http::HeaderName::from_bytes(h.trim().as_bytes()) {
+                Ok(name) => Some(name),
+                Err(_) => {
+                    p.push(
+                        "server.auth.trusted_header",
+                        format!("{h:?} is not an HTTP header name, e.g. \"X-Remote-User\""),
+                    );
+                    None
+                }
+            },
+        );
+    if trusted_header.is_some() && trusted_proxies.is_empty() {
+        p.push(
+            "server.auth.trusted_header",
+            "needs `[server] trusted_proxies`: the header is honoured only from those addresses",
+        );
+    }
+    let session_ttl = p.duration(
+        "server.auth.session_ttl",
+        auth.session_ttl.as_deref(),
+        DEFAULT_SESSION_TTL,
+        (Duration::from_secs(60), Duration::from_secs(30 * 86_400)),
+    );
 
     let a = raw.alerts;
     let webhook_url = p.url(
@@ -474,6 +508,8 @@ pub(crate) fn validate(raw: RawConfig) -> Result<Settings, Vec<String>> {
             header_timeout,
             body_timeout,
             trusted_proxies,
+            trusted_header,
+            session_ttl,
         },
         alerts: AlertSettings {
             webhook_url,

@@ -124,7 +124,15 @@ pub(crate) async fn serve(
         builder
             .timer(TokioTimer::new())
             .header_read_timeout(limits.header_timeout);
-        let service = TowerToHyperService::new(app.clone());
+        // The peer's address, for the console's per-peer login limit and `trusted_header`.
+        let service = TowerToHyperService::new(tower::ServiceExt::map_request(
+            app.clone(),
+            move |mut req: hyper::Request<hyper::body::Incoming>| {
+                req.extensions_mut()
+                    .insert(axum::extract::ConnectInfo(addr));
+                req
+            },
+        ));
         let shutdown = shutdown.clone();
         tokio::spawn(async move {
             let _slot = slot;

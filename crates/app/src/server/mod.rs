@@ -2,7 +2,7 @@
 //!
 //! | route | what |
 //! |---|---|
-//! | `GET /` | a small HTML dashboard: tenants, status, last run, quarantine ([`dashboard`]) |
+//! | `GET /`, `/login`, `/runs`, `/records`, `/quarantine`… | the operator console, signed-in users only ([`console`]) |
 //! | `GET /healthz` | 200 `ok` while the process serves requests (liveness) ([`health`]) |
 //! | `GET /readyz` | 200 when the store answers and a tenant is active, else 503 with a JSON reason |
 //! | `GET /metrics` | Prometheus text exposition ([`metrics`]) |
@@ -12,8 +12,8 @@
 //! document durably in the store's inbox and answers; the engine's invoice flow picks it up.
 //! Everything it needs is in [`ServerState`], built once by `run` (and by tests with a
 //! SQLite store and no engine at all).
+pub(crate) mod console;
 pub(crate) mod cxml;
-pub(crate) mod dashboard;
 pub(crate) mod health;
 pub(crate) mod listen;
 pub(crate) mod metrics;
@@ -43,6 +43,8 @@ pub(crate) struct ServerState {
     pub(crate) worker_id: String,
     /// Credential pre-scan and parse concurrency of the inbound XML endpoints.
     pub(crate) xml: xml_guard::XmlGuard,
+    /// Sign-in, sessions and the retry path of the console.
+    pub(crate) console: console::Console,
 }
 
 impl fmt::Debug for ServerState {
@@ -53,6 +55,7 @@ impl fmt::Debug for ServerState {
             .field("metrics", &self.metrics.is_some())
             .field("worker_id", &self.worker_id)
             .field("xml_parallel", &self.xml.parallel())
+            .field("console", &self.console)
             .finish()
     }
 }
@@ -70,6 +73,8 @@ pub(crate) struct TenantEntry {
     pub(crate) id: TenantId,
     /// Human text of its schedule (`every 5m`, `cron */5 * * * * (America/Chicago)`).
     pub(crate) schedule: String,
+    /// The tenant's `jde_timezone` name: JDE watermarks are shown in it.
+    pub(crate) jde_timezone_name: String,
     /// Present when the tenant's JAGGAER transport is cXML: it may post invoices to
     /// `/cxml/{tenant}`.
     pub(crate) cxml: Option<CxmlReceiver>,
@@ -87,6 +92,7 @@ impl fmt::Debug for TenantEntry {
         f.debug_struct("TenantEntry")
             .field("id", &self.id.as_str())
             .field("schedule", &self.schedule)
+            .field("jde_timezone_name", &self.jde_timezone_name)
             .field("cxml", &self.cxml)
             .finish()
     }
@@ -106,8 +112,7 @@ impl fmt::Debug for CxmlReceiver {
 
 /// The router of `run`.
 pub(crate) fn router(state: Arc<ServerState>) -> Router {
-    Router::new()
-        .route("/", get(dashboard::page))
+    console::routes()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(metrics::render))
@@ -128,6 +133,13 @@ pub(crate) mod tests {
     /// A SQLite store in a temp dir and a server state with tenants `acme` (REST) and `beta`
     /// (cXML with the shared secret `s3cret`).
     pub(crate) async fn state() -> (tempfile::TempDir, Arc<ServerState>) {
+        state_with(console::Console::default()).await
+    }
+
+    /// [`state`] with this console (auth settings, retry path).
+    pub(crate) async fn state_with(
+        console: console::Console,
+    ) -> (tempfile::TempDir, Arc<ServerState>) {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("store.db").display());
         let store = mlc_store::open(&url).await.unwrap();
@@ -137,11 +149,13 @@ pub(crate) mod tests {
                 TenantEntry {
                     id: TenantId::parse("acme").unwrap(),
                     schedule: "every 5m".into(),
+                    jde_timezone_name: "America/Chicago".into(),
                     cxml: None,
                 },
                 TenantEntry {
                     id: TenantId::parse("beta").unwrap(),
                     schedule: "every 1m".into(),
+                    jde_timezone_name: "UTC".into(),
                     cxml: Some(CxmlReceiver {
                         shared_secret: Some(SecretString::from("s3cret")),
                     }),
@@ -150,6 +164,7 @@ pub(crate) mod tests {
             metrics: None,
             worker_id: "test-1-abc".into(),
             xml: xml_guard::XmlGuard::default(),
+            console,
         };
         (dir, Arc::new(state))
     }

@@ -4,3 +4,4 @@ mod credentials;
 mod demo;
 mod helpers;
 mod store;
+mod users;
