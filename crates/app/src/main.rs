@@ -9,6 +9,8 @@
 //! - [`error`]: [`error::AppError`], an error chain plus the exit status (0/1/2/3).
 //!
 //! `main` stays thin: parse, set up logging, dispatch, map the outcome to an exit status.
+// The CLI's doc comments are its `--help` text, where a URL is shown as typed.
+#![allow(rustdoc::bare_urls)]
 use std::process::ExitCode;
 
 use clap::Parser as _;

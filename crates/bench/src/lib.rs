@@ -10,7 +10,7 @@
 //!   `credentials set`, `sync --json` and the summary it prints.
 //! - [`sims`]: both simulators with a run's knobs, their request logs reduced to [`stats::Req`].
 //! - [`stats`]: per system/endpoint counts and the lower bound of benchmark.md.
-//! - [`bench`]: the runs (medium backfill in two stages, incremental, idle poll, large
+//! - [`bench`](mod@bench): the runs (medium backfill in two stages, incremental, idle poll, large
 //!   backfills) and their medians.
 //! - [`report`]: the Markdown table; the JSON result is [`bench::Results`] serialised.
 

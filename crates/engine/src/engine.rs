@@ -1,5 +1,5 @@
 //! The engine of one tenant: runs a cycle of flows (or one record again) and records the run.
-//! The types it shares with the flows live in [`crate::run`].
+//! The types it shares with the flows live in the private `run` module.
 use std::time::Instant;
 
 use mlc_core::record::{Entity, RecordKey};

@@ -1,11 +1,11 @@
 //! The J1P transport: one [`J1pClient`] per tenant, cheap to clone (an `Arc` inside).
 //!
-//! Every request goes through [`J1pClient::execute`], which applies, in order:
+//! Every request goes through `J1pClient::execute`, which applies, in order:
 //! 1. the tenant-wide 429 pause (a `Retry-After` from any response stops *all* requests of this
 //!    client until it has passed, checked again right before sending),
 //! 2. the client-side rate limiter (governor, `rate_limit_per_sec`),
-//! 3. the adaptive in-flight cap ([`crate::aimd`]),
-//! 4. a bearer token from the single-flight cache ([`crate::auth`]); a 401 renews it once.
+//! 3. the adaptive in-flight cap (`aimd`),
+//! 4. a bearer token from the single-flight cache (`auth`); a 401 renews it once.
 //!
 //! 5xx and network faults are retried with exponential backoff and jitter (backon), bounded by
 //! [`crate::RetryPolicy`]; 400/403/404/409 and other 4xx are returned at once.

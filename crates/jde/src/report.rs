@@ -6,7 +6,7 @@
 //! reached AIS; an uncertain outcome surfaces as [`JdeError::OutcomeUnknown`]. Status reads are
 //! idempotent. A server without the service (older Tools release) answers 404; a user without
 //! permission 403: both come back as [`JdeError::Remote`] with that status, and
-//! [`ReportError`] names the report and version for the operator.
+//! the engine names the report and version for the operator.
 
 use reqwest::Method;
 use serde_json::{Value, json};

@@ -1,7 +1,7 @@
 //! JAGGAER eProcurement XML "Router" channel (reference §4, interface §9): typed documents and
 //! their writer, the reply classifier, the Router client, and the inbound invoice export.
 //!
-//! - [`write`]: [`SupplierSyncMessage`] (one message per page of suppliers, AN8 in
+//! - [`write`](mod@write): [`SupplierSyncMessage`] (one message per page of suppliers, AN8 in
 //!   `Supplier/ERPNumber`) and [`PurchaseOrderMessage`] (new, `type="update"` with
 //!   `DistributeRevision` false, `type="cancel"`), written with quick-xml's writer: every text
 //!   and attribute value is escaped, characters XML 1.0 cannot carry are dropped.
