@@ -21,6 +21,8 @@ use url::Url;
 use crate::error::{FormError, JdeError, truncate};
 use crate::settings::{AisSettings, normalize_base};
 
+/// Fresh logins one request may wait for after HTTP 444 before it gives up (`SessionRejected`).
+const MAX_RELOGINS_PER_REQUEST: u32 = 3;
 /// Longest body text kept in an error.
 const BODY_KEEP: usize = 4096;
 
@@ -581,7 +583,12 @@ impl AisClient {
             .with_max_times(policy.max_attempts.saturating_sub(1))
             .with_jitter()
             .build();
-        let mut relogged = false;
+        // Fresh logins this request has waited for. Under a token-exhausting load (a token
+        // good for N requests, more than N in flight) the retried request can meet a token that
+        // its neighbours used up meanwhile; each round still costs one login for everybody
+        // (single-flight by generation), and a bounded number of rounds tells a storm from a
+        // server that refuses every token.
+        let mut relogins = 0u32;
         let mut attempt = 0usize;
         loop {
             attempt += 1;
@@ -605,7 +612,7 @@ impl AisClient {
                     let stale = session.as_ref().map_or(0, |s| s.generation);
                     // A next link is bound to the token that opened the result set: a new
                     // login cannot revive it, so the pager restarts the query instead.
-                    if relogged || endpoint == Endpoint::Next {
+                    if relogins >= MAX_RELOGINS_PER_REQUEST || endpoint == Endpoint::Next {
                         let e = remote_error(endpoint, 444, &headers, &bytes);
                         return Err(JdeError::SessionRejected {
                             message: match e {
@@ -614,9 +621,9 @@ impl AisClient {
                             },
                         });
                     }
-                    // The token died (idle timeout, restart): one fresh login, one retry. AIS
+                    // The token died (idle timeout, restart): a fresh login, then a retry. AIS
                     // refuses a stale token before doing any work, so this is safe for writes.
-                    relogged = true;
+                    relogins += 1;
                     tracing::info!(
                         endpoint = endpoint.label(),
                         "AIS token rejected (444), logging in again"
