@@ -169,6 +169,7 @@ fn build_tenant(
         jag: Arc::new(side),
         settings: Arc::new(engine_settings),
         progress: None,
+        fence: None,
     };
     Ok(TenantRuntime {
         settings: t.clone(),
@@ -297,6 +298,7 @@ pub(crate) fn engine_settings(t: &TenantSettings, cxml_identity: String) -> es::
             ClosedPeriod::Quarantine => es::ClosedPeriodRule::Quarantine,
         },
         cxml_identity,
+        cycle_deadline: Some(t.sync.cycle_deadline),
     }
 }
 

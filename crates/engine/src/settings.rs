@@ -145,4 +145,7 @@ pub struct TenantSettings {
     pub closed_period: ClosedPeriodRule,
     /// cXML identity of this buyer (From/Sender), when `transport = "cxml"`.
     pub cxml_identity: String,
+    /// Longest a cycle may run (`[tenants.sync] cycle_deadline`); reaching it ends the cycle as
+    /// a partial run that the next one resumes. `None`: no limit.
+    pub cycle_deadline: Option<std::time::Duration>,
 }

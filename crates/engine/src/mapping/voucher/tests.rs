@@ -55,6 +55,7 @@ pub(crate) fn settings() -> TenantSettings {
         windows: WindowSettings::default(),
         closed_period: ClosedPeriodRule::NextOpen,
         cxml_identity: "ml-connector".into(),
+        cycle_deadline: None,
     }
 }
 
