@@ -370,6 +370,7 @@ async fn commit_is_atomic(store: &Arc<dyn StateStore>) {
             jde_key: "200".into(),
             remote_id: "S-1".into(),
         }],
+        fence: None,
     };
     let err = store
         .commit(failing)
