@@ -5,6 +5,7 @@
 //! |---|---|---|
 //! | `login_rejected` | a system rejected the tenant's login; the tenant is paused | worker event |
 //! | `cycle_failed` | a cycle could not complete (it will be retried with back-off) | worker event |
+//! | `cycle_panicked` | a cycle panicked (a bug): recorded as a failed run, retried with back-off | worker event |
 //! | `no_success` | no cycle succeeded for `no_success_after` | [`Monitor`] |
 //! | `quarantine_threshold` | open quarantine entries rose above `quarantine_threshold` | [`Monitor`] |
 //! | `jde_rejected` | JDE refused, failed or did not process vouchers (quarantine kinds `jde-rejected`, `jde-processing`, `jde-not-processed`) | [`Monitor`] |
@@ -58,6 +59,8 @@ pub(crate) enum AlertKind {
     LoginRejected,
     /// A cycle failed.
     CycleFailed,
+    /// A cycle panicked.
+    CyclePanicked,
     /// No successful cycle for too long.
     NoSuccess,
     /// Open quarantine above the threshold.
@@ -73,6 +76,7 @@ impl AlertKind {
         match self {
             AlertKind::LoginRejected => "login_rejected",
             AlertKind::CycleFailed => "cycle_failed",
+            AlertKind::CyclePanicked => "cycle_panicked",
             AlertKind::NoSuccess => "no_success",
             AlertKind::QuarantineThreshold => "quarantine_threshold",
             AlertKind::JdeRejected => "jde_rejected",
@@ -82,7 +86,10 @@ impl AlertKind {
 
     fn severity(self) -> &'static str {
         match self {
-            AlertKind::LoginRejected | AlertKind::NoSuccess | AlertKind::JdeRejected => "critical",
+            AlertKind::LoginRejected
+            | AlertKind::NoSuccess
+            | AlertKind::JdeRejected
+            | AlertKind::CyclePanicked => "critical",
             AlertKind::CycleFailed
             | AlertKind::QuarantineThreshold
             | AlertKind::ProcessorFailed => "warning",
@@ -209,6 +216,15 @@ impl Alerter {
                 AlertKind::CycleFailed,
                 tenant,
                 format!("sync cycle failed (retried with back-off): {error}"),
+                serde_json::json!({ "error": error }),
+            ),
+            ServiceEvent::CyclePanicked { tenant, error } => self.raise(
+                AlertKind::CyclePanicked,
+                tenant,
+                format!(
+                    "sync cycle panicked (a bug; recorded as a failed run, retried with \
+                     back-off): {error}"
+                ),
                 serde_json::json!({ "error": error }),
             ),
             ServiceEvent::CycleFinished(_) => {}
@@ -474,8 +490,8 @@ impl Monitor {
                 .lease_acquire(MONITOR_LEASE, &worker_id, ttl)
                 .await
             {
-                Ok(true) => self.check().await,
-                Ok(false) => {}
+                Ok(Some(_epoch)) => self.check().await,
+                Ok(None) => {}
                 Err(e) => tracing::warn!(error = %e, "Could not take the alert monitor lease."),
             }
             tokio::select! {
@@ -671,6 +687,10 @@ mod tests {
             tenant: "beta".into(),
             error: "JAGGAER unreachable".into(),
         });
+        alerter.on_event(&ServiceEvent::CyclePanicked {
+            tenant: "gamma".into(),
+            error: "cycle panicked: attempt to multiply with overflow".into(),
+        });
         drop(alerter);
         // Dropping the last Alerter drains the queue and ends the task.
         tokio::time::timeout(Duration::from_secs(5), task)
@@ -678,7 +698,7 @@ mod tests {
             .unwrap()
             .unwrap();
         let got = got.lock().unwrap().clone();
-        assert_eq!(got.len(), 2, "{got:?}");
+        assert_eq!(got.len(), 3, "{got:?}");
         assert_eq!(got[0]["kind"], "login_rejected");
         assert_eq!(got[0]["severity"], "critical");
         assert_eq!(got[0]["tenant"], "acme");
@@ -696,6 +716,9 @@ mod tests {
                 .starts_with("[ml-connector] acme:")
         );
         assert_eq!(got[1]["kind"], "cycle_failed");
+        assert_eq!(got[2]["kind"], "cycle_panicked");
+        assert_eq!(got[2]["severity"], "critical");
+        assert_eq!(got[2]["tenant"], "gamma");
         assert!(!format!("{got:?}").contains("hook-capability"));
     }
 

@@ -171,6 +171,7 @@ fn build_tenant(
         jag: Arc::new(side),
         settings: Arc::new(engine_settings),
         progress: None,
+        fence: None,
     };
     Ok(TenantRuntime {
         settings: t.clone(),
@@ -328,6 +329,7 @@ pub(crate) fn engine_settings(t: &TenantSettings, cxml_identity: String) -> es::
                 }
             }),
         },
+        cycle_deadline: Some(t.sync.cycle_deadline),
     }
 }
 

@@ -33,8 +33,15 @@ impl JulianDate {
         Self::to_civil(self.0).expect("validated on construction")
     }
     fn to_civil(raw: u32) -> Result<Date, DomainError> {
-        let year = 1900 + (raw / 1000) as i16;
-        let doy = (raw % 1000) as i16;
+        // `raw` comes from a remote row: every step is checked (a 10-digit value must be
+        // refused as a bad date, never overflow).
+        let bad = |why: &str| DomainError::invalid("julian date", raw.to_string(), why);
+        let year = i16::try_from(raw / 1000)
+            .ok()
+            .and_then(|c| c.checked_add(1900))
+            .filter(|y| *y <= 9999)
+            .ok_or_else(|| bad("year out of range"))?;
+        let doy = i16::try_from(raw % 1000).map_err(|_| bad("day of year out of range"))?;
         if raw == 0 || doy == 0 {
             return Err(DomainError::invalid(
                 "julian date",
@@ -296,6 +303,9 @@ mod tests {
         );
         assert!(JulianDate::from_raw(123_366).is_err());
         assert!(JulianDate::from_raw(0).is_err());
+        // Remote garbage is a bad date, never an overflow.
+        assert!(JulianDate::from_raw(u32::MAX).is_err());
+        assert!(JulianDate::from_raw(40_000_001).is_err());
     }
 
     #[test]

@@ -14,6 +14,7 @@
 pub mod backfill;
 pub mod connectors;
 pub mod engine;
+mod fence;
 mod flows;
 pub mod mapping;
 pub mod ports;

@@ -29,6 +29,14 @@ pub enum SyncError {
     /// The tenant is paused.
     #[error("tenant {0} is paused: {1}")]
     Paused(String, String),
+    /// The cycle panicked (a bug): caught at the cycle's boundary, recorded as a failed run,
+    /// backed off and alerted (`cycle_panicked`).
+    #[error("cycle panicked: {0}")]
+    Panicked(String),
+    /// The cycle ran into the tenant's `cycle_deadline` (for example while honouring long
+    /// rate-limit pauses): everything committed so far stays, the next cycle resumes.
+    #[error("cycle deadline of {0:?} reached; the next cycle resumes")]
+    DeadlineReached(std::time::Duration),
     /// `quarantine retry` cannot handle this record.
     #[error("{record} cannot be retried this way: {why}")]
     NotRetryable {
@@ -62,6 +70,31 @@ pub struct Engine {
     pub settings: Arc<TenantSettings>,
     /// Progress callback.
     pub progress: Option<ProgressFn>,
+    /// The lease this engine writes under (see [`Engine::fenced`]); `None` for one-off
+    /// commands, which take no lease.
+    pub fence: Option<mlc_store::Fence>,
+}
+
+impl Engine {
+    /// This engine, writing only while `fence` is the current holding of its lease: every
+    /// commit carries the epoch (a stale one is refused by the store, nothing written) and
+    /// every remote write checks the lease first (see `fence.rs`).
+    pub fn fenced(&self, fence: mlc_store::Fence) -> Engine {
+        Engine {
+            jde: Arc::new(crate::fence::FencedJde {
+                inner: self.jde.clone(),
+                store: self.store.clone(),
+                fence: fence.clone(),
+            }),
+            jag: Arc::new(crate::fence::FencedJaggaer {
+                inner: self.jag.clone(),
+                store: self.store.clone(),
+                fence: fence.clone(),
+            }),
+            fence: Some(fence),
+            ..self.clone()
+        }
+    }
 }
 
 impl std::fmt::Debug for Engine {
@@ -104,7 +137,7 @@ impl<'a> Run<'a> {
     pub(crate) fn counts_of(&self, entity: Entity) -> Option<EntityCounts> {
         self.counts
             .lock()
-            .expect("counts lock")
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .get(&entity)
             .copied()
     }
@@ -113,13 +146,16 @@ impl<'a> Run<'a> {
     pub(crate) fn begin(&self, entity: Entity) {
         self.counts
             .lock()
-            .expect("counts lock")
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .entry(entity)
             .or_default();
     }
 
     pub(crate) fn count(&self, entity: Entity, f: impl FnOnce(&mut EntityCounts)) {
-        let mut g = self.counts.lock().expect("counts lock");
+        let mut g = self
+            .counts
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let c = g.entry(entity).or_default();
         f(c);
         if let Some(p) = &self.engine.progress {
@@ -142,6 +178,12 @@ impl<'a> Run<'a> {
             detail,
             at: Timestamp::now(),
         }
+    }
+
+    /// Writes `commit` under this engine's fence (if any).
+    pub(crate) async fn commit(&self, mut commit: Commit) -> Result<Vec<i64>, StoreError> {
+        commit.fence = self.engine.fence.clone();
+        self.engine.store.commit(commit).await
     }
 
     /// Adds a quarantine entry and its audit row to `commit`.
@@ -200,11 +242,23 @@ impl<'a> Run<'a> {
     ) -> Result<TenantSummary, StoreError> {
         let engine = self.engine;
         let tenant = &engine.settings.tenant;
-        let counts = self.counts.into_inner().expect("counts lock");
+        // A panic while the lock was held poisons it; the counts are still right.
+        let counts = self
+            .counts
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let quarantined: u64 = counts.values().map(|c| c.quarantined).sum();
         let login_rejected = error.as_ref().is_some_and(|(_, e)| e.is_login_rejected());
+        let panicked = error
+            .as_ref()
+            .is_some_and(|(_, e)| matches!(e, SyncError::Panicked(_)));
+        let deadline = error
+            .as_ref()
+            .is_some_and(|(_, e)| matches!(e, SyncError::DeadlineReached(_)));
         let error = error.map(|(text, _)| text);
         let status = match (&error, quarantined) {
+            // Cut short on purpose: what was committed is good, the rest comes next cycle.
+            (Some(_), _) if deadline => SummaryStatus::Partial,
             (Some(_), _) => SummaryStatus::Failed,
             (None, 0) => SummaryStatus::Ok,
             (None, _) => SummaryStatus::Partial,
@@ -220,6 +274,7 @@ impl<'a> Run<'a> {
             duration_ms: self.started.elapsed().as_millis() as u64,
             run_id: Some(self.run_id.0.clone()),
             login_rejected,
+            panicked,
         };
         if login_rejected {
             // Never retry a rejected login in a loop: it locks the customer's service account.

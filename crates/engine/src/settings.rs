@@ -239,4 +239,7 @@ pub struct TenantSettings {
     pub cxml_identity: String,
     /// Payables rules and the processor lifecycle.
     pub payables: PayablesSettings,
+    /// Longest a cycle may run (`[tenants.sync] cycle_deadline`); reaching it ends the cycle as
+    /// a partial run that the next one resumes. `None`: no limit.
+    pub cycle_deadline: Option<std::time::Duration>,
 }

@@ -68,6 +68,9 @@ pub struct TenantSummary {
     /// The run failed because a login was rejected (the tenant is now paused).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub login_rejected: bool,
+    /// The run failed because the cycle panicked (a bug; caught, recorded, backed off, alerted).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub panicked: bool,
 }
 
 /// The whole `sync --json` object.

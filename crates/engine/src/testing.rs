@@ -60,6 +60,8 @@ pub enum FakeFailure {
     TimeoutAfterWrite,
     /// A write that timed out after it was sent and was **not** applied by the remote.
     TimeoutLost,
+    /// The port panics (a bug in a connector): the cycle must catch it, never loop on it.
+    Panic,
 }
 
 /// The one place the fakes build a [`RemoteError`].
@@ -71,6 +73,7 @@ pub fn remote_error(system: &'static str, failure: FakeFailure) -> RemoteError {
         FakeFailure::TimeoutAfterWrite | FakeFailure::TimeoutLost => {
             RemoteErrorKind::OutcomeUnknown
         }
+        FakeFailure::Panic => panic!("injected panic in {system}"),
     };
     RemoteError::new(system, kind, format!("injected {failure:?} failure"))
 }
@@ -253,6 +256,17 @@ pub struct FakeJde {
     pub faults: Faults,
     /// Rows per page of a changed-rows read.
     pub page_size: usize,
+    after_post: Mutex<Option<PostHook>>,
+}
+
+/// Runs after the fake applied a voucher call, before it answers (see [`FakeJde::on_post`]).
+#[derive(Clone)]
+struct PostHook(Arc<dyn Fn() + Send + Sync>);
+
+impl std::fmt::Debug for PostHook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PostHook")
+    }
 }
 
 impl Default for FakeJde {
@@ -307,7 +321,14 @@ impl FakeJde {
             data: Mutex::new(d),
             faults: Faults::default(),
             page_size: 100,
+            after_post: Mutex::new(None),
         }
+    }
+
+    /// Runs `f` after every voucher call is applied and before it is answered: what happens
+    /// elsewhere while a write is in flight (a lease takeover, a crash).
+    pub fn on_post(&self, f: impl Fn() + Send + Sync + 'static) {
+        *self.after_post.lock().expect("hook lock") = Some(PostHook(Arc::new(f)));
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, JdeData> {
@@ -712,6 +733,10 @@ impl JdeSource for FakeJde {
                 doc: None,
             });
         }
+        let hook = self.after_post.lock().expect("hook lock").clone();
+        if let Some(PostHook(f)) = hook {
+            f();
+        }
         match failure {
             Some(f) => Err(remote_error("jde", f)),
             None => Ok(()),
@@ -1035,6 +1060,7 @@ pub fn settings() -> TenantSettings {
         closed_period: ClosedPeriodRule::NextOpen,
         cxml_identity: "ml-connector".into(),
         payables: Default::default(),
+        cycle_deadline: None,
     }
 }
 
@@ -1149,6 +1175,7 @@ pub fn engine(
         jag,
         settings: Arc::new(settings),
         progress: None,
+        fence: None,
     }
 }
 

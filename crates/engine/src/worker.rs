@@ -10,20 +10,29 @@
 //!   (each tenant's cycle is its own task).
 //! - A rejected login pauses the tenant (retrying would lock the JDE service account) and
 //!   raises an alert; `tenant resume` clears it.
+//! - A panic never loops: the engine catches one inside a cycle and records a failed run; one
+//!   anywhere else in a tenant's task is caught at the task boundary. Either way the tenant backs
+//!   off (exponential, capped at an hour), the `cycle_panicked` alert is raised and the lease is
+//!   released.
+//! - When the lease cannot be renewed (lost to another worker, or the store unreachable) the
+//!   cycle stops at once: it may no longer be the only one running this tenant.
 //! - On shutdown the loop stops taking work, gives running cycles a grace period to finish
 //!   (every commit is atomic, so a cycle cut short loses nothing), then releases its leases.
 use std::collections::HashMap;
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures::FutureExt;
 use jiff::Timestamp;
 use mlc_core::record::Entity;
 use tokio::task::JoinHandle;
 
-use crate::engine::Engine;
+use crate::engine::{Engine, panic_message};
 use crate::schedule::{Schedule, backoff};
 use crate::summary::{SummaryStatus, TenantSummary};
+use mlc_store::Fence;
 
 /// Something an operator should hear about.
 #[derive(Debug, Clone, PartialEq)]
@@ -35,6 +44,13 @@ pub enum ServiceEvent {
         /// Tenant.
         tenant: String,
         /// The remote's words.
+        error: String,
+    },
+    /// A cycle panicked (a bug); it was recorded as a failed run and backs off.
+    CyclePanicked {
+        /// Tenant.
+        tenant: String,
+        /// The panic's message.
         error: String,
     },
     /// A cycle failed.
@@ -107,19 +123,19 @@ pub async fn run(jobs: Vec<TenantJob>, cfg: WorkerConfig, shutdown: impl Future<
             if state.paused || state.next_due.is_some_and(|d| d > Timestamp::now()) {
                 continue;
             }
-            match store
+            let epoch = match store
                 .lease_acquire(&lease_name(&tenant), &cfg.worker_id, cfg.lease_ttl)
                 .await
             {
-                Ok(true) => {}
-                Ok(false) => continue,
+                Ok(Some(epoch)) => epoch,
+                Ok(None) => continue,
                 Err(e) => {
                     tracing::warn!(tenant = %tenant, error = %e, "Could not take the tenant lease.");
                     continue;
                 }
-            }
+            };
             metrics::gauge!("mlc_lease_owned", "tenant" => tenant.clone()).set(1.0);
-            let handle = tokio::spawn(run_job(job.clone(), cfg.clone()));
+            let handle = tokio::spawn(guarded_job(job.clone(), cfg.clone(), epoch));
             running.insert(tenant, handle);
         }
     }
@@ -148,11 +164,55 @@ pub async fn run(jobs: Vec<TenantJob>, cfg: WorkerConfig, shutdown: impl Future<
     }
 }
 
-/// One cycle under a lease that is renewed while it runs.
-async fn run_job(job: TenantJob, cfg: WorkerConfig) {
+/// [`run_job`], with any panic caught at the task boundary: the tenant backs off, the panic is
+/// alerted and the lease released, so a panicking tenant can never be retaken in a tight loop.
+async fn guarded_job(job: TenantJob, cfg: WorkerConfig, epoch: u64) {
+    let Err(panic) = AssertUnwindSafe(run_job(job.clone(), cfg.clone(), epoch))
+        .catch_unwind()
+        .await
+    else {
+        return;
+    };
     let e = &job.engine;
     let tenant = e.settings.tenant.to_string();
+    let error = panic_message(panic.as_ref());
+    tracing::error!(tenant = %tenant, error = %error, "Tenant task panicked; backing off.");
+    let mut state = e
+        .store
+        .tenant_state(&e.settings.tenant)
+        .await
+        .unwrap_or_default();
+    state.consecutive_failures = state.consecutive_failures.saturating_add(1);
+    state.next_due =
+        Some(Timestamp::now() + backoff(state.consecutive_failures, job.base_interval));
+    if let Err(err) = e.store.set_tenant_state(&e.settings.tenant, &state).await {
+        tracing::warn!(tenant = %tenant, error = %err, "Could not save the tenant state.");
+    }
+    emit(
+        &cfg,
+        ServiceEvent::CyclePanicked {
+            tenant: tenant.clone(),
+            error,
+        },
+    );
+    let _ = e
+        .store
+        .lease_release(&lease_name(&tenant), &cfg.worker_id)
+        .await;
+    metrics::gauge!("mlc_lease_owned", "tenant" => tenant).set(0.0);
+}
+
+/// One cycle under a lease (taken at `epoch`) that is renewed while it runs. The cycle's engine
+/// is fenced with that epoch: its commits and remote writes stop once the lease changed hands.
+async fn run_job(job: TenantJob, cfg: WorkerConfig, epoch: u64) {
+    let tenant = job.engine.settings.tenant.to_string();
     let lease = lease_name(&tenant);
+    let fence = Fence {
+        lease: lease.clone(),
+        epoch,
+    };
+    let fenced = job.engine.fenced(fence.clone());
+    let e = &fenced;
     let store = e.store.clone();
     let (owner, ttl) = (cfg.worker_id.clone(), cfg.lease_ttl);
     let cycle = e.run_cycle(Entity::ALL.to_vec(), "schedule".to_owned());
@@ -164,16 +224,28 @@ async fn run_job(job: TenantJob, cfg: WorkerConfig) {
             r = &mut cycle => break Some(r),
             _ = renew.tick() => {
                 match store.lease_acquire(&lease, &owner, ttl).await {
-                    Ok(true) => {}
-                    Ok(false) => {
+                    Ok(Some(now)) if now == epoch => {}
+                    // Expired and retaken: someone may have held it in between.
+                    Ok(_) => {
                         tracing::error!(tenant = %tenant, "Lease lost to another worker; stopping this cycle.");
                         break None;
                     }
-                    Err(err) => tracing::warn!(tenant = %tenant, error = %err, "Could not renew the lease."),
+                    Err(err) => {
+                        // Unrenewed, the lease may expire and another worker take the tenant:
+                        // stop rather than risk two cycles of one tenant.
+                        tracing::error!(tenant = %tenant, error = %err, "Could not renew the lease; stopping this cycle.");
+                        break None;
+                    }
                 }
             }
         }
     };
+    if crate::fence::check(store.as_ref(), &fence).await.is_err() {
+        // Another worker holds the tenant now: its schedule and lease are not ours to touch.
+        tracing::warn!(tenant = %tenant, "Lease no longer ours after the cycle; leaving the tenant to its holder.");
+        metrics::gauge!("mlc_lease_owned", "tenant" => tenant).set(0.0);
+        return;
+    }
     let now = Timestamp::now();
     let mut state = store
         .tenant_state(&e.settings.tenant)
@@ -184,7 +256,7 @@ async fn run_job(job: TenantJob, cfg: WorkerConfig) {
             metrics::histogram!("mlc_run_duration_seconds", "tenant" => tenant.clone())
                 .record(summary.duration_ms as f64 / 1000.0);
             if summary.status == SummaryStatus::Failed {
-                state.consecutive_failures += 1;
+                state.consecutive_failures = state.consecutive_failures.saturating_add(1);
                 let err = summary.error.clone().unwrap_or_default();
                 if summary.login_rejected {
                     // The engine paused the tenant already; keep its reason.
@@ -193,6 +265,14 @@ async fn run_job(job: TenantJob, cfg: WorkerConfig) {
                         ServiceEvent::LoginRejected {
                             tenant: tenant.clone(),
                             error: err.clone(),
+                        },
+                    );
+                } else if summary.panicked {
+                    emit(
+                        &cfg,
+                        ServiceEvent::CyclePanicked {
+                            tenant: tenant.clone(),
+                            error: err,
                         },
                     );
                 } else {
@@ -223,7 +303,7 @@ async fn run_job(job: TenantJob, cfg: WorkerConfig) {
             emit(&cfg, ServiceEvent::CycleFinished(summary));
         }
         Some(Err(err)) => {
-            state.consecutive_failures += 1;
+            state.consecutive_failures = state.consecutive_failures.saturating_add(1);
             state.next_due = Some(now + backoff(state.consecutive_failures, job.base_interval));
             emit(
                 &cfg,

@@ -130,6 +130,9 @@ enum Outcome {
     Fail(JaggaerError),
     /// Sleep this long, then retry (counts against the retry budget).
     Retry(Duration, JaggaerError),
+    /// A 429: the client-wide pause is set for this long; retry once it has passed (does not
+    /// count against the retry budget, only against `max_rate_limit_wait`).
+    Slow(Duration, JaggaerError),
     /// A 401 with the token of this generation: renew and try again.
     Renew(u64, JaggaerError),
 }
@@ -276,6 +279,7 @@ impl J1pClient {
         let mut backoff = backoff(&inner.settings);
         let mut retries = 0u32;
         let mut renewed = false;
+        let mut rate_waited = Duration::ZERO;
         loop {
             match self.attempt(req, &mut backoff).await {
                 Outcome::Done(b) => return Ok(b),
@@ -286,6 +290,20 @@ impl J1pClient {
                     }
                     renewed = true;
                     inner.tokens.invalidate(generation).await;
+                }
+                Outcome::Slow(wait, e) => {
+                    rate_waited = rate_waited.saturating_add(wait);
+                    if rate_waited > policy.max_rate_limit_wait {
+                        return Err(e);
+                    }
+                    inner.stats.retries.fetch_add(1, Ordering::Relaxed);
+                    metrics::counter!("mlc_api_retries_total", "system" => "jaggaer", "endpoint" => req.endpoint)
+                        .increment(1);
+                    tracing::info!(
+                        endpoint = req.endpoint,
+                        wait_ms = wait.as_millis() as u64,
+                        "JAGGAER asked to slow down; waiting"
+                    );
                 }
                 Outcome::Retry(wait, e) => {
                     if retries >= policy.max_retries {
@@ -395,7 +413,10 @@ impl J1pClient {
                 metrics::counter!("mlc_rate_limited_total", "system" => "jaggaer", "endpoint" => req.endpoint)
                     .increment(1);
                 inner.aimd.on_overload();
-                let wait = retry_after.unwrap_or_else(|| next_backoff(backoff));
+                // Never less than `min_delay`: a `Retry-After: 0` storm must not become a busy loop.
+                let wait = retry_after
+                    .unwrap_or_else(|| next_backoff(backoff))
+                    .max(policy.min_delay);
                 // The pause applies to every request of this client, not only this one.
                 inner.pause_for(wait);
                 let err = JaggaerError::RateLimited {
@@ -406,7 +427,7 @@ impl J1pClient {
                     return Outcome::Fail(err);
                 }
                 // The loop's next attempt waits on the pause itself.
-                Outcome::Retry(Duration::ZERO, err)
+                Outcome::Slow(wait, err)
             }
             500..=599 => {
                 if status == 503 {

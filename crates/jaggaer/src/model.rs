@@ -537,9 +537,9 @@ impl InvoiceLine {
     pub fn splits(&self) -> Vec<InvoiceSplit> {
         self.splittable_field_set_group_list.splits()
     }
-    /// `quantity × unitPrice`, exact.
-    pub fn amount(&self) -> Decimal {
-        self.quantity * self.unit_price
+    /// `quantity × unitPrice`, exact; `None` when it overflows (both come from the remote).
+    pub fn amount(&self) -> Option<Decimal> {
+        self.quantity.checked_mul(self.unit_price)
     }
 }
 

@@ -36,7 +36,9 @@ impl Default for J1pPaths {
     }
 }
 
-/// How faults are retried. 429s and 5xx/network faults share the attempt budget.
+/// How faults are retried. 5xx and network faults use the attempt budget; a 429 does not (it is
+/// JAGGAER saying "slower", not a fault): the call waits out each `Retry-After` and goes on,
+/// until it has waited `max_rate_limit_wait` in total.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RetryPolicy {
     /// Retries after the first attempt (0 = never retry).
@@ -48,6 +50,9 @@ pub struct RetryPolicy {
     /// A `Retry-After` longer than this is not waited for inside a call: the call fails with
     /// `RateLimited` (the pause still applies to later calls) so a sync run does not hang for hours.
     pub max_retry_after: Duration,
+    /// Total time one call may spend waiting out 429 pauses before it fails with `RateLimited`.
+    /// Long on purpose: the cycle deadline, not this, normally ends a rate-limited cycle.
+    pub max_rate_limit_wait: Duration,
 }
 
 impl Default for RetryPolicy {
@@ -57,6 +62,7 @@ impl Default for RetryPolicy {
             min_delay: Duration::from_millis(200),
             max_delay: Duration::from_secs(10),
             max_retry_after: Duration::from_secs(120),
+            max_rate_limit_wait: Duration::from_secs(30 * 60),
         }
     }
 }

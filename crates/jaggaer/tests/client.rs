@@ -28,6 +28,7 @@ fn settings(server: &MockServer) -> J1pSettings {
         min_delay: Duration::from_millis(10),
         max_delay: Duration::from_millis(50),
         max_retry_after: Duration::from_secs(5),
+        max_rate_limit_wait: Duration::from_secs(60),
     };
     s
 }
@@ -265,6 +266,67 @@ async fn retry_after_http_date_is_honoured() {
     .await;
 }
 
+/// Answers 429 with `Retry-After: 0` to the first `storm` requests, 200 afterwards.
+struct RateLimitStorm {
+    n: AtomicUsize,
+    storm: usize,
+}
+
+impl Respond for RateLimitStorm {
+    fn respond(&self, _: &Request) -> ResponseTemplate {
+        if self.n.fetch_add(1, Ordering::SeqCst) < self.storm {
+            ResponseTemplate::new(429).insert_header("Retry-After", "0")
+        } else {
+            ResponseTemplate::new(200).set_body_json(supplier_page())
+        }
+    }
+}
+
+async fn storm_server(storm: usize) -> MockServer {
+    let server = MockServer::start().await;
+    mount_tokens(&server, 300).await;
+    Mock::given(method("GET"))
+        .and(path(SUPPLIERS))
+        .respond_with(RateLimitStorm {
+            n: AtomicUsize::new(0),
+            storm,
+        })
+        .mount(&server)
+        .await;
+    server
+}
+
+#[tokio::test]
+async fn a_429_storm_longer_than_the_retry_budget_slows_the_call_down_instead_of_failing_it() {
+    // Ten 429s in a row against a budget of 3 retries: the call still completes.
+    let server = storm_server(10).await;
+    let c = J1pClient::new(settings(&server)).unwrap();
+    c.find_supplier("4001").await.unwrap().unwrap();
+    let stats = c.stats();
+    assert_eq!(stats.rate_limited, 10);
+    assert_eq!(
+        stats.requests.get("suppliers").copied(),
+        Some(11),
+        "{stats:?}"
+    );
+}
+
+#[tokio::test]
+async fn only_max_rate_limit_wait_ends_a_rate_limited_call() {
+    let server = storm_server(usize::MAX).await;
+    let mut s = settings(&server);
+    // Each `Retry-After: 0` is waited out as `min_delay` (10 ms): never a busy loop.
+    s.retry.max_rate_limit_wait = Duration::from_millis(45);
+    let c = J1pClient::new(s).unwrap();
+    let err = c.find_supplier("4001").await.unwrap_err();
+    assert!(matches!(err, JaggaerError::RateLimited { .. }), "{err:?}");
+    assert_eq!(
+        c.stats().rate_limited,
+        5,
+        "45 ms of 10 ms pauses: the 5th ends it"
+    );
+}
+
 #[tokio::test]
 async fn a_503_is_retried_then_ok() {
     let server = MockServer::start().await;
@@ -430,7 +492,7 @@ async fn invoice_detail_money_is_exact() {
         Some("4001")
     );
     let l = &inv.lines()[0];
-    assert_eq!(l.amount().to_string(), "0.3");
+    assert_eq!(l.amount().unwrap().to_string(), "0.3");
     assert_eq!(l.custom_field("CostCenter"), Some("200"));
     assert_eq!(
         l.custom_field("Account"),

@@ -26,6 +26,7 @@ async fn setup() -> (JaggaerSim, J1pClient) {
         min_delay: Duration::from_millis(10),
         max_delay: Duration::from_millis(50),
         max_retry_after: Duration::from_secs(5),
+        max_rate_limit_wait: Duration::from_secs(60),
     };
     let c = J1pClient::new(s).unwrap();
     (sim, c)

@@ -24,6 +24,7 @@ fn settings(server: &MockServer) -> J1pSettings {
         min_delay: Duration::from_millis(5),
         max_delay: Duration::from_millis(20),
         max_retry_after: Duration::from_secs(1),
+        max_rate_limit_wait: Duration::from_secs(60),
     };
     s
 }

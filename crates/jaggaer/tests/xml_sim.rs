@@ -38,6 +38,7 @@ fn client(sim: &JaggaerSim, secret: &str) -> XmlRouterClient {
         min_delay: Duration::from_millis(1),
         max_delay: Duration::from_millis(2),
         max_retry_after: Duration::from_secs(1),
+        max_rate_limit_wait: Duration::from_secs(5),
     };
     XmlRouterClient::new(s).unwrap()
 }

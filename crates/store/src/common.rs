@@ -252,12 +252,21 @@ pub(crate) fn run_row<R: RowExt>(row: &R) -> Result<RunRow> {
     })
 }
 
+/// A lease epoch column (never negative).
+pub(crate) fn epoch(v: &i64) -> Result<u64> {
+    u64::try_from(*v).map_err(|_| StoreError::Corrupt {
+        what: "leases",
+        detail: format!("negative epoch {v}"),
+    })
+}
+
 pub(crate) fn lease_row<R: RowExt>(row: &R) -> Result<LeaseRow> {
     const T: &str = "leases";
     let name = row.text(T, "name")?;
     Ok(LeaseRow {
         owner: row.text(T, "owner")?,
         expires_at: parse_ts(T, &name, "expires_at", &row.text(T, "expires_at")?)?,
+        epoch: epoch(&row.int(T, "epoch")?)?,
         name,
     })
 }

@@ -14,8 +14,8 @@ use mlc_core::record::{RecordKey, RecordKind};
 use serde_json::json;
 
 use crate::{
-    AuditEvent, Commit, LedgerEntry, LedgerStatus, NewQuarantine, QuarantineStatus, Role, RunId,
-    RunStatus, StateStore, StoreError, TenantState, XRef, actions,
+    AuditEvent, Commit, Fence, LedgerEntry, LedgerStatus, NewQuarantine, QuarantineStatus, Role,
+    RunId, RunStatus, StateStore, StoreError, TenantState, XRef, actions,
 };
 
 /// Runs every section against `store` (which must be migrated).
@@ -30,6 +30,7 @@ pub async fn run_all(store: Arc<dyn StateStore>) {
     runs(&store).await;
     leases(&store).await;
     leases_concurrent(&store).await;
+    fenced_commits(&store).await;
     tenant_state(&store).await;
     sequences(&store).await;
     sequences_concurrent(&store).await;
@@ -370,6 +371,7 @@ async fn commit_is_atomic(store: &Arc<dyn StateStore>) {
             jde_key: "200".into(),
             remote_id: "S-1".into(),
         }],
+        fence: None,
     };
     let err = store
         .commit(failing)
@@ -880,27 +882,30 @@ async fn leases(store: &Arc<dyn StateStore>) {
     let name = format!("tenant:{}", tenant("lease"));
     let ttl = Duration::from_secs(30);
     assert_eq!(store.lease_holder(&name).await.unwrap(), None);
-    assert!(
-        store.lease_acquire(&name, "worker-1", ttl).await.unwrap(),
-        "free lease"
-    );
+    let e1 = store
+        .lease_acquire(&name, "worker-1", ttl)
+        .await
+        .unwrap()
+        .expect("free lease");
     let holder = store.lease_holder(&name).await.unwrap().expect("held");
     assert_eq!(
-        (holder.name.as_str(), holder.owner.as_str()),
-        (name.as_str(), "worker-1")
+        (holder.name.as_str(), holder.owner.as_str(), holder.epoch),
+        (name.as_str(), "worker-1", e1)
     );
     assert!(
         holder.expires_at > Timestamp::now(),
         "expiry in the future: {}",
         holder.expires_at
     );
-    assert!(
-        !store.lease_acquire(&name, "worker-2", ttl).await.unwrap(),
+    assert_eq!(
+        store.lease_acquire(&name, "worker-2", ttl).await.unwrap(),
+        None,
         "held by someone else"
     );
-    assert!(
+    assert_eq!(
         store.lease_acquire(&name, "worker-1", ttl).await.unwrap(),
-        "renewal by the holder"
+        Some(e1),
+        "renewal by the holder keeps the epoch"
     );
     // Releasing someone else's lease does nothing.
     store.lease_release(&name, "worker-2").await.unwrap();
@@ -910,24 +915,33 @@ async fn leases(store: &Arc<dyn StateStore>) {
     );
     store.lease_release(&name, "worker-1").await.unwrap();
     assert_eq!(store.lease_holder(&name).await.unwrap(), None);
-    assert!(
-        store.lease_acquire(&name, "worker-2", ttl).await.unwrap(),
-        "released lease is free"
-    );
+    let e2 = store
+        .lease_acquire(&name, "worker-2", ttl)
+        .await
+        .unwrap()
+        .expect("released lease is free");
+    assert!(e2 > e1, "a new holder gets a higher epoch: {e1} then {e2}");
+    store.lease_release(&name, "worker-2").await.unwrap();
+    let e3 = store
+        .lease_acquire(&name, "worker-2", ttl)
+        .await
+        .unwrap()
+        .expect("free again");
+    assert!(e3 > e2, "taken again after a release: {e2} then {e3}");
 
     // Expiry: a short lease is taken over once it ran out.
     let short = format!("tenant:{}", tenant("lease"));
-    assert!(
+    let s1 = store
+        .lease_acquire(&short, "worker-1", Duration::from_secs(1))
+        .await
+        .unwrap()
+        .expect("free");
+    assert_eq!(
         store
-            .lease_acquire(&short, "worker-1", Duration::from_secs(1))
-            .await
-            .unwrap()
-    );
-    assert!(
-        !store
             .lease_acquire(&short, "worker-2", Duration::from_secs(1))
             .await
-            .unwrap()
+            .unwrap(),
+        None
     );
     tokio::time::sleep(Duration::from_millis(1_100)).await;
     assert_eq!(
@@ -935,18 +949,81 @@ async fn leases(store: &Arc<dyn StateStore>) {
         None,
         "expired lease has no holder"
     );
-    assert!(
-        store.lease_acquire(&short, "worker-2", ttl).await.unwrap(),
-        "expired lease taken over"
-    );
+    let s2 = store
+        .lease_acquire(&short, "worker-2", ttl)
+        .await
+        .unwrap()
+        .expect("expired lease taken over");
+    assert!(s2 > s1, "a takeover bumps the epoch: {s1} then {s2}");
     assert_eq!(
         store.lease_holder(&short).await.unwrap().unwrap().owner,
         "worker-2"
     );
-    assert!(
-        !store.lease_acquire(&short, "worker-1", ttl).await.unwrap(),
+    assert_eq!(
+        store.lease_acquire(&short, "worker-1", ttl).await.unwrap(),
+        None,
         "old holder lost it"
     );
+}
+
+async fn fenced_commits(store: &Arc<dyn StateStore>) {
+    let t = tenant("fence");
+    let name = format!("tenant:{t}");
+    let short = Duration::from_secs(1);
+    let old = store
+        .lease_acquire(&name, "worker-1", short)
+        .await
+        .unwrap()
+        .expect("free");
+    let commit = |epoch: u64, cursor: &str| Commit {
+        cursors: vec![(t.clone(), "c".to_owned(), cursor.to_owned())],
+        fence: Some(Fence {
+            lease: name.clone(),
+            epoch,
+        }),
+        ..Commit::default()
+    };
+    store.commit(commit(old, "1")).await.expect("current epoch");
+    assert_eq!(store.cursor(&t, "c").await.unwrap().as_deref(), Some("1"));
+
+    // worker-1 freezes past its TTL; worker-2 takes over.
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    let new = store
+        .lease_acquire(&name, "worker-2", Duration::from_secs(30))
+        .await
+        .unwrap()
+        .expect("taken over");
+    assert!(new > old);
+    match store.commit(commit(old, "2")).await {
+        Err(StoreError::Fenced {
+            lease,
+            epoch,
+            current,
+        }) => assert_eq!((lease, epoch, current), (name.clone(), old, Some(new))),
+        other => panic!("a stale epoch must be refused: {other:?}"),
+    }
+    assert_eq!(
+        store.cursor(&t, "c").await.unwrap().as_deref(),
+        Some("1"),
+        "nothing of a fenced commit is written"
+    );
+    store
+        .commit(commit(new, "3"))
+        .await
+        .expect("the new holder");
+    assert_eq!(store.cursor(&t, "c").await.unwrap().as_deref(), Some("3"));
+    // A lease that never existed fences too.
+    let ghost = Commit {
+        fence: Some(Fence {
+            lease: format!("tenant:{}", tenant("ghost")),
+            epoch: 1,
+        }),
+        ..commit(new, "4")
+    };
+    assert!(matches!(
+        store.commit(ghost).await,
+        Err(StoreError::Fenced { current: None, .. })
+    ));
 }
 
 async fn leases_concurrent(store: &Arc<dyn StateStore>) {
@@ -968,7 +1045,7 @@ async fn leases_concurrent(store: &Arc<dyn StateStore>) {
     let mut winners = Vec::new();
     while let Some(res) = set.join_next().await {
         let (i, won) = res.expect("task");
-        if won {
+        if won.is_some() {
             winners.push(i);
         }
     }

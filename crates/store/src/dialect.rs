@@ -66,6 +66,9 @@ pub trait Dialect: Send + Sync + Debug + 'static {
     const BEGIN_WRITE: Option<&'static str>;
     /// Appended to a `SELECT` that reads a row the transaction is about to change.
     const LOCK_ROW: &'static str;
+    /// Appended to a `SELECT` that reads a row the transaction relies on staying unchanged
+    /// until it commits (others may read it, not change it).
+    const SHARE_ROW: &'static str;
     /// Whether a parameter may be an array: batches then go as one `UNNEST` statement, and key
     /// lists as one `= ANY(...)` parameter.
     const ARRAYS: bool;
@@ -235,6 +238,8 @@ impl Dialect for SqliteDialect {
     const BEGIN_WRITE: Option<&'static str> = Some("BEGIN IMMEDIATE");
     // `BEGIN IMMEDIATE` already holds the database's write lock.
     const LOCK_ROW: &'static str = "";
+    // A write transaction (BEGIN IMMEDIATE) already excludes every other writer.
+    const SHARE_ROW: &'static str = "";
     const ARRAYS: bool = false;
 
     fn rows_source(cols: &[(&str, &str)]) -> String {
@@ -276,6 +281,7 @@ impl Dialect for PgDialect {
     const NAME: &'static str = "postgres";
     const BEGIN_WRITE: Option<&'static str> = None;
     const LOCK_ROW: &'static str = " FOR UPDATE";
+    const SHARE_ROW: &'static str = " FOR SHARE";
     const ARRAYS: bool = true;
 
     fn rows_source(cols: &[(&str, &str)]) -> String {

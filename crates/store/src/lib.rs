@@ -82,6 +82,19 @@ pub enum StoreError {
         /// Its id.
         id: String,
     },
+    /// A commit made under a lease that has since changed hands (its epoch is no longer the
+    /// lease's): another worker runs this tenant now, so nothing of the commit was written.
+    #[error(
+        "lease {lease} was taken over (epoch {epoch} is stale, now {current:?}); nothing was written"
+    )]
+    Fenced {
+        /// The lease.
+        lease: String,
+        /// The epoch the commit was made under.
+        epoch: u64,
+        /// The lease's epoch now (`None`: no such lease).
+        current: Option<u64>,
+    },
 }
 
 /// Result alias of this crate.
@@ -190,11 +203,14 @@ pub trait StateStore: Send + Sync + std::fmt::Debug {
     async fn runs(&self, tenant: Option<&TenantId>, limit: u32) -> Result<Vec<RunRow>>;
 
     // ---- leases and scheduling -------------------------------------------------------------------
-    /// Takes or renews the lease `name` for `owner` for `ttl`. True when `owner` holds it
-    /// afterwards: it was free, expired, or already held by `owner`. Expiry uses the database's
-    /// clock, so workers with skewed clocks agree.
-    async fn lease_acquire(&self, name: &str, owner: &str, ttl: Duration) -> Result<bool>;
-    /// Releases a lease held by `owner` (no-op otherwise).
+    /// Takes or renews the lease `name` for `owner` for `ttl`. `Some(epoch)` when `owner` holds
+    /// it afterwards: it was free, expired, or already held by `owner`. The epoch (fencing
+    /// token) goes up whenever the lease changes hands and stays the same across renewals of an
+    /// unexpired lease; give it to [`Commit::fence`]. Expiry uses the database's clock, so
+    /// workers with skewed clocks agree.
+    async fn lease_acquire(&self, name: &str, owner: &str, ttl: Duration) -> Result<Option<u64>>;
+    /// Releases a lease held by `owner` (no-op otherwise). The lease's epoch is kept, so the
+    /// next holder gets a higher one.
     async fn lease_release(&self, name: &str, owner: &str) -> Result<()>;
     /// Current holder of a lease, if unexpired.
     async fn lease_holder(&self, name: &str) -> Result<Option<LeaseRow>>;

@@ -298,6 +298,25 @@ impl<D: Dialect> StateStore for SqlStore<D> {
         }
         let now = now_text();
         let mut tx = self.write_tx("starting a commit").await?;
+        if let Some(f) = &c.fence {
+            // Read (and on PostgreSQL lock) the lease row in this transaction: a takeover waits
+            // for this commit, and a commit after a takeover sees the new epoch and writes nothing.
+            let row = first::<D>(&mut tx, &self.sql.lease_epoch, vec![Arg::Str(&f.lease)])
+                .await
+                .map_err(db("checking the lease epoch"))?;
+            let current = row
+                .as_ref()
+                .map(|r| r.int("leases", "epoch").and_then(|e| common::epoch(&e)))
+                .transpose()?;
+            if current != Some(f.epoch) {
+                drop(tx);
+                return Err(StoreError::Fenced {
+                    lease: f.lease.clone(),
+                    epoch: f.epoch,
+                    current,
+                });
+            }
+        }
         self.upsert_ledger(&mut tx, &c.ledger, &now).await?;
         for (tenant, name, value) in &c.cursors {
             let args = vec![
@@ -620,7 +639,7 @@ impl<D: Dialect> StateStore for SqlStore<D> {
         rows.iter().map(common::run_row).collect()
     }
 
-    async fn lease_acquire(&self, name: &str, owner: &str, ttl: Duration) -> Result<bool> {
+    async fn lease_acquire(&self, name: &str, owner: &str, ttl: Duration) -> Result<Option<u64>> {
         let now = Timestamp::now();
         let mut args = vec![Arg::Str(name), Arg::Str(owner)];
         let (expires, more) = D::lease_expiry(args.len() + 1, now, ttl);
@@ -629,21 +648,30 @@ impl<D: Dialect> StateStore for SqlStore<D> {
         args.extend(more);
         // One statement: insert if free, take over if expired, renew if ours; otherwise the
         // conflict's WHERE fails, no row is returned, and the lease stays with its holder.
-        // Concurrent callers on one name serialize on the primary key.
+        // Concurrent callers on one name serialize on the primary key. The epoch stays on a
+        // renewal of an unexpired lease and goes up on every other acquisition (a takeover, or
+        // taking it again after a release or an expiry).
         let sql = format!(
-            "INSERT INTO leases (name, owner, expires_at) VALUES ({}, {}, {expires}) \
-             ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at \
+            "INSERT INTO leases (name, owner, expires_at, epoch) VALUES ({}, {}, {expires}, 1) \
+             ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at, \
+             epoch = CASE WHEN leases.owner = excluded.owner AND leases.expires_at > {now} \
+             THEN leases.epoch ELSE leases.epoch + 1 END \
              WHERE leases.expires_at <= {now} OR leases.owner = excluded.owner \
-             RETURNING owner",
+             RETURNING epoch",
             D::param(1, ""),
             D::param(2, ""),
         );
         let got = self.one("acquiring a lease", &sql, args).await?;
-        Ok(got.is_some())
+        got.map(|r| r.int("leases", "epoch").and_then(|e| common::epoch(&e)))
+            .transpose()
     }
 
     async fn lease_release(&self, name: &str, owner: &str) -> Result<()> {
-        let args = vec![Arg::Str(name), Arg::Str(owner)];
+        let args = vec![
+            Arg::Str(name),
+            Arg::Str(owner),
+            Arg::Text(ts_text(Timestamp::UNIX_EPOCH)),
+        ];
         self.exec("releasing a lease", &self.sql.lease_release, args)
             .await?;
         Ok(())
@@ -929,6 +957,8 @@ struct Statements {
     run_finish: String,
     runs: String,
     lease_release: String,
+    /// The epoch of a lease, locked for the rest of the transaction where the backend can.
+    lease_epoch: String,
     /// Ends with the expiry column: the caller appends `> now` in the dialect's clock.
     lease_holder: String,
     tenant_state: String,
@@ -1056,9 +1086,14 @@ impl Statements {
                 "SELECT {RUN_COLS} FROM runs WHERE (?1:text IS NULL OR tenant = ?1) \
                  ORDER BY runs.started_at DESC, id DESC LIMIT ?2"
             )),
-            lease_release: r("DELETE FROM leases WHERE name = ?1 AND owner = ?2"),
+            // Released, not deleted: the row keeps the epoch, so the next holder's is higher.
+            lease_release: r("UPDATE leases SET expires_at = ?3:ts WHERE name = ?1 AND owner = ?2"),
+            lease_epoch: r(&format!(
+                "SELECT epoch FROM leases WHERE name = ?1{}",
+                D::SHARE_ROW
+            )),
             lease_holder: r(
-                "SELECT name, owner, @ts(expires_at) FROM leases WHERE name = ?1 AND leases.expires_at",
+                "SELECT name, owner, @ts(expires_at), epoch FROM leases WHERE name = ?1 AND leases.expires_at",
             ),
             tenant_state: r(
                 "SELECT paused, pause_reason, @ts(next_due), consecutive_failures, @ts(last_success) \

@@ -231,6 +231,18 @@ pub struct Commit {
     pub resolve: Vec<RecordKey>,
     /// Cursor advances `(tenant, name, value)`.
     pub cursors: Vec<(TenantId, String, String)>,
+    /// The lease this commit is made under: checked in the commit's transaction, and a stale
+    /// epoch fails it with [`crate::StoreError::Fenced`] without writing anything.
+    pub fence: Option<Fence>,
+}
+
+/// A lease and the epoch it was acquired with (a fencing token).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fence {
+    /// The lease's name (`tenant:acme`).
+    pub lease: String,
+    /// The epoch returned by [`crate::StateStore::lease_acquire`].
+    pub epoch: u64,
 }
 
 impl Commit {
@@ -318,6 +330,8 @@ pub struct LeaseRow {
     pub owner: String,
     /// Expiry.
     pub expires_at: Timestamp,
+    /// Fencing token: goes up whenever the lease changes hands.
+    pub epoch: u64,
 }
 
 /// Scheduling state of a tenant.

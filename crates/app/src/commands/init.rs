@@ -161,6 +161,9 @@ lookback = "2h"
 safety_lag = "2m"
 # Lookback on JAGGAER's invoice lastUpdate watermark (default 10m, at most 1d).
 invoice_lookback = "10m"
+# A cycle still running after this ends as a partial run; the next one resumes where it stopped
+# (default 30m, 1m to 1d). It bounds a cycle slowed down by JAGGAER rate limits.
+cycle_deadline = "30m"
 "#;
 
 /// Runs `init`.

@@ -79,6 +79,7 @@ pub(crate) async fn sync_tenant(
             duration_ms: 0,
             run_id: None,
             login_rejected: false,
+            panicked: false,
         });
     }
     Ok(rt.engine.run_cycle(entities, trigger.to_owned()).await?)

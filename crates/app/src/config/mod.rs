@@ -225,6 +225,17 @@ charge_accounts = { freight = "100.6210", handling = "100.6210", misc = "100.629
         assert_eq!(s.store_url, "sqlite://ml-connector.db");
         assert_eq!(s.tenants[0].jde.page_size, 500);
         assert_eq!(s.tenants[0].sync.lookback.as_secs(), 7200);
+        assert_eq!(s.tenants[0].sync.cycle_deadline.as_secs(), 30 * 60);
+    }
+
+    #[test]
+    fn cycle_deadline_can_be_set_and_is_bounded() {
+        let s = load(&(MINIMAL.to_owned() + "[tenants.sync]\ncycle_deadline = \"5m\"\n")).unwrap();
+        assert_eq!(s.tenants[0].sync.cycle_deadline.as_secs(), 300);
+        let err = load(&(MINIMAL.to_owned() + "[tenants.sync]\ncycle_deadline = \"1s\"\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("cycle_deadline"), "{err}");
     }
 
     #[test]

@@ -264,4 +264,5 @@ pub(crate) struct RawSync {
     pub(crate) lookback: Option<String>,
     pub(crate) safety_lag: Option<String>,
     pub(crate) invoice_lookback: Option<String>,
+    pub(crate) cycle_deadline: Option<String>,
 }

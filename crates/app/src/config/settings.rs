@@ -182,6 +182,8 @@ pub(crate) struct SyncSettings {
     pub(crate) lookback: Duration,
     pub(crate) safety_lag: Duration,
     pub(crate) invoice_lookback: Duration,
+    /// Longest one cycle may run before it ends as a partial run.
+    pub(crate) cycle_deadline: Duration,
 }
 
 // Defaults, shared with the `init` template so the file shows what the program runs with.
@@ -190,6 +192,8 @@ pub(crate) const DEFAULT_VAULT_PATH: &str = "ml-connector.vault";
 pub(crate) const DEFAULT_LISTEN: &str = "127.0.0.1:8480";
 /// JDE's time stamps are local wall-clock time, so a DST fall-back repeats an hour: the
 /// lookback must cover that hour plus the safety lag and some margin.
+/// A cycle that honours long rate-limit pauses ends here as a partial run (the next resumes).
+pub(crate) const DEFAULT_CYCLE_DEADLINE: Duration = Duration::from_secs(30 * 60);
 pub(crate) const MIN_LOOKBACK: Duration = Duration::from_secs(70 * 60);
 
 /// Parses `30s`, `5m`, `1h`, `1h30m`, `500ms`, `1d`: one or more `<number><unit>` groups.
@@ -845,6 +849,12 @@ fn tenant(p: &mut Problems, key: &str, t: RawTenant) -> Option<TenantSettings> {
             s.invoice_lookback.as_deref(),
             Duration::from_secs(600),
             (Duration::ZERO, day),
+        ),
+        cycle_deadline: p.duration(
+            &sk("cycle_deadline"),
+            s.cycle_deadline.as_deref(),
+            DEFAULT_CYCLE_DEADLINE,
+            (Duration::from_secs(60), day),
         ),
     };
 

@@ -178,6 +178,7 @@ mod tests {
             duration_ms: 1200,
             run_id: None,
             login_rejected: false,
+            panicked: false,
         });
         metrics::with_local_recorder(&recorder, || {
             record_event(&event);

@@ -257,7 +257,7 @@ pub(crate) async fn finish(
         commit.cursors.push((run.tenant().clone(), name, value));
     }
     if !commit.is_empty() {
-        run.engine.store.commit(commit).await?;
+        run.commit(commit).await?;
     }
     match transient {
         Some(e) => Err(SyncError::Remote(e)),

@@ -78,7 +78,7 @@ async fn poll(run: &Run<'_>) -> Result<(), SyncError> {
         } = p?;
         max = max.max(page_max);
         let (commit, next) = futures::join!(process(run, docs, &ledger), prepared.next());
-        run.engine.store.commit(commit?).await?;
+        run.commit(commit?).await?;
         current = next;
     }
     // The cursor moves once every page was handled (JAGGAER's list order is not guaranteed).
@@ -142,7 +142,7 @@ async fn fetch_page(
                     &MappingError::new("invoice", e.message.clone()).kind("rejected"),
                     serde_json::Value::Null,
                 );
-                run.engine.store.commit(c).await?;
+                run.commit(c).await?;
             }
             Err(e) => return Err(e.into()),
         }
@@ -173,7 +173,7 @@ async fn inbox(run: &Run<'_>) -> Result<(), SyncError> {
                 .ledger_many(run.tenant(), RecordKind::Invoice, std::slice::from_ref(&id))
                 .await?;
             let commit = process(run, vec![(id, raw, decoded)], &ledger).await?;
-            run.engine.store.commit(commit).await?;
+            run.commit(commit).await?;
             run.engine.store.inbox_done(doc.id).await?;
         }
     }
@@ -764,7 +764,7 @@ async fn post(run: &Run<'_>, plans: Vec<Planned>, commit: &mut Commit) -> Result
         }
         if let Some(e) = failure {
             // Commit what went through, then stop.
-            run.engine.store.commit(std::mem::take(commit)).await?;
+            run.commit(std::mem::take(commit)).await?;
             return Err(e.into());
         }
     }

@@ -58,7 +58,7 @@ pub(crate) async fn retry(
                 &ledger,
             )
             .await?;
-            run.engine.store.commit(commit).await?;
+            run.commit(commit).await?;
             Ok(())
         }
         RecordKind::Account | RecordKind::CostCenter => Err(not_retryable(

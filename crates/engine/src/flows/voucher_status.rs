@@ -335,7 +335,7 @@ pub(crate) async fn read_back(run: &Run<'_>) -> Result<(), SyncError> {
         OBSERVED.to_owned(),
         serde_json::to_string(&observed).unwrap_or_default(),
     ));
-    run.engine.store.commit(commit).await?;
+    run.commit(commit).await?;
     Ok(())
 }
 

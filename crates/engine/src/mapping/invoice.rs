@@ -15,6 +15,9 @@
 //! | PO | first line's `poNumber` | `OrderReference@orderID` |
 //! | line amount | `quantity × unitPrice` | `SubtotalAmount` (else quantity × unit price) |
 //! | line coding | line custom fields `Account`/`CostCenter`, else the header's; splits | `Distribution/Accounting` segments named like the fields |
+// Every number here comes from a remote document: no unchecked arithmetic, no indexing.
+#![deny(clippy::arithmetic_side_effects, clippy::indexing_slicing)]
+
 use jiff::Timestamp;
 use mlc_core::Decimal;
 use mlc_core::ids::JaggaerId;
@@ -24,6 +27,43 @@ use mlc_jaggaer::{InvoiceDetail, SplitKind};
 
 use super::MappingError;
 use crate::settings::MappingSettings;
+
+/// The largest amount (in absolute value) taken from a remote document: JDE amount fields hold
+/// 15 digits, so anything larger could never be posted, and bounding every input amount here
+/// keeps all later sums and products (a voucher's lines, taxes, charges) far from `Decimal`'s
+/// overflow.
+pub const MAX_AMOUNT: Decimal = Decimal::from_parts(2764472320, 232830, 0, false, 0); // 10^15
+
+/// `value` if it is a plausible amount, else a mapping error naming `field` and the value.
+pub(crate) fn bounded(field: &str, value: Decimal) -> Result<Decimal, MappingError> {
+    if value.abs() > MAX_AMOUNT {
+        return Err(MappingError::new(
+            field,
+            format!("{value} is out of range (at most {MAX_AMOUNT} in absolute value)"),
+        )
+        .kind("overflow"));
+    }
+    Ok(value)
+}
+
+/// `a × b` for `field`, or a mapping error when it overflows or is out of range.
+fn product(field: &str, a: Decimal, b: Decimal) -> Result<Decimal, MappingError> {
+    let p = a
+        .checked_mul(b)
+        .ok_or_else(|| MappingError::new(field, format!("{a} × {b} overflows")).kind("overflow"))?;
+    bounded(field, p)
+}
+
+/// `Σ values` for `field`, or a mapping error when it overflows or is out of range.
+fn sum(field: &str, values: impl IntoIterator<Item = Decimal>) -> Result<Decimal, MappingError> {
+    let mut acc = Decimal::ZERO;
+    for v in values {
+        acc = acc.checked_add(bounded(field, v)?).ok_or_else(|| {
+            MappingError::new(field, format!("sum overflows at {v}")).kind("overflow")
+        })?;
+    }
+    bounded(field, acc)
+}
 
 fn ts(field: &str, s: Option<&str>) -> Result<Timestamp, MappingError> {
     let s = s.ok_or_else(|| MappingError::new(field, "missing"))?;
@@ -60,13 +100,25 @@ pub fn from_j1p(d: &InvoiceDetail, m: &MappingSettings) -> Result<Invoice, Mappi
     let header_cc = h.custom_field(&m.cost_center_field).map(str::to_owned);
     let mut lines = Vec::new();
     for (i, l) in d.lines().iter().enumerate() {
-        let n = l.line_number.unwrap_or(i as u32 + 1);
-        let amount = l.amount();
+        let n = l
+            .line_number
+            .unwrap_or_else(|| u32::try_from(i).unwrap_or(u32::MAX).saturating_add(1));
+        let amount = product(
+            &format!("line {n}.quantity × unitPrice"),
+            l.quantity,
+            l.unit_price,
+        )?;
         let mut splits = Vec::new();
         for s in l.splits() {
+            let field = format!("line {n}.split {}.value", s.index);
             let amt = match &s.kind {
-                SplitKind::Amount => s.value,
-                SplitKind::Percentage => amount * s.value / Decimal::ONE_HUNDRED,
+                SplitKind::Amount => bounded(&field, s.value)?,
+                SplitKind::Percentage => {
+                    // Dividing a bounded amount by 100 cannot overflow.
+                    product(&field, bounded(&field, s.value)?, amount)?
+                        .checked_div(Decimal::ONE_HUNDRED)
+                        .unwrap_or_default()
+                }
                 SplitKind::Unknown(t) => {
                     return Err(MappingError::new(
                         format!("line {n}.split {}.distributionType", s.index),
@@ -115,14 +167,20 @@ pub fn from_j1p(d: &InvoiceDetail, m: &MappingSettings) -> Result<Invoice, Mappi
         supplier_number: h.supplier.as_ref().and_then(|s| s.supplier_number.clone()),
         invoice_date: ts("header.invoiceDate", h.invoice_date.as_deref())?,
         currency,
-        gross: total.value,
-        tax: h.tax_charge1 + h.tax_charge2,
+        gross: bounded("header.total.value", total.value)?,
+        tax: sum(
+            "header.taxCharge1 + taxCharge2",
+            [h.tax_charge1, h.tax_charge2],
+        )?,
         tax_area: None,
         charges: Charges {
-            freight: h.shipping_charge,
-            handling: h.handling_charge,
-            misc: h.misc_fee_list.misc_fee.iter().map(|f| f.fee).sum(),
-            discount: h.discount_amount,
+            freight: bounded("header.shippingCharge", h.shipping_charge)?,
+            handling: bounded("header.handlingCharge", h.handling_charge)?,
+            misc: sum(
+                "header.miscFeeList.miscFee",
+                h.misc_fee_list.misc_fee.iter().map(|f| f.fee),
+            )?,
+            discount: bounded("header.discountAmount", h.discount_amount)?,
         },
         status: h.payment_status.clone().unwrap_or_default(),
         po_number: d.lines().iter().find_map(|l| l.po_number.clone()),
@@ -148,9 +206,15 @@ pub fn from_cxml(c: &CxmlInvoice, m: &MappingSettings) -> Result<Invoice, Mappin
     let seg = |d: &CxmlDistribution, name: &str| d.segments.get(name).cloned();
     let mut lines = Vec::new();
     for l in &c.lines {
-        let amount = l
-            .subtotal
-            .unwrap_or_else(|| l.quantity * l.unit_price.unwrap_or_default());
+        let n = l.invoice_line_number;
+        let amount = match l.subtotal {
+            Some(v) => bounded(&format!("line {n}.SubtotalAmount"), v)?,
+            None => product(
+                &format!("line {n}.quantity × UnitPrice"),
+                l.quantity,
+                l.unit_price.unwrap_or_default(),
+            )?,
+        };
         let (account, cost_center, splits) = match l.distributions.as_slice() {
             [] => (None, None, vec![]),
             [d] => (
@@ -162,12 +226,14 @@ pub fn from_cxml(c: &CxmlInvoice, m: &MappingSettings) -> Result<Invoice, Mappin
                 None,
                 None,
                 many.iter()
-                    .map(|d| Split {
-                        account: seg(d, &m.gl_account_field),
-                        cost_center: seg(d, &m.cost_center_field),
-                        amount: d.charge,
+                    .map(|d| {
+                        Ok(Split {
+                            account: seg(d, &m.gl_account_field),
+                            cost_center: seg(d, &m.cost_center_field),
+                            amount: bounded(&format!("line {n}.Distribution.Charge"), d.charge)?,
+                        })
                     })
-                    .collect(),
+                    .collect::<Result<_, MappingError>>()?,
             ),
         };
         lines.push(InvoiceLine {
@@ -181,10 +247,13 @@ pub fn from_cxml(c: &CxmlInvoice, m: &MappingSettings) -> Result<Invoice, Mappin
     }
     let s = &c.summary;
     let charges = Charges {
-        freight: s.shipping.unwrap_or_default(),
-        handling: s.special_handling.unwrap_or_default(),
+        freight: bounded("ShippingAmount", s.shipping.unwrap_or_default())?,
+        handling: bounded(
+            "SpecialHandlingAmount",
+            s.special_handling.unwrap_or_default(),
+        )?,
         misc: Decimal::ZERO,
-        discount: s.discount.unwrap_or_default().abs(),
+        discount: bounded("InvoiceDetailDiscount", s.discount.unwrap_or_default())?.abs(),
     };
     Ok(Invoice {
         id: JaggaerId(format!("{sender}-{}", c.invoice_id)),
@@ -201,8 +270,8 @@ pub fn from_cxml(c: &CxmlInvoice, m: &MappingSettings) -> Result<Invoice, Mappin
             Some(&c.invoice_date),
         )?,
         currency: c.currency.clone(),
-        gross: s.gross.unwrap_or(s.net).abs(),
-        tax: s.tax.abs(),
+        gross: bounded("GrossAmount", s.gross.unwrap_or(s.net))?.abs(),
+        tax: bounded("Tax", s.tax)?.abs(),
         tax_area: None,
         charges,
         status: "Payable".into(),

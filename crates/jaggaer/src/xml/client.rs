@@ -262,6 +262,7 @@ mod tests {
             min_delay: Duration::from_millis(1),
             max_delay: Duration::from_millis(5),
             max_retry_after: Duration::from_secs(1),
+            max_rate_limit_wait: Duration::from_secs(5),
         };
         s.timeout = Duration::from_secs(5);
         s

@@ -61,6 +61,7 @@ pub(crate) fn settings() -> TenantSettings {
         closed_period: ClosedPeriodRule::NextOpen,
         cxml_identity: "ml-connector".into(),
         payables: Default::default(),
+        cycle_deadline: None,
     }
 }
 
