@@ -372,7 +372,11 @@ async fn read_back_marks_processed_vouchers_and_quarantines_refused_or_deleted_o
     let s = f.cycle(&BOTH).await;
     assert_eq!(s.status, SummaryStatus::Partial, "{s:?}");
     let l = f.ledger(RecordKind::Invoice, "2").await.unwrap();
-    assert_eq!(l.status, LedgerStatus::Posted, "one look is not enough to call it rejected");
+    assert_eq!(
+        l.status,
+        LedgerStatus::Posted,
+        "one look is not enough to call it rejected"
+    );
     // Second read-back sees the batch unchanged: voucher 2 was rejected.
     let s = f.cycle(&BOTH).await;
     assert_eq!(s.status, SummaryStatus::Partial, "{s:?}");

@@ -29,10 +29,15 @@ pub(crate) const CURSOR: &str = "invoices/lastUpdate";
 pub(crate) async fn run(run: &Run<'_>) -> Result<(), SyncError> {
     crate::processor::check_running(run).await?;
     read_back(run).await?;
-    let posted = if run.engine.settings.transport == crate::settings::Transport::Cxml {
-        inbox(run).await
-    } else {
-        poll(run).await
+    let posted = match run.engine.settings.transport {
+        crate::settings::Transport::Cxml => inbox(run).await,
+        crate::settings::Transport::Rest => poll(run).await,
+        // Pushed exports are read from the inbox first, then (unless turned off) the J1P poll;
+        // an invoice that comes both ways is found by the dedup reads before posting.
+        crate::settings::Transport::Xml => match inbox(run).await {
+            Ok(()) if run.engine.settings.poll_invoices => poll(run).await,
+            other => other,
+        },
     };
     // One processor launch per run that wrote Z rows; when the job ends within the bounded
     // wait, its outcome is read back in this cycle (and counts in this sync's summary).
