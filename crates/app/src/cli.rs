@@ -397,7 +397,7 @@ pub(crate) enum CredentialsCommand {
     /// jde keys: base_url, username, password, and optionally environment, role, device_name,
     /// ca_cert_pem.
     /// jaggaer keys: base_url, client_id, client_secret, and optionally token_url,
-    /// cxml_identity, cxml_shared_secret, ca_cert_pem.
+    /// cxml_identity, cxml_shared_secret, xml_identity, xml_shared_secret, ca_cert_pem.
     Set(SetArgs),
     /// List the stored credential sets: tenant, system, non-secret fields, last change.
     List(ListArgs),

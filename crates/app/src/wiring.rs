@@ -11,8 +11,10 @@ use jiff::SignedDuration;
 use mlc_engine::Engine;
 use mlc_engine::connectors::ais::AisSource;
 use mlc_engine::connectors::j1p::{CxmlIdentity, J1pSide};
+use mlc_engine::connectors::xml::XmlSide;
 use mlc_engine::mapping::purchase_order::PoStatusCodes;
 use mlc_engine::settings as es;
+use mlc_jaggaer::xml::{XmlAuth, XmlPaths, XmlRouterClient, XmlRouterSettings};
 use mlc_jaggaer::{J1pClient, J1pPaths, J1pSettings};
 use mlc_jde::{AisClient, AisSettings};
 use mlc_store::StateStore;
@@ -165,10 +167,23 @@ fn build_tenant(
         closed: t.jde.po_closed_status.clone(),
     });
     let side = J1pSide::new(j1p.clone(), engine_settings.mapping.clone(), identity);
+    let jag_side: Arc<dyn mlc_engine::ports::JaggaerSide> =
+        if matches!(t.jaggaer.transport, Transport::Xml) {
+            let router = XmlRouterClient::new(xml_settings(t, &jag)?).map_err(|e| {
+                AppError::usage(anyhow!("tenant {}: JAGGAER XML Router client: {e}", t.id))
+            })?;
+            Arc::new(XmlSide::new(
+                router,
+                Arc::new(side),
+                engine_settings.mapping.clone(),
+            ))
+        } else {
+            Arc::new(side)
+        };
     let engine = Engine {
         store,
         jde: Arc::new(source),
-        jag: Arc::new(side),
+        jag: jag_side,
         settings: Arc::new(engine_settings),
         progress: None,
         fence: None,
@@ -181,6 +196,31 @@ fn build_tenant(
         cxml_identity,
         cxml_shared_secret: jag.cxml_shared_secret.clone(),
     })
+}
+
+/// The XML Router client's settings (`transport = "xml"`): the JAGGAER base URL, the
+/// `xml_paths`, and `xml_identity` + `xml_shared_secret` from the vault (required).
+fn xml_settings(t: &TenantSettings, c: &JaggaerCredentials) -> AppResult<XmlRouterSettings> {
+    let (Some(identity), Some(secret)) = (&c.xml_identity, &c.xml_shared_secret) else {
+        return Err(AppError::usage(anyhow!(
+            "tenant {}: transport = \"xml\" needs `xml_identity` and `xml_shared_secret` in \
+             its jaggaer credentials (`ml-connector credentials set {} jaggaer`)",
+            t.id,
+            t.id
+        )));
+    };
+    let mut s = XmlRouterSettings::new(
+        c.base_url.clone(),
+        XmlAuth::new(identity.clone(), secret.clone()),
+    );
+    s.paths = XmlPaths {
+        suppliers: t.jaggaer.xml_paths.suppliers.clone(),
+        purchase_orders: t.jaggaer.xml_paths.purchase_orders.clone(),
+    };
+    s.timeout = t.jaggaer.timeout;
+    s.ca_cert_pem = c.ca_cert_pem.clone();
+    s.proxy = t.jaggaer.proxy.clone();
+    Ok(s)
 }
 
 fn warn_plain_http(t: &TenantSettings, system: &str, url: &url::Url) {
@@ -268,7 +308,9 @@ pub(crate) fn engine_settings(t: &TenantSettings, cxml_identity: String) -> es::
         transport: match t.jaggaer.transport {
             Transport::Rest => es::Transport::Rest,
             Transport::Cxml => es::Transport::Cxml,
+            Transport::Xml => es::Transport::Xml,
         },
+        poll_invoices: t.jaggaer.poll_invoices,
         mapping: es::MappingSettings {
             gl_account_field: m.gl_account_field.clone(),
             cost_center_field: m.cost_center_field.clone(),

@@ -304,6 +304,21 @@ pub enum CxmlOrderKind {
     Delete,
 }
 
+/// How a page of suppliers sent as one XML Router message (`transport = "xml"`) went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SupplierPageOutcome {
+    /// Every supplier of the message was applied.
+    Complete,
+    /// JAGGAER applied only some (completed < attempted) without saying which: the flow
+    /// re-sends the page one supplier per message to find the failing one.
+    Partial {
+        /// Documents attempted.
+        attempted: u32,
+        /// Documents completed.
+        completed: u32,
+    },
+}
+
 /// The JAGGAER side.
 #[async_trait]
 pub trait JaggaerSide: Send + Sync {
@@ -334,4 +349,34 @@ pub trait JaggaerSide: Send + Sync {
         &self,
         id: &str,
     ) -> Result<(serde_json::Value, Result<Invoice, MappingError>), RemoteError>;
+    /// `transport = "xml"`: sends these suppliers as one `SupplierSyncMessage` with this
+    /// `MessageId`. A refusal of the whole message is [`RemoteErrorKind::RecordRefused`] with
+    /// JAGGAER's text (the flow then re-sends one supplier per message).
+    async fn send_suppliers_xml(
+        &self,
+        page: &[SupplierOut],
+        message_id: &str,
+    ) -> Result<SupplierPageOutcome, RemoteError> {
+        let _ = (page, message_id);
+        Err(xml_not_configured())
+    }
+    /// `transport = "xml"`: sends a PO as a `PurchaseOrderMessage` (`New`, `Update` =
+    /// `type="update"`, `Delete` = `type="cancel"`) with this `MessageId`.
+    async fn send_po_xml(
+        &self,
+        po: &PoOut,
+        kind: CxmlOrderKind,
+        message_id: &str,
+    ) -> Result<(), RemoteError> {
+        let _ = (po, kind, message_id);
+        Err(xml_not_configured())
+    }
+}
+
+fn xml_not_configured() -> RemoteError {
+    RemoteError::new(
+        "jaggaer",
+        RemoteErrorKind::ConfigMissing,
+        "transport = \"xml\" is not wired for this tenant (no XML Router client)",
+    )
 }

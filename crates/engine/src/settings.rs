@@ -14,6 +14,9 @@ pub enum Transport {
     Rest,
     /// POs as cXML OrderRequests; invoices arrive as cXML InvoiceDetailRequests.
     Cxml,
+    /// Suppliers and POs through the eProcurement XML Router actions (interface §9); invoices
+    /// are pushed as `BuyerInvoiceExportMessage` and (unless turned off) still polled over J1P.
+    Xml,
 }
 
 /// Where the tax of an invoice goes.
@@ -229,6 +232,9 @@ pub struct TenantSettings {
     pub write_concurrency: usize,
     /// Transport for POs and invoices.
     pub transport: Transport,
+    /// With [`Transport::Xml`]: invoices are also polled over J1P (interface §9; default on).
+    /// Ignored by the other transports (`rest` always polls, `cxml` never does).
+    pub poll_invoices: bool,
     /// Mapping.
     pub mapping: MappingSettings,
     /// Windows.

@@ -36,8 +36,8 @@ use crate::mapping::purchase_order::PoOut;
 use crate::mapping::supplier::SupplierOut;
 use crate::ports::{
     ApVoucher, CxmlOrderKind, GlLine, InvoiceStub, JaggaerSide, JdeSource, JobState, PageStream,
-    PoHeader, PoLineRow, PoSummary, RemoteError, RemoteErrorKind, SupplierTable, ValueOut,
-    VoucherDoc, VoucherRequest, ZVoucher,
+    PoHeader, PoLineRow, PoSummary, RemoteError, RemoteErrorKind, SupplierPageOutcome,
+    SupplierTable, ValueOut, VoucherDoc, VoucherRequest, ZVoucher,
 };
 use crate::refdata::CompanyInfo;
 use crate::settings::{
@@ -136,6 +136,10 @@ pub enum Call {
     InvoicesChanged,
     /// [`JaggaerSide::invoice`].
     Invoice,
+    /// [`JaggaerSide::send_suppliers_xml`].
+    SendSuppliersXml,
+    /// [`JaggaerSide::send_po_xml`].
+    SendPoXml,
 }
 
 /// Call counts and planned failures of one fake.
@@ -755,6 +759,10 @@ pub enum JagWrite {
     PoCxml(PoOut, CxmlOrderKind, String),
     /// A value list upsert.
     Values(String, Vec<ValueOut>),
+    /// A `SupplierSyncMessage` (XML Router): the suppliers of the message and its `MessageId`.
+    SuppliersXml(Vec<SupplierOut>, String),
+    /// A `PurchaseOrderMessage` (XML Router) with its type and `MessageId`.
+    PoXml(PoOut, CxmlOrderKind, String),
 }
 
 #[derive(Debug, Default)]
@@ -765,6 +773,8 @@ struct JagData {
     invoices: BTreeMap<String, (serde_json::Value, Timestamp)>,
     next_id: u64,
     writes: Vec<JagWrite>,
+    /// Suppliers (AN8) the XML Router refuses, with the reason it gives.
+    xml_refused_suppliers: BTreeMap<String, String>,
 }
 
 /// An in-memory JAGGAER.
@@ -810,6 +820,15 @@ impl FakeJaggaer {
         self.lock().invoices.insert(id, (doc, last_update));
     }
 
+    /// The XML Router refuses supplier `ext_code` with `reason` from now on: a message carrying
+    /// it with others is applied in part (completed < attempted, without saying which), a
+    /// message with it alone is refused with `reason`.
+    pub fn refuse_xml_supplier(&self, ext_code: &str, reason: &str) {
+        self.lock()
+            .xml_refused_suppliers
+            .insert(ext_code.to_owned(), reason.to_owned());
+    }
+
     /// Every write received, in order (failed writes that were not applied are not in it).
     pub fn writes(&self) -> Vec<JagWrite> {
         self.lock().writes.clone()
@@ -820,7 +839,11 @@ impl FakeJaggaer {
         self.writes()
             .into_iter()
             .filter_map(|w| match w {
-                JagWrite::Po(p) | JagWrite::PoCxml(p, _, _) if p.po_number == po_number => Some(p),
+                JagWrite::Po(p) | JagWrite::PoCxml(p, _, _) | JagWrite::PoXml(p, _, _)
+                    if p.po_number == po_number =>
+                {
+                    Some(p)
+                }
                 _ => None,
             })
             .collect()
@@ -911,6 +934,65 @@ impl JaggaerSide for FakeJaggaer {
             d.pos.insert(po.po_number.clone(), (id.clone(), po.clone()));
             id
         })
+    }
+
+    async fn send_suppliers_xml(
+        &self,
+        page: &[SupplierOut],
+        message_id: &str,
+    ) -> Result<SupplierPageOutcome, RemoteError> {
+        let refused = self.write(Call::SendSuppliersXml, |d| {
+            d.writes
+                .push(JagWrite::SuppliersXml(page.to_vec(), message_id.to_owned()));
+            let mut refused = Vec::new();
+            for s in page {
+                if let Some(reason) = d.xml_refused_suppliers.get(&s.ext_code) {
+                    refused.push(reason.clone());
+                    continue;
+                }
+                let id = s.ext_code.clone();
+                d.suppliers.insert(s.ext_code.clone(), (id, s.clone()));
+            }
+            refused
+        })?;
+        match (refused.len(), page.len()) {
+            (0, _) => Ok(SupplierPageOutcome::Complete),
+            (1, 1) => Err(RemoteError::new(
+                "jaggaer",
+                RemoteErrorKind::RecordRefused,
+                refused[0].clone(),
+            )),
+            (r, n) => Ok(SupplierPageOutcome::Partial {
+                attempted: n as u32,
+                completed: (n - r) as u32,
+            }),
+        }
+    }
+
+    async fn send_po_xml(
+        &self,
+        po: &PoOut,
+        kind: CxmlOrderKind,
+        message_id: &str,
+    ) -> Result<(), RemoteError> {
+        let exists = self.write(Call::SendPoXml, |d| {
+            if kind == CxmlOrderKind::New && d.pos.contains_key(&po.po_number) {
+                return true;
+            }
+            d.writes
+                .push(JagWrite::PoXml(po.clone(), kind, message_id.to_owned()));
+            let id = po.po_number.clone();
+            d.pos.insert(po.po_number.clone(), (id, po.clone()));
+            false
+        })?;
+        if exists {
+            return Err(RemoteError::new(
+                "jaggaer",
+                RemoteErrorKind::RecordRefused,
+                format!("Purchase Order {} already exists", po.po_number),
+            ));
+        }
+        Ok(())
     }
 
     async fn send_po_cxml(
@@ -1045,6 +1127,7 @@ pub fn settings() -> TenantSettings {
         lines_chunk: 50,
         write_concurrency: 1,
         transport: Transport::Rest,
+        poll_invoices: true,
         mapping: MappingSettings {
             gl_account_field: "Account".into(),
             cost_center_field: "CostCenter".into(),

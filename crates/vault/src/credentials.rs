@@ -98,6 +98,10 @@ pub struct JaggaerCredentials {
     pub cxml_identity: Option<String>,
     /// cXML shared secret, when cXML is used.
     pub cxml_shared_secret: Option<SecretString>,
+    /// XML Router `Identity` (both ways), when `transport = "xml"`.
+    pub xml_identity: Option<String>,
+    /// XML Router `SharedSecret` (both ways), when `transport = "xml"`.
+    pub xml_shared_secret: Option<SecretString>,
     /// Extra CA certificate (PEM) to trust for this server.
     pub ca_cert_pem: Option<String>,
 }
@@ -146,6 +150,8 @@ struct RawJaggaer {
     client_secret: SecretString,
     cxml_identity: Option<String>,
     cxml_shared_secret: Option<SecretString>,
+    xml_identity: Option<String>,
+    xml_shared_secret: Option<SecretString>,
     ca_cert_pem: Option<String>,
 }
 
@@ -176,6 +182,10 @@ struct WireJaggaer<'a> {
     cxml_identity: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     cxml_shared_secret: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    xml_identity: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    xml_shared_secret: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     ca_cert_pem: Option<&'a str>,
 }
@@ -303,6 +313,10 @@ impl CredentialSet {
             cxml_shared_secret: raw
                 .cxml_shared_secret
                 .filter(|v| !v.expose_secret().is_empty()),
+            xml_identity: opt_non_empty(raw.xml_identity),
+            xml_shared_secret: raw
+                .xml_shared_secret
+                .filter(|v| !v.expose_secret().is_empty()),
             ca_cert_pem: opt_non_empty(raw.ca_cert_pem),
         }))
     }
@@ -337,6 +351,7 @@ impl CredentialSet {
                 put("token_url", j.token_url.as_ref().map(Url::as_str));
                 put("client_id", Some(&j.client_id));
                 put("cxml_identity", j.cxml_identity.as_deref());
+                put("xml_identity", j.xml_identity.as_deref());
             }
         }
         m
@@ -368,6 +383,8 @@ impl CredentialSet {
                     client_secret: j.client_secret.expose_secret(),
                     cxml_identity: j.cxml_identity.as_deref(),
                     cxml_shared_secret: j.cxml_shared_secret.as_ref().map(|s| s.expose_secret()),
+                    xml_identity: j.xml_identity.as_deref(),
+                    xml_shared_secret: j.xml_shared_secret.as_ref().map(|s| s.expose_secret()),
                     ca_cert_pem: j.ca_cert_pem.as_deref(),
                 },
             ),

@@ -153,6 +153,18 @@ const JAGGAER_FIELDS: &[Field] = &[
         true,
         false,
     ),
+    (
+        "xml_identity",
+        "XML Router Identity (optional, transport = \"xml\")",
+        false,
+        false,
+    ),
+    (
+        "xml_shared_secret",
+        "XML Router SharedSecret (optional, transport = \"xml\")",
+        true,
+        false,
+    ),
 ];
 
 /// Asks for each field on the terminal; secrets are read without echo.

@@ -98,8 +98,12 @@ voucher_processing_sla = "24h"
 
 [tenants.jaggaer]
 # "rest": POs upserted through J1P REST, invoices polled. "cxml": POs sent as cXML
-# OrderRequest, invoices arrive as cXML InvoiceDetailRequest at POST /cxml/TENANT (default rest).
+# OrderRequest, invoices arrive as cXML InvoiceDetailRequest at POST /cxml/TENANT. "xml":
+# suppliers and POs through the eProcurement XML Router actions (needs xml_identity and
+# xml_shared_secret in the jaggaer credentials), invoices polled (default rest).
 transport = "rest"
+# With transport = "xml": also poll J1P invoices (default true).
+# poll_invoices = true
 # Requests per second to JAGGAER, 1 to 1000 (default 10). A 429 pauses all requests of the
 # tenant until Retry-After has passed.
 rate_limit = 10
@@ -119,6 +123,11 @@ suppliers = "/j1p/api/public/ja/v1/companyprofiles"
 purchase_orders = "/j1p/api/public/jp/v1/purchaseorders"
 custom_field_values = "/j1p/api/public/jc/v1/customfields/{field}/values"
 cxml_orders = "/apps/Router/CXMLOrderImport"
+
+[tenants.jaggaer.xml_paths]
+# XML Router action paths for transport = "xml" (defaults shown).
+suppliers = "/apps/Router/TSMSupplierXMLImport"
+purchase_orders = "/apps/Router/POXMLImport"
 
 [tenants.mapping]
 # Invoice custom field holding the JDE account (default Account).

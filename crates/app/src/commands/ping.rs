@@ -247,6 +247,21 @@ async fn ping_jaggaer(rt: &TenantRuntime, deep: bool) -> u32 {
             &format!("POST {}", paths.cxml_orders),
             "configured (not probed: a POST would place an order)",
         );
+        if matches!(
+            rt.settings.jaggaer.transport,
+            crate::config::raw::Transport::Xml
+        ) {
+            // No Router action is harmless (each POST imports what it carries) and none has a
+            // read-only form: the host's reachability is what the token request above proved.
+            let x = &rt.settings.jaggaer.xml_paths;
+            for path in [&x.suppliers, &x.purchase_orders] {
+                line(
+                    true,
+                    &format!("POST {path}"),
+                    "configured (not probed: every Router POST imports data; host reachable per the token check)",
+                );
+            }
+        }
     }
     failures
 }

@@ -239,6 +239,38 @@ charge_accounts = { freight = "100.6210", handling = "100.6210", misc = "100.629
     }
 
     #[test]
+    fn xml_transport_has_router_paths_and_polls_invoices_unless_told_not_to() {
+        let s = load(&format!(
+            "{MINIMAL}\n[tenants.jaggaer]\ntransport = \"xml\"\n"
+        ))
+        .unwrap();
+        let j = &s.tenants[0].jaggaer;
+        assert!(matches!(j.transport, raw::Transport::Xml));
+        assert!(j.poll_invoices);
+        assert_eq!(j.xml_paths.suppliers, "/apps/Router/TSMSupplierXMLImport");
+        assert_eq!(j.xml_paths.purchase_orders, "/apps/Router/POXMLImport");
+        let s = load(&format!(
+            "{MINIMAL}\n[tenants.jaggaer]\ntransport = \"xml\"\npoll_invoices = false\n\
+             [tenants.jaggaer.xml_paths]\nsuppliers = \"/apps/Router/Sup\"\n"
+        ))
+        .unwrap();
+        let j = &s.tenants[0].jaggaer;
+        assert!(!j.poll_invoices);
+        assert_eq!(j.xml_paths.suppliers, "/apps/Router/Sup");
+        // With rest the poll is the only way invoices arrive: turning it off is refused.
+        let err = load(&format!(
+            "{MINIMAL}\n[tenants.jaggaer]\npoll_invoices = false\n"
+        ))
+        .unwrap_err();
+        assert!(err.contains("poll_invoices"), "{err}");
+        let err = load(&format!(
+            "{MINIMAL}\n[tenants.jaggaer.xml_paths]\norders = \"/x\"\n"
+        ))
+        .unwrap_err();
+        assert!(err.contains("orders"), "unknown keys are errors: {err}");
+    }
+
+    #[test]
     fn po_status_codes_default_and_can_be_set() {
         let s = load(MINIMAL).unwrap();
         let jde = &s.tenants[0].jde;

@@ -172,6 +172,9 @@ pub(crate) struct RawTenantJaggaer {
     pub(crate) transport: Option<Transport>,
     #[serde(default)]
     pub(crate) paths: RawPaths,
+    #[serde(default)]
+    pub(crate) xml_paths: RawXmlPaths,
+    pub(crate) poll_invoices: Option<bool>,
     pub(crate) rate_limit: Option<u32>,
     pub(crate) max_in_flight: Option<u32>,
     pub(crate) timeout: Option<String>,
@@ -187,6 +190,16 @@ pub(crate) enum Transport {
     Rest,
     /// cXML.
     Cxml,
+    /// eProcurement XML Router (interface §9).
+    Xml,
+}
+
+/// `[tenants.jaggaer.xml_paths]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawXmlPaths {
+    pub(crate) suppliers: Option<String>,
+    pub(crate) purchase_orders: Option<String>,
 }
 
 /// `[tenants.jaggaer.paths]`.

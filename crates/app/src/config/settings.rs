@@ -133,6 +133,10 @@ pub(crate) struct ProcessorSettings {
 pub(crate) struct JaggaerSettings {
     pub(crate) transport: Transport,
     pub(crate) paths: JaggaerPaths,
+    /// `[tenants.jaggaer.xml_paths]` (used with `transport = "xml"`).
+    pub(crate) xml_paths: XmlPaths,
+    /// The J1P invoice poll runs (always with `rest`; with `xml` unless turned off).
+    pub(crate) poll_invoices: bool,
     pub(crate) rate_limit: u32,
     pub(crate) max_in_flight: u32,
     pub(crate) timeout: Duration,
@@ -148,6 +152,13 @@ pub(crate) struct JaggaerPaths {
     pub(crate) purchase_orders: String,
     pub(crate) custom_field_values: String,
     pub(crate) cxml_orders: String,
+}
+
+/// `[tenants.jaggaer.xml_paths]`.
+#[derive(Debug, Clone)]
+pub(crate) struct XmlPaths {
+    pub(crate) suppliers: String,
+    pub(crate) purchase_orders: String,
 }
 
 /// Charge and tax accounts of a company or the tenant default.
@@ -728,9 +739,39 @@ fn tenant(p: &mut Problems, key: &str, t: RawTenant) -> Option<TenantSettings> {
             "must contain the placeholder {field}",
         );
     }
+    let xml_paths = XmlPaths {
+        suppliers: api_path(
+            p,
+            &k("xml_paths.suppliers"),
+            g.xml_paths.suppliers,
+            "/apps/Router/TSMSupplierXMLImport",
+        ),
+        purchase_orders: api_path(
+            p,
+            &k("xml_paths.purchase_orders"),
+            g.xml_paths.purchase_orders,
+            "/apps/Router/POXMLImport",
+        ),
+    };
+    let transport = g.transport.unwrap_or(Transport::Rest);
+    let poll_invoices = match (transport, g.poll_invoices) {
+        (Transport::Xml, v) => v.unwrap_or(true),
+        (Transport::Rest, Some(false)) => {
+            p.push(
+                &k("poll_invoices"),
+                "can be turned off only with transport = \"xml\" (with \"rest\" the poll is the only way invoices arrive)",
+            );
+            true
+        }
+        (Transport::Rest, _) => true,
+        // cXML invoices arrive at the service; the poll is not used.
+        (Transport::Cxml, _) => false,
+    };
     let jaggaer = JaggaerSettings {
-        transport: g.transport.unwrap_or(Transport::Rest),
+        transport,
         paths,
+        xml_paths,
+        poll_invoices,
         rate_limit: p.range(&k("rate_limit"), g.rate_limit, 10, 1, 1000),
         max_in_flight: p.range(&k("max_in_flight"), g.max_in_flight, 8, 1, 64),
         timeout: p.duration(

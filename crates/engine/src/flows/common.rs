@@ -62,6 +62,46 @@ where
     F: Fn(T, Option<LedgerEntry>) -> Fut + Sync,
     Fut: Future<Output = Result<Written, RemoteError>> + Send + 'static,
 {
+    let concurrency = run.engine.settings.write_concurrency.max(1);
+    deliver_batch(run, items, xref_kind, |batch| {
+        // The futures own everything they use (no borrow of this frame crosses an await inside
+        // the stream), which keeps the cycle future `Send` for the scheduler's tasks.
+        let futs: Vec<_> = batch
+            .into_iter()
+            .enumerate()
+            .map(|(i, (out, prior))| {
+                let fut = write(out, prior);
+                async move { (i, fut.await) }
+            })
+            .collect();
+        let n = futs.len();
+        async move {
+            let mut results: Vec<Option<Result<Written, RemoteError>>> =
+                (0..n).map(|_| None).collect();
+            let mut stream = futures::stream::iter(futs).buffer_unordered(concurrency);
+            while let Some((i, r)) = stream.next().await {
+                results[i] = Some(r);
+            }
+            results
+        }
+    })
+    .await
+}
+
+/// [`deliver`] with one call for all the changed records of the page (e.g. one XML message
+/// per page of suppliers): `write_all` gets them in order (payload, prior ledger row, content
+/// hash) and returns one result per record, in the same order (`None`: not attempted).
+pub(crate) async fn deliver_batch<T, F, Fut>(
+    run: &Run<'_>,
+    items: Vec<Outgoing<T>>,
+    xref_kind: Option<RecordKind>,
+    write_all: F,
+) -> Result<(Commit, Option<RemoteError>), SyncError>
+where
+    T: Serialize + Clone + Send + Sync,
+    F: FnOnce(Vec<(T, Option<LedgerEntry>)>) -> Fut,
+    Fut: Future<Output = Vec<Option<Result<Written, RemoteError>>>> + Send,
+{
     let mut commit = Commit::default();
     if items.is_empty() {
         return Ok((commit, None));
@@ -122,23 +162,12 @@ where
             detail: item.detail,
         });
     }
-    // The futures own everything they use (no borrow of this frame crosses an await inside
-    // the stream), which keeps the cycle future `Send` for the scheduler's tasks.
-    let futs: Vec<_> = to_write
+    let batch = to_write
         .iter()
-        .enumerate()
-        .map(|(i, w)| {
-            let fut = write(w.out.clone(), w.prior.clone());
-            async move { (i, fut.await) }
-        })
+        .map(|w| (w.out.clone(), w.prior.clone()))
         .collect();
-    let mut results: Vec<Option<Result<Written, RemoteError>>> =
-        (0..to_write.len()).map(|_| None).collect();
-    let mut stream =
-        futures::stream::iter(futs).buffer_unordered(run.engine.settings.write_concurrency.max(1));
-    while let Some((i, r)) = stream.next().await {
-        results[i] = Some(r);
-    }
+    let mut results = write_all(batch).await;
+    results.resize_with(to_write.len(), || None);
     let mut first_transient = None;
     for (tw, result) in to_write.iter().zip(results) {
         let ToWrite {

@@ -255,11 +255,58 @@ pub(crate) async fn deliver_pos(
                         status: LedgerStatus::Synced,
                     })
                 }
+                Transport::Xml => {
+                    send_po_xml(jag.as_ref(), &po, first).await?;
+                    Ok(Written {
+                        remote_id: po.po_number.clone(),
+                        status: LedgerStatus::Synced,
+                    })
+                }
             }
         }
     })
     .await?;
     finish(run, commit, transient, cursor).await
+}
+
+/// Sends a PO over the XML Router: `cancel` when every line is cancelled, new the first time,
+/// `update` after. A "new" PO JAGGAER says already exists (we crashed after it took the first
+/// send, before the ledger row was written) is sent again as an update. The `MessageId` is
+/// stable per PO version and message type (from the PO's fingerprint).
+pub(crate) async fn send_po_xml(
+    jag: &dyn crate::ports::JaggaerSide,
+    po: &PoOut,
+    first: bool,
+) -> Result<(), RemoteError> {
+    let kind = if po.status == PoStatus::Cancelled {
+        CxmlOrderKind::Delete
+    } else if first {
+        CxmlOrderKind::New
+    } else {
+        CxmlOrderKind::Update
+    };
+    let version = fingerprint(po);
+    let id = |k: CxmlOrderKind| {
+        mlc_jaggaer::xml::message_id_for(&format!("po-{k:?}"), &po.po_number, &version)
+    };
+    match jag.send_po_xml(po, kind, &id(kind)).await {
+        Err(e)
+            if kind == CxmlOrderKind::New
+                && e.is_record_refusal()
+                && already_exists(&e.message) =>
+        {
+            tracing::info!(po = %po.po_number, "JAGGAER already holds this PO; sending it as an update");
+            jag.send_po_xml(po, CxmlOrderKind::Update, &id(CxmlOrderKind::Update))
+                .await
+        }
+        other => other,
+    }
+}
+
+/// JAGGAER's words for a new PO whose number it already holds.
+pub(crate) fn already_exists(message: &str) -> bool {
+    let m = message.to_ascii_lowercase();
+    m.contains("already exists") || m.contains("already exist") || m.contains("duplicate po")
 }
 
 /// Deterministic per PO version: a resend of the same version reuses it, a change gets a new one.

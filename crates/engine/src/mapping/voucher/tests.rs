@@ -46,6 +46,7 @@ pub(crate) fn settings() -> TenantSettings {
         lines_chunk: 200,
         write_concurrency: 8,
         transport: Transport::Rest,
+        poll_invoices: true,
         mapping: MappingSettings {
             gl_account_field: "Account".into(),
             cost_center_field: "CostCenter".into(),
