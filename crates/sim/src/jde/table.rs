@@ -318,6 +318,7 @@ table!(
         ("CO", Str(5), "Company"),
         ("AN8", Int, "Address Number"),
         ("DL01", Str(30), "Description"),
+        ("PECC", Str(1), "Posting Edit"),
         ("UPMJ", Date, "Date Updated"),
     ]
 );
@@ -453,6 +454,8 @@ table!(
         ("PRRC", Num, "Unit Cost"),
         ("AEXP", Num, "Extended Price"),
         ("UREC", Line, "Quantity Received"),
+        ("FRRC", Num, "Foreign Unit Cost"),
+        ("FEA", Num, "Foreign Extended Price"),
         ("CRCD", Str(3), "Currency Code"),
         ("ANI", Str(29), "Account Number"),
         ("OMCU", Bu, "Account BU"),
