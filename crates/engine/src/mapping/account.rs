@@ -102,7 +102,7 @@ impl AccountScope {
 
     fn company_in(&self, company: &str) -> bool {
         let c = company.trim();
-        self.companies.is_empty() || self.companies.iter().any(|x| *x == format!("{c:0>5}"))
+        self.companies.is_empty() || self.companies.contains(&format!("{c:0>5}"))
     }
 
     /// Whether an account is sent: its company and its object are in scope.

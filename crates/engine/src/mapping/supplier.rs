@@ -175,7 +175,7 @@ impl InactiveRule {
             Some(serde_json::Value::Number(n)) => n.to_string(),
             _ => String::new(),
         };
-        !self.values.iter().any(|v| *v == value)
+        !self.values.contains(&value)
     }
 }
 
