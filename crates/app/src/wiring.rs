@@ -162,10 +162,13 @@ fn build_tenant(
         }),
         _ => None,
     };
-    let source = AisSource::new(ais.clone(), t.jde.page_size).with_po_status_codes(PoStatusCodes {
-        cancelled: t.jde.po_cancelled_status.clone(),
-        closed: t.jde.po_closed_status.clone(),
-    });
+    let source = AisSource::new(ais.clone(), t.jde.page_size)
+        .with_po_status_codes(PoStatusCodes {
+            cancelled: t.jde.po_cancelled_status.clone(),
+            closed: t.jde.po_closed_status.clone(),
+        })
+        .with_inactive_suppliers(t.mapping.inactive_suppliers.clone())
+        .with_timezone(t.jde_timezone.clone());
     let side = J1pSide::new(j1p.clone(), engine_settings.mapping.clone(), identity);
     let jag_side: Arc<dyn mlc_engine::ports::JaggaerSide> =
         if matches!(t.jaggaer.transport, Transport::Xml) {
@@ -325,6 +328,7 @@ pub(crate) fn engine_settings(t: &TenantSettings, cxml_identity: String) -> es::
             },
             tax_area: m.tax_area.clone(),
             tax_explanation: m.tax_explanation.clone(),
+            account_scope: m.account_scope.clone(),
             charges: charges(&m.charges),
             companies: m
                 .companies

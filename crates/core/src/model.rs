@@ -29,7 +29,8 @@ pub struct Supplier {
     pub email: Option<String>,
     /// Default A/P currency (A6CRRP).
     pub currency: String,
-    /// False when the supplier is on payment hold (A6HDPY) or inactive.
+    /// False when the `inactive_suppliers` rule says the supplier is closed (a payment hold,
+    /// A6HDPY, is not inactive).
     pub active: bool,
     /// Last update in JDE.
     pub updated: JdeStamp,
@@ -61,6 +62,14 @@ pub struct BusinessUnit {
     pub description: String,
     /// BU type (MCSTYL).
     pub kind: String,
+    /// Open for posting: the posting edit (MCPECC) is blank. A closed business unit's cost
+    /// center is inactive in JAGGAER.
+    #[serde(default = "open_for_posting")]
+    pub postable: bool,
+}
+
+fn open_for_posting() -> bool {
+    true
 }
 
 /// Status of a PO or PO line as JAGGAER is told.
@@ -123,6 +132,12 @@ pub struct PoLine {
     pub unit_price: Decimal,
     /// Extended price (AEXP).
     pub extended_price: Decimal,
+    /// Foreign unit cost (FRRC), zero on a domestic order.
+    #[serde(default)]
+    pub foreign_unit_price: Decimal,
+    /// Foreign extended price (FEA), zero on a domestic order.
+    #[serde(default)]
+    pub foreign_extended_price: Decimal,
     /// Account (ANI, or OMCU.OBJ.SUB).
     pub account: Option<AccountNumber>,
     /// Cost center (OMCU or MCU).

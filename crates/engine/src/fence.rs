@@ -123,6 +123,13 @@ impl JdeSource for FencedJde {
         check(self.store.as_ref(), &self.fence).await?;
         self.inner.post_voucher(orchestration, req).await
     }
+    async fn addresses_effective(
+        &self,
+        after: jiff::civil::Date,
+        upto: jiff::civil::Date,
+    ) -> Result<Vec<AddressNumber>, RemoteError> {
+        self.inner.addresses_effective(after, upto).await
+    }
     async fn z_batches(&self, edus: &str, edbts: &[String]) -> Result<Vec<ZVoucher>, RemoteError> {
         self.inner.z_batches(edus, edbts).await
     }

@@ -111,6 +111,10 @@ pub enum SupplierTable {
     F0401,
     /// F0101 address book (name, tax id) of suppliers.
     F0101,
+    /// F0116 addresses by date (an address-only change touches no other table).
+    F0116,
+    /// F01151 electronic addresses (an e-mail-only change touches no other table).
+    F01151,
 }
 
 /// A row of F0411Z1 (our voucher batch rows), pay item level.
@@ -236,6 +240,13 @@ pub trait JdeSource: Send + Sync {
         table: SupplierTable,
         window: &Window,
     ) -> PageStream<(AddressNumber, JdeStamp)>;
+    /// Address numbers with an F0116 row effective (EFTB) after `after` and not after `upto`:
+    /// future-dated addresses that took effect since, which no update stamp shows.
+    async fn addresses_effective(
+        &self,
+        after: Date,
+        upto: Date,
+    ) -> Result<Vec<AddressNumber>, RemoteError>;
     /// Full suppliers (F0401 + F0101 + F0116 + F01151) for these numbers.
     async fn suppliers(
         &self,

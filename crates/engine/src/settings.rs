@@ -175,6 +175,8 @@ pub struct MappingSettings {
     pub tax_area: Option<String>,
     /// `EXR1` sent with `tax = "jde"` (`V` VAT, `S` sales tax, `U` use tax, ...).
     pub tax_explanation: String,
+    /// `account_companies` and `account_objects`: the accounts and cost centers sent.
+    pub account_scope: crate::mapping::account::AccountScope,
 }
 
 impl MappingSettings {

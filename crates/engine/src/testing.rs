@@ -94,6 +94,8 @@ pub enum Call {
     SupplierKeysChanged,
     /// [`JdeSource::suppliers`].
     Suppliers,
+    /// [`JdeSource::addresses_effective`].
+    AddressesEffective,
     /// [`JdeSource::accounts_changed`] (per page).
     AccountsChanged,
     /// [`JdeSource::business_units_changed`] (per page).
@@ -222,6 +224,12 @@ pub struct FakeSupplier {
     pub f0401: JdeStamp,
     /// `(UPMJ, TDAY)` of F0101.
     pub f0101: JdeStamp,
+    /// `(UPMJ, UPMT)` of its latest F0116 row.
+    pub f0116: JdeStamp,
+    /// `(UPMJ, UPMT)` of its latest F01151 row.
+    pub f01151: JdeStamp,
+    /// Effective dates (EFTB) of its F0116 rows.
+    pub eftb: Vec<jiff::civil::Date>,
 }
 
 /// One F0411Z1 voucher (all its pay item and distribution rows, as one).
@@ -296,6 +304,7 @@ impl FakeJde {
                     company: "00200".into(),
                     description: format!("Business unit {bu}"),
                     kind: "IS".into(),
+                    postable: true,
                 },
                 old,
             ));
@@ -344,6 +353,20 @@ impl FakeJde {
         let mut d = self.lock();
         d.suppliers.retain(|x| x.supplier.an8 != s.supplier.an8);
         d.suppliers.push(s);
+    }
+
+    /// Adds or replaces a business unit (by code), stamped `at`.
+    pub fn put_business_unit(&self, b: BusinessUnit, at: JdeStamp) {
+        let mut d = self.lock();
+        d.business_units.retain(|(x, _)| x.code != b.code);
+        d.business_units.push((b, at));
+    }
+
+    /// Adds or replaces a GL account (by number), stamped `at`.
+    pub fn put_account(&self, a: GlAccount, at: JdeStamp) {
+        let mut d = self.lock();
+        d.accounts.retain(|(x, _)| x.account != a.account);
+        d.accounts.push((a, at));
     }
 
     /// Adds or replaces a PO header (by key).
@@ -554,6 +577,8 @@ impl JdeSource for FakeJde {
                 let st = match table {
                     SupplierTable::F0401 => s.f0401,
                     SupplierTable::F0101 => s.f0101,
+                    SupplierTable::F0116 => s.f0116,
+                    SupplierTable::F01151 => s.f01151,
                 };
                 (s.supplier.an8, st)
             })
@@ -561,6 +586,23 @@ impl JdeSource for FakeJde {
             .collect();
         rows.sort_by_key(|(a, s)| (*s, *a));
         self.pages(Call::SupplierKeysChanged, rows)
+    }
+
+    async fn addresses_effective(
+        &self,
+        after: jiff::civil::Date,
+        upto: jiff::civil::Date,
+    ) -> Result<Vec<AddressNumber>, RemoteError> {
+        self.check(Call::AddressesEffective)?;
+        let mut an8s: Vec<AddressNumber> = self
+            .lock()
+            .suppliers
+            .iter()
+            .filter(|s| s.eftb.iter().any(|d| *d > after && *d <= upto))
+            .map(|s| s.supplier.an8)
+            .collect();
+        an8s.sort();
+        Ok(an8s)
     }
 
     async fn suppliers(
@@ -1138,6 +1180,7 @@ pub fn settings() -> TenantSettings {
             companies: BTreeMap::new(),
             tax_area: None,
             tax_explanation: "V".into(),
+            account_scope: Default::default(),
         },
         windows: WindowSettings::default(),
         closed_period: ClosedPeriodRule::NextOpen,
@@ -1280,6 +1323,9 @@ pub fn supplier(an8: u64, name: &str, at: JdeStamp) -> FakeSupplier {
         },
         f0401: at,
         f0101: at,
+        f0116: at,
+        f01151: at,
+        eftb: Vec::new(),
     }
 }
 
@@ -1295,6 +1341,7 @@ pub fn po_header(doco: u64, an8: u64, at: JdeStamp) -> PoHeader {
         supplier: AddressNumber(an8),
         business_unit: "200".into(),
         order_date: Some(jiff::civil::date(2026, 1, 5)),
+        currency_mode: "D".into(),
         currency: "USD".into(),
         hold_code: String::new(),
         stamp: at,
@@ -1316,6 +1363,8 @@ pub fn po_line(doco: u64, line: u32, qty: u32, price: &str, at: JdeStamp) -> PoL
             unit_of_measure: "EA".into(),
             unit_price: price,
             extended_price: price * qty,
+            foreign_unit_price: Decimal::ZERO,
+            foreign_extended_price: Decimal::ZERO,
             account: Some(AccountNumber::new("200", "6110", "")),
             cost_center: BusinessUnitCode::new("200"),
             status: PoStatus::Open,

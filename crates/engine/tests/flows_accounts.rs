@@ -55,3 +55,75 @@ async fn a_failed_value_batch_fails_the_cycle_and_holds_the_cursor() {
     assert_eq!(s.status, SummaryStatus::Ok, "{s:?}");
     assert!(f.cursor("accounts/F0901").await.is_some());
 }
+
+fn business_unit(code: &str, company: &str, postable: bool) -> mlc_core::model::BusinessUnit {
+    mlc_core::model::BusinessUnit {
+        code: mlc_core::ids::BusinessUnitCode::new(code),
+        company: company.into(),
+        description: format!("Business unit {code}"),
+        kind: "IS".into(),
+        postable,
+    }
+}
+
+#[tokio::test]
+async fn a_closed_business_unit_is_deactivated_in_jaggaer() {
+    let f = Fakes::new().await;
+    f.cycle(&ONLY).await;
+    // JDE closes 210 to posting (F0006 posting edit).
+    f.jde.put_business_unit(
+        business_unit("210", "00200", false),
+        mlc_engine::testing::stamp("2026-01-03", 90000),
+    );
+    let s = f.cycle(&ONLY).await;
+    assert_eq!(s.status, SummaryStatus::Ok, "{s:?}");
+    let got: Vec<(String, bool)> = f
+        .jag
+        .value_list("CostCenter")
+        .into_iter()
+        .map(|v| (v.value, v.active))
+        .collect();
+    assert_eq!(got, [("200".into(), true), ("210".into(), false)]);
+}
+
+#[tokio::test]
+async fn only_the_configured_companies_and_object_ranges_are_sent() {
+    use mlc_core::ids::AccountNumber;
+    use mlc_core::model::GlAccount;
+    let mut f = Fakes::new().await;
+    let old = mlc_engine::testing::stamp("2025-01-02", 80000);
+    f.jde
+        .put_business_unit(business_unit("100", "00100", true), old);
+    f.jde.put_account(
+        GlAccount {
+            account: AccountNumber::new("100", "6110", ""),
+            aid: String::new(),
+            company: "00100".into(),
+            description: "Other company".into(),
+            postable: true,
+        },
+        old,
+    );
+    f.settings.mapping.account_scope = mlc_engine::mapping::account::AccountScope::parse(
+        &["200".to_owned()],
+        &["6100-6199".to_owned()],
+    )
+    .expect("parses");
+    let s = f.cycle(&ONLY).await;
+    assert_eq!(s.status, SummaryStatus::Ok, "{s:?}");
+    let mut accounts: Vec<String> = f
+        .jag
+        .value_list("Account")
+        .into_iter()
+        .map(|v| v.value)
+        .collect();
+    accounts.sort();
+    assert_eq!(accounts, ["200.6110", "200.6120", "210.6110", "210.6120"]);
+    let bus: Vec<String> = f
+        .jag
+        .value_list("CostCenter")
+        .into_iter()
+        .map(|v| v.value)
+        .collect();
+    assert_eq!(bus, ["200", "210"]);
+}

@@ -59,6 +59,7 @@ fn refdata() -> RefData {
                 company: co.into(),
                 description: format!("BU {bu}"),
                 kind: "IS".into(),
+                postable: true,
             },
         );
         for obj in ["2310", "6110", "6120", "6210", "6220", "6290", "6295"] {

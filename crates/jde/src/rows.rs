@@ -241,7 +241,8 @@ jde_row! {
 jde_row! {
     /// F0116 Address by Date (effective-dated addresses).
     F0116Row, "F0116",
-    columns ["AN8", "EFTB", "ADD1", "ADD2", "ADD3", "ADD4", "CTY1", "ADDS", "ADDZ", "CTR", "UPMJ"],
+    columns ["AN8", "EFTB", "ADD1", "ADD2", "ADD3", "ADD4", "CTY1", "ADDS", "ADDZ", "CTR", "UPMJ",
+             "UPMT"],
     dates ["EFTB", "UPMJ"],
     |c| {
         /// Address number.
@@ -264,16 +265,16 @@ jde_row! {
         addz: String = c.string("ADDZ")?,
         /// Country.
         ctr: String = c.string("CTR")?,
-        /// Date last updated (time midnight: the table's time is not read).
-        updated: Option<JdeStamp> = c.stamp("UPMJ", None)?,
+        /// Last update (UPMJ + UPMT).
+        updated: Option<JdeStamp> = c.stamp("UPMJ", Some("UPMT"))?,
     }
 }
 
 jde_row! {
     /// F01151 Electronic Address (e-mail).
     F01151Row, "F01151",
-    columns ["AN8", "IDLN", "RCK7", "ETP", "EMAL"],
-    dates [],
+    columns ["AN8", "IDLN", "RCK7", "ETP", "EMAL", "UPMJ", "UPMT"],
+    dates ["UPMJ"],
     |c| {
         /// Address number.
         an8: i64 = c.int("AN8")?,
@@ -285,13 +286,15 @@ jde_row! {
         etp: String = c.string("ETP")?,
         /// The address.
         emal: String = c.string("EMAL")?,
+        /// Last update (UPMJ + UPMT).
+        updated: Option<JdeStamp> = c.stamp("UPMJ", Some("UPMT"))?,
     }
 }
 
 jde_row! {
     /// F0006 Business Unit Master.
     F0006Row, "F0006",
-    columns ["MCU", "CO", "DL01", "STYL", "UPMJ"],
+    columns ["MCU", "CO", "DL01", "STYL", "PECC", "UPMJ"],
     dates ["UPMJ"],
     |c| {
         /// Business unit (trimmed).
@@ -302,6 +305,8 @@ jde_row! {
         dl01: String = c.string("DL01")?,
         /// BU type.
         styl: String = c.string("STYL")?,
+        /// Posting edit (blank = open for posting; `N`, `K`, ... = closed).
+        pecc: String = c.string("PECC")?,
         /// Date last updated.
         updated: Option<JdeStamp> = c.stamp("UPMJ", None)?,
     }
@@ -399,7 +404,8 @@ jde_row! {
 jde_row! {
     /// F4301 Purchase Order Header.
     F4301Row, "F4301",
-    columns ["KCOO", "DOCO", "DCTO", "SFXO", "MCU", "AN8", "TRDJ", "CRCD", "HOLD", "OTOT", "UPMJ", "TDAY"],
+    columns ["KCOO", "DOCO", "DCTO", "SFXO", "MCU", "AN8", "TRDJ", "CRRM", "CRCD", "HOLD", "OTOT", "UPMJ",
+             "TDAY"],
     dates ["TRDJ", "UPMJ"],
     |c| {
         /// Order company.
@@ -416,7 +422,10 @@ jde_row! {
         an8: i64 = c.int("AN8")?,
         /// Order date.
         trdj: Option<Date> = c.date("TRDJ")?,
-        /// Currency.
+        /// Currency mode: `F` when the order is in a foreign currency (amounts in F4311
+        /// FRRC/FEA), `D` or blank when domestic.
+        crrm: String = c.string("CRRM")?,
+        /// Currency of the order (the foreign one when `crrm` is `F`).
         crcd: String = c.string("CRCD")?,
         /// Hold code (blank = not on hold).
         hold: String = c.string("HOLD")?,
@@ -431,7 +440,8 @@ jde_row! {
     /// F4311 Purchase Order Detail.
     F4311Row, "F4311",
     columns ["KCOO", "DOCO", "DCTO", "SFXO", "LNID", "MCU", "AN8", "LITM", "DSC1", "DSC2", "UORG",
-             "UOM", "PRRC", "AEXP", "ANI", "OMCU", "OBJ", "SUB", "NXTR", "LTTR", "UPMJ", "TDAY"],
+             "UOM", "PRRC", "AEXP", "FRRC", "FEA", "ANI", "OMCU", "OBJ", "SUB", "NXTR", "LTTR", "UPMJ",
+             "TDAY"],
     dates ["UPMJ"],
     |c| {
         /// Order company.
@@ -462,6 +472,10 @@ jde_row! {
         prrc: Decimal = c.dec("PRRC")?,
         /// Extended price.
         aexp: Decimal = c.dec("AEXP")?,
+        /// Foreign unit cost (zero when blank: a domestic order).
+        frrc: Decimal = c.opt_dec("FRRC")?.unwrap_or(Decimal::ZERO),
+        /// Foreign extended price (zero when blank: a domestic order).
+        fea: Decimal = c.opt_dec("FEA")?.unwrap_or(Decimal::ZERO),
         /// Account number as entered.
         ani: String = c.string("ANI")?,
         /// Account business unit.
@@ -673,6 +687,7 @@ mod tests {
         let l = F4311Row::decode(&r, 0).unwrap();
         assert_eq!(l.lnid, dec("1.5"));
         assert_eq!(l.prrc, dec("12.3456"));
+        assert_eq!((l.frrc, l.fea), (Decimal::ZERO, Decimal::ZERO));
         assert_eq!(l.updated, None);
     }
 }

@@ -1010,3 +1010,107 @@ async fn stateless_basic_calls_and_auto_processing() {
     );
     sim.shutdown().await;
 }
+
+#[test]
+fn some_orders_are_in_a_foreign_currency_with_foreign_amounts() {
+    let mut a = cfg();
+    a.size = SimSize::Custom {
+        suppliers: 60,
+        pos: 300,
+    };
+    a.knobs.frozen_now = Some(jiff::civil::date(2026, 3, 15).at(10, 30, 0, 0));
+    let s = JdeSimState::new(&a);
+    let heads = s.table_rows("F4301");
+    let foreign: Vec<&Value> = heads.iter().filter(|h| h["F4301_CRRM"] == "F").collect();
+    assert!(!foreign.is_empty(), "no foreign-currency PO generated");
+    let lines = s.table_rows("F4311");
+    let num = |v: &Value| v.as_f64().unwrap_or_else(|| panic!("a number: {v}"));
+    for h in &heads {
+        let is_foreign = h["F4301_CRRM"] == "F";
+        if is_foreign {
+            // A EUR order placed by a USD company.
+            assert_eq!(
+                (&h["F4301_CRCD"], &h["F4301_KCOO"]),
+                (&json!("EUR"), &json!("00100"))
+            );
+        }
+        let of_po: Vec<&Value> = lines
+            .iter()
+            .filter(|l| l["F4311_DOCO"] == h["F4301_DOCO"] && l["F4311_KCOO"] == h["F4301_KCOO"])
+            .collect();
+        assert!(!of_po.is_empty());
+        for l in of_po {
+            let (qty, frrc, fea) = (
+                num(&l["F4311_UORG"]),
+                num(&l["F4311_FRRC"]),
+                num(&l["F4311_FEA"]),
+            );
+            if is_foreign {
+                assert_eq!(l["F4311_CRCD"], "EUR");
+                assert!(frrc > 0.0 && (qty * frrc - fea).abs() < 0.006, "{l}");
+                // The domestic price is the USD one, not the EUR one.
+                assert!((num(&l["F4311_PRRC"]) - frrc).abs() > 0.0001, "{l}");
+            } else {
+                assert_eq!((frrc, fea), (0.0, 0.0), "{l}");
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn real_columns_the_generator_leaves_unset_read_as_blanks_and_zeros() {
+    let sim = start().await;
+    let c = Client::new();
+    let t = login(&c, &sim, "JDEUSER", "JDEPASS").await;
+    for (table, cols) in [
+        (
+            "F4301",
+            "F4301.DOCO|F4301.PDDJ|F4301.ANBY|F4301.FAP|F4301.TKBY|F4301.CRRM",
+        ),
+        (
+            "F4311",
+            "F4311.DOCO|F4311.FRRC|F4311.FEA|F4311.UOPN|F4311.PDDJ|F4311.DRQJ",
+        ),
+        ("F0006", "F0006.MCU|F0006.PECC"),
+        ("F0116", "F0116.AN8|F0116.UPMT"),
+        ("F01151", "F01151.AN8|F01151.UPMJ|F01151.UPMT"),
+    ] {
+        let (s, v) = ds(
+            &c,
+            &sim,
+            &t,
+            json!({ "targetName": table, "targetType": "table", "returnControlIDs": cols }),
+        )
+        .await;
+        assert_eq!(s, 200, "{table}: {v}");
+        assert!(!rowset(&v, table).is_empty(), "{table}");
+    }
+    let (_, v) = ds(
+        &c,
+        &sim,
+        &t,
+        json!({ "targetName": "F4301", "targetType": "table", "returnControlIDs": "F4301.PDDJ|F4301.FAP|F4301.TKBY" }),
+    )
+    .await;
+    let row = &rowset(&v, "F4301")[0];
+    assert_eq!(row["F4301_FAP"].as_f64(), Some(0.0), "{row}");
+    assert_eq!(row["F4301_TKBY"].as_str().map(str::trim), Some(""));
+    assert!(
+        row["F4301_PDDJ"].as_str().is_none_or(str::is_empty),
+        "{row}"
+    );
+    // A closed business unit.
+    assert_eq!(
+        count(
+            &c,
+            &sim,
+            &t,
+            "F0006",
+            vec![cond("F0006.PECC", "EQUAL", &["N"])],
+            "MATCH_ALL"
+        )
+        .await,
+        1
+    );
+    sim.shutdown().await;
+}

@@ -424,6 +424,8 @@ pub struct JdePo {
 /// F4301 + F4311 of the JDE simulator, by `KCOO-DCTO-DOCO`, order types OP/OS only.
 pub fn jde_pos(jde: &JdeSim) -> BTreeMap<String, JdePo> {
     let mut out = BTreeMap::new();
+    // Foreign-currency orders (CRRM F) go out in their currency: FEA, not AEXP.
+    let mut foreign = BTreeSet::new();
     for h in jde.table_rows("F4301") {
         let dcto = text(&h["F4301_DCTO"]);
         if dcto != "OP" && dcto != "OS" {
@@ -435,6 +437,9 @@ pub fn jde_pos(jde: &JdeSim) -> BTreeMap<String, JdePo> {
             dcto,
             text(&h["F4301_DOCO"])
         );
+        if text(&h["F4301_CRRM"]) == "F" {
+            foreign.insert(number.clone());
+        }
         out.insert(
             number.clone(),
             JdePo {
@@ -464,7 +469,11 @@ pub fn jde_pos(jde: &JdeSim) -> BTreeMap<String, JdePo> {
                 .insert(dec(&l["F4311_LNID"]).normalize().to_string());
         } else {
             po.all_cancelled = false;
-            po.total += dec(&l["F4311_AEXP"]);
+            po.total += if foreign.contains(&number) {
+                dec(&l["F4311_FEA"])
+            } else {
+                dec(&l["F4311_AEXP"])
+            };
         }
     }
     out

@@ -271,6 +271,52 @@ charge_accounts = { freight = "100.6210", handling = "100.6210", misc = "100.629
     }
 
     #[test]
+    fn inactive_suppliers_default_to_none_and_can_be_set() {
+        use mlc_engine::mapping::supplier::{InactiveRule, RuleTable};
+        let s = load(MINIMAL).unwrap();
+        assert_eq!(
+            s.tenants[0].mapping.inactive_suppliers,
+            InactiveRule::default()
+        );
+        assert!(s.tenants[0].mapping.inactive_suppliers.values.is_empty());
+        // The line goes in the existing [tenants.mapping] table (the last one of MINIMAL).
+        let with = |rule: &str| load(&format!("{MINIMAL}inactive_suppliers = {rule}\n"));
+        let s = with(r#"{ column = "F0401.CMGR", values = ["X", " C "] }"#).unwrap();
+        let rule = &s.tenants[0].mapping.inactive_suppliers;
+        assert_eq!(
+            (rule.table, rule.column.as_str(), rule.values.clone()),
+            (
+                RuleTable::F0401,
+                "CMGR",
+                vec!["X".to_owned(), "C".to_owned()]
+            )
+        );
+        let err = with(r#"{ column = "F4301.HOLD", values = ["X"] }"#).unwrap_err();
+        assert!(err.contains("inactive_suppliers"), "{err}");
+        assert!(with(r#"{ values = ["X"] }"#).is_err());
+    }
+
+    #[test]
+    fn account_scope_defaults_to_all_and_can_be_set() {
+        let s = load(MINIMAL).unwrap();
+        assert_eq!(s.tenants[0].mapping.account_scope, Default::default());
+        let s = load(&format!(
+            "{MINIMAL}account_companies = [\"200\"]\naccount_objects = [\"6000-7999\"]\n"
+        ))
+        .unwrap();
+        let scope = &s.tenants[0].mapping.account_scope;
+        assert_eq!(
+            (scope.companies.clone(), scope.objects.clone()),
+            (
+                vec!["00200".to_owned()],
+                vec![("6000".to_owned(), "7999".to_owned())]
+            )
+        );
+        let err = load(&format!("{MINIMAL}account_objects = [\"7999-6000\"]\n")).unwrap_err();
+        assert!(err.contains("account_objects"), "{err}");
+    }
+
+    #[test]
     fn po_status_codes_default_and_can_be_set() {
         let s = load(MINIMAL).unwrap();
         let jde = &s.tenants[0].jde;

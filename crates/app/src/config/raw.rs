@@ -226,10 +226,24 @@ pub(crate) struct RawMapping {
     pub(crate) tax_explanation: Option<String>,
     pub(crate) due_date: Option<DueDate>,
     pub(crate) intercompany: Option<Intercompany>,
+    pub(crate) inactive_suppliers: Option<RawInactiveSuppliers>,
+    #[serde(default)]
+    pub(crate) account_companies: Vec<String>,
+    #[serde(default)]
+    pub(crate) account_objects: Vec<String>,
     pub(crate) tax_account: String,
     pub(crate) charge_accounts: RawChargeAccounts,
     #[serde(default)]
     pub(crate) companies: BTreeMap<String, RawCompany>,
+}
+
+/// `inactive_suppliers = { column = "AT1", values = [] }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawInactiveSuppliers {
+    pub(crate) column: String,
+    #[serde(default)]
+    pub(crate) values: Vec<String>,
 }
 
 /// `account_format`.

@@ -183,6 +183,10 @@ pub(crate) struct MappingSettings {
     pub(crate) tax_explanation: String,
     pub(crate) due_date: DueDate,
     pub(crate) intercompany: Intercompany,
+    /// `inactive_suppliers`: which suppliers are INACTIVE in JAGGAER (default: none).
+    pub(crate) inactive_suppliers: mlc_engine::mapping::supplier::InactiveRule,
+    /// `account_companies` and `account_objects` (default: all).
+    pub(crate) account_scope: mlc_engine::mapping::account::AccountScope,
     pub(crate) charges: ChargeAccounts,
     pub(crate) companies: BTreeMap<String, ChargeAccounts>,
 }
@@ -849,6 +853,27 @@ fn tenant(p: &mut Problems, key: &str, t: RawTenant) -> Option<TenantSettings> {
         },
         due_date: m.due_date.unwrap_or(DueDate::Jde),
         intercompany: m.intercompany.unwrap_or(Intercompany::Allow),
+        account_scope: mlc_engine::mapping::account::AccountScope::parse(
+            &m.account_companies,
+            &m.account_objects,
+        )
+        .unwrap_or_else(|e| {
+            p.push(&format!("{mk}.account_companies/account_objects"), e);
+            Default::default()
+        }),
+        inactive_suppliers: match m.inactive_suppliers {
+            None => Default::default(),
+            Some(r) => mlc_engine::mapping::supplier::InactiveRule::parse(&r.column, &r.values)
+                .unwrap_or_else(|e| {
+                    p.push(
+                        &format!("{mk}.inactive_suppliers"),
+                        format!(
+                            "{e}: use an F0101 or F0401 column, e.g. \"AT1\" or \"F0401.HDPY\""
+                        ),
+                    );
+                    Default::default()
+                }),
+        },
         charges: charges(p, &mk, &m.tax_account, &m.charge_accounts),
         companies,
     };

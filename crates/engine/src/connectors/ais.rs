@@ -16,7 +16,7 @@ use mlc_jde::{
 
 use crate::mapping::account::{account_from_f0901, business_unit_from_f0006};
 use crate::mapping::purchase_order::{PoStatusCodes, line_from_f4311};
-use crate::mapping::supplier::supplier_from_jde;
+use crate::mapping::supplier::{InactiveRule, RuleTable, supplier_from_jde};
 use crate::mapping::voucher::{gl_account, gl_amount, gross_of, is_actual_amount, voucher_input};
 use crate::ports::*;
 use crate::refdata::CompanyInfo;
@@ -28,6 +28,8 @@ pub struct AisSource {
     client: AisClient,
     page_size: u32,
     po_status: PoStatusCodes,
+    inactive: InactiveRule,
+    timezone: jiff::tz::TimeZone,
 }
 
 impl AisSource {
@@ -37,6 +39,31 @@ impl AisSource {
             client,
             page_size,
             po_status: PoStatusCodes::default(),
+            inactive: InactiveRule::default(),
+            timezone: jiff::tz::TimeZone::system(),
+        }
+    }
+    /// `jde_timezone`: "today" for effective-dated addresses (default: the system's zone).
+    pub fn with_timezone(mut self, tz: jiff::tz::TimeZone) -> Self {
+        self.timezone = tz;
+        self
+    }
+    /// `inactive_suppliers`: which suppliers are INACTIVE (default: none).
+    pub fn with_inactive_suppliers(mut self, rule: InactiveRule) -> Self {
+        self.inactive = rule;
+        self
+    }
+    /// A query on a supplier table with its row type's columns and the `inactive_suppliers`
+    /// rule's column when it reads one of this table.
+    fn supplier_q(&self, table: RuleTable, own: &[&str]) -> Query {
+        let q = self.q(table.name());
+        match self.inactive.extra_column(table) {
+            Some(extra) if !own.contains(&extra) => {
+                let mut cols = own.to_vec();
+                cols.push(extra);
+                q.columns(&cols)
+            }
+            _ => q,
         }
     }
     /// The F4311 status codes that mean cancelled and closed (default 980 and 999).
@@ -172,6 +199,7 @@ fn header(r: Raw<F4301Row>) -> PoHeader {
         supplier: AddressNumber(r.an8.max(0) as u64),
         business_unit: r.mcu.trim().to_owned(),
         order_date: r.trdj,
+        currency_mode: r.crrm.trim().to_owned(),
         currency: r.crcd.trim().to_owned(),
         hold_code: r.hold.trim().to_owned(),
         stamp: stamp(r.updated),
@@ -306,7 +334,54 @@ impl JdeSource for AisSource {
                     Some((AddressNumber(r.an8.max(0) as u64), stamp(r.updated)))
                 })
             }
+            // Every address book entry's rows, not only suppliers' (F0116 and F01151 have no
+            // search type): numbers that are no supplier find no F0401 row and are dropped.
+            SupplierTable::F0116 => {
+                let q = windowed(self.q("F0116"), window)
+                    .columns(&["AN8", "EFTB", "UPMJ", "UPMT"])
+                    .order_by("UPMJ", Asc)
+                    .order_by("UPMT", Asc)
+                    .order_by("AN8", Asc)
+                    .order_by("EFTB", Asc);
+                self.stream::<F0116Row, _>(q, |r| {
+                    Some((AddressNumber(r.an8.max(0) as u64), stamp(r.updated)))
+                })
+            }
+            SupplierTable::F01151 => {
+                let q = windowed(self.q("F01151"), window)
+                    .columns(&["AN8", "IDLN", "RCK7", "UPMJ", "UPMT"])
+                    .order_by("UPMJ", Asc)
+                    .order_by("UPMT", Asc)
+                    .order_by("AN8", Asc)
+                    .order_by("IDLN", Asc)
+                    .order_by("RCK7", Asc);
+                self.stream::<F01151Row, _>(q, |r| {
+                    Some((AddressNumber(r.an8.max(0) as u64), stamp(r.updated)))
+                })
+            }
         }
+    }
+
+    async fn addresses_effective(
+        &self,
+        after: Date,
+        upto: Date,
+    ) -> Result<Vec<AddressNumber>, RemoteError> {
+        let q = self
+            .q("F0116")
+            .columns(&["AN8", "EFTB"])
+            .condition(Condition::new("EFTB", Op::Greater, after))
+            .condition(Condition::new("EFTB", Op::LessEqual, upto))
+            .order_by("AN8", Asc)
+            .order_by("EFTB", Asc);
+        let mut an8s: Vec<AddressNumber> = self
+            .all::<F0116Row>(q)
+            .await?
+            .into_iter()
+            .map(|r| AddressNumber(r.an8.max(0) as u64))
+            .collect();
+        an8s.dedup();
+        Ok(an8s)
     }
 
     async fn suppliers(
@@ -318,8 +393,16 @@ impl JdeSource for AisSource {
         }
         let list = || Condition::list("AN8", an8s.iter().map(|a| Literal::Int(a.0 as i64)));
         let (f0401, f0101, f0116, f01151) = futures::try_join!(
-            self.all::<Raw<F0401Row>>(self.q("F0401").condition(list()).order_by("AN8", Asc)),
-            self.all::<Raw<F0101Row>>(self.q("F0101").condition(list()).order_by("AN8", Asc)),
+            self.all::<Raw<F0401Row>>(
+                self.supplier_q(RuleTable::F0401, F0401Row::COLUMNS)
+                    .condition(list())
+                    .order_by("AN8", Asc)
+            ),
+            self.all::<Raw<F0101Row>>(
+                self.supplier_q(RuleTable::F0101, F0101Row::COLUMNS)
+                    .condition(list())
+                    .order_by("AN8", Asc)
+            ),
             self.all::<Raw<F0116Row>>(
                 self.q("F0116")
                     .condition(list())
@@ -343,7 +426,9 @@ impl JdeSource for AisSource {
         for r in f01151 {
             emails.entry(r.row.an8).or_default().push(r);
         }
-        let today = jiff::Zoned::now().date();
+        let today = jiff::Timestamp::now()
+            .to_zoned(self.timezone.clone())
+            .date();
         Ok(f0401
             .into_iter()
             .map(|s| {
@@ -357,6 +442,7 @@ impl JdeSource for AisSource {
                     ads.iter().map(|r| &r.row),
                     ems.iter().map(|r| &r.row),
                     today,
+                    self.inactive.is_active(&s.json, a.map(|a| &a.json)),
                 );
                 let raw = serde_json::json!({
                     "F0401": s.json,

@@ -28,6 +28,9 @@ pub(crate) async fn run(run: &Run<'_>) -> Result<(), SyncError> {
                 continue;
             }
             max = max.max(Some(stamp));
+            if !m.account_scope.includes_account(&a) {
+                continue;
+            }
             values.push((
                 RecordKey::new(RecordKind::Account, run.tenant(), a.account.to_string()),
                 stamp,
@@ -53,6 +56,9 @@ pub(crate) async fn run(run: &Run<'_>) -> Result<(), SyncError> {
                 continue;
             }
             max = max.max(Some(stamp));
+            if !m.account_scope.includes_business_unit(&b) {
+                continue;
+            }
             values.push((
                 RecordKey::new(RecordKind::CostCenter, run.tenant(), b.code.to_string()),
                 stamp,

@@ -1,16 +1,22 @@
 //! Suppliers: F0401 + F0101 (+ F0116, F01151) → JAGGAER supplier profiles, keyed by AN8.
-//! Polled on both F0401 and F0101 (a name or tax id change touches only the address book); a
-//! supplier put on payment hold is deactivated in JAGGAER, never deleted.
+//! Polled on F0401, F0101, F0116 and F01151, each with its own cursor (a name or tax id change
+//! touches only the address book, an address or e-mail change only F0116 or F01151). An address
+//! dated in the future (EFTB after today) changes no row on the day it takes effect: the cursor
+//! `suppliers/F0116-effective` holds the last day whose effective addresses were looked at, and
+//! each cycle sends the suppliers with an address effective after it and on or before today (in
+//! `jde_timezone`). A
+//! supplier the `inactive_suppliers` rule calls closed is deactivated in JAGGAER, never deleted
+//! (a payment hold does not deactivate: AP holds payment, buyers may still order).
 use std::collections::HashSet;
 
 use futures::StreamExt;
 use mlc_core::fingerprint::fingerprint;
 use mlc_core::ids::AddressNumber;
-use mlc_core::jdetime::JdeStamp;
+use mlc_core::jdetime::{JdeStamp, TimeOfDay};
 use mlc_core::record::{RecordKey, RecordKind};
 use mlc_store::LedgerStatus;
 
-use super::common::{Outgoing, Written, deliver, deliver_batch, finish, jde_window};
+use super::common::{Outgoing, Written, deliver, deliver_batch, finish, jde_cursor, jde_window};
 use crate::mapping::supplier::{SupplierOut, map_supplier};
 use crate::ports::{JaggaerSide, RemoteError, SupplierPageOutcome, SupplierTable};
 use crate::run::{Run, SyncError};
@@ -22,6 +28,8 @@ pub(crate) async fn run(run: &Run<'_>) -> Result<(), SyncError> {
     for (table, name) in [
         (SupplierTable::F0401, "suppliers/F0401"),
         (SupplierTable::F0101, "suppliers/F0101"),
+        (SupplierTable::F0116, "suppliers/F0116"),
+        (SupplierTable::F01151, "suppliers/F01151"),
     ] {
         let (cursor, window) = jde_window(run, name).await?;
         let mut pages = run.engine.jde.supplier_keys_changed(table, &window);
@@ -48,8 +56,57 @@ pub(crate) async fn run(run: &Run<'_>) -> Result<(), SyncError> {
             finish(run, commit, transient, cursor_value).await?;
         }
     }
+    effective_addresses(run, &mut seen).await
+}
+
+/// Cursor of the last day whose effective-dated addresses were sent.
+pub(crate) const EFFECTIVE_CURSOR: &str = "suppliers/F0116-effective";
+
+/// Sends the suppliers whose F0116 address took effect since the last day looked at (a
+/// future-dated address becomes current without any row changing). The first sync reads every
+/// supplier with its current address, so it only records today.
+async fn effective_addresses(
+    run: &Run<'_>,
+    seen: &mut HashSet<AddressNumber>,
+) -> Result<(), SyncError> {
+    let today = JdeStamp::now_in(&run.engine.settings.jde_timezone).date;
+    let cursor = Some((
+        EFFECTIVE_CURSOR.to_owned(),
+        JdeStamp::new(today, TimeOfDay::MIDNIGHT).to_cursor(),
+    ));
+    let last = match jde_cursor(run, EFFECTIVE_CURSOR).await? {
+        Some(c) if c.date >= today => return Ok(()),
+        Some(c) => c.date,
+        None => return finish(run, Default::default(), None, cursor).await,
+    };
+    // Suppliers already sent in this cycle were read with today's address.
+    let an8s: Vec<AddressNumber> = run
+        .engine
+        .jde
+        .addresses_effective(last, today)
+        .await?
+        .into_iter()
+        .filter(|a| seen.insert(*a))
+        .collect();
+    let mut chunks = an8s.chunks(EFFECTIVE_CHUNK).peekable();
+    if chunks.peek().is_none() {
+        return finish(run, Default::default(), None, cursor).await;
+    }
+    while let Some(chunk) = chunks.next() {
+        let (commit, transient) = deliver_suppliers(run, chunk).await?;
+        // The day is done only with its last chunk.
+        let c = if chunks.peek().is_none() {
+            cursor.clone()
+        } else {
+            None
+        };
+        finish(run, commit, transient, c).await?;
+    }
     Ok(())
 }
+
+/// Suppliers read at once when sending effective-dated addresses.
+const EFFECTIVE_CHUNK: usize = 200;
 
 /// Reads these suppliers afresh and delivers them.
 pub(crate) async fn deliver_suppliers(

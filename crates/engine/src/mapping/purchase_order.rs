@@ -8,7 +8,7 @@
 //! | `header.supplier.bravoId` | cross reference of F4301.AN8 (suppliers sync first); none → quarantine |
 //! | `header.supplier.extCode` | F4301.AN8 |
 //! | `header.orderDate` | F4301.TRDJ; blank → quarantine |
-//! | `header.currency`, `total.currency` | F4301.CRCD; blank → quarantine |
+//! | `header.currency`, `total.currency` | F4301.CRCD (the order's currency, foreign when CRRM = `F`); blank → quarantine |
 //! | `header.total.value` | Σ line extended prices of lines not cancelled |
 //! | `header.status` | `Cancelled` when every line is cancelled, `Closed` when every line is closed or cancelled, else `Open` |
 //! | `poLine.lineNumber` | F4311.LNID (1, 1.5, …) |
@@ -16,7 +16,7 @@
 //! | `poLine.itemNumber` | F4311.LITM (omitted when blank) |
 //! | cXML `SupplierPartID` | F4311.LITM, else `NA` |
 //! | `poLine.quantity` / `unitOfMeasure` | F4311.UORG / UOM, else `EA` |
-//! | `poLine.unitPrice` / `extendedPrice` | F4311.PRRC / AEXP |
+//! | `poLine.unitPrice` / `extendedPrice` | F4301.CRRM = `F`: F4311.FRRC / FEA (in CRCD); else F4311.PRRC / AEXP |
 //! | cXML `Classification` | `00000000` |
 //! | `poLine.status` | `Cancelled` (LTTR = `po_cancelled_status`, 980), `Closed` (NXTR = `po_closed_status`, 999), else `Open` |
 //! | `poLine` custom field `Account` | F4311.ANI, else OMCU.OBJ.SUB, as `BU.OBJ.SUB` |
@@ -49,7 +49,9 @@ pub struct PoHeader {
     pub business_unit: String,
     /// Order date (TRDJ).
     pub order_date: Option<Date>,
-    /// Currency.
+    /// Currency mode (CRRM), trimmed: `F` = foreign, amounts from F4311 FRRC/FEA.
+    pub currency_mode: String,
+    /// Currency (CRCD): the foreign currency when `currency_mode` is `F`.
     pub currency: String,
     /// Hold code.
     pub hold_code: String,
@@ -139,6 +141,8 @@ pub fn line_from_f4311(r: &F4311Row, codes: &PoStatusCodes) -> PoLine {
         unit_of_measure: r.uom.trim().to_owned(),
         unit_price: r.prrc,
         extended_price: r.aexp,
+        foreign_unit_price: r.frrc,
+        foreign_extended_price: r.fea,
         account: line_account(&r.ani, &r.omcu, &r.obj, &r.sub),
         cost_center: line_cost_center(&r.omcu, &r.mcu),
         status: line_status(&r.lttr, &r.nxtr, codes),
@@ -212,7 +216,26 @@ pub fn header_status(lines: &[PoStatus]) -> PoStatus {
     }
 }
 
-fn line_out(l: &PoLine) -> PoLineOut {
+/// The F4301 `CRRM` of an order in a foreign currency.
+pub const FOREIGN_CURRENCY_MODE: &str = "F";
+
+/// Whether an order is in a foreign currency (F4301.CRRM = `F`): its amounts in the order's
+/// currency are then F4311 FRRC/FEA; PRRC/AEXP are the domestic ones for JDE's books.
+pub fn is_foreign(currency_mode: &str) -> bool {
+    currency_mode.trim() == FOREIGN_CURRENCY_MODE
+}
+
+/// A line's unit price and extended price in the order's currency.
+pub fn line_amounts(l: &PoLine, foreign: bool) -> (Decimal, Decimal) {
+    if foreign {
+        (l.foreign_unit_price, l.foreign_extended_price)
+    } else {
+        (l.unit_price, l.extended_price)
+    }
+}
+
+fn line_out(l: &PoLine, foreign: bool) -> PoLineOut {
+    let (unit_price, extended_price) = line_amounts(l, foreign);
     let item_number = l.item_number.trim().to_owned();
     let description = match l.description.trim() {
         "" => item_number.clone(),
@@ -233,8 +256,8 @@ fn line_out(l: &PoLine) -> PoLineOut {
         item_number,
         quantity: l.quantity.normalize(),
         unit_of_measure,
-        unit_price: l.unit_price.normalize(),
-        extended_price: l.extended_price.normalize(),
+        unit_price: unit_price.normalize(),
+        extended_price: extended_price.normalize(),
         status: l.status,
         account: l.account.as_ref().map(ToString::to_string),
         cost_center: l.cost_center.to_string(),
@@ -278,14 +301,20 @@ pub fn map_po(
             format!("PO {} has no currency", h.key),
         ));
     }
-    let mut out: Vec<PoLineOut> = lines.iter().map(line_out).collect();
+    let foreign = is_foreign(&h.currency_mode);
+    let mut out: Vec<PoLineOut> = lines.iter().map(|l| line_out(l, foreign)).collect();
     out.sort_by_key(|l| l.line_number);
     let statuses: Vec<PoStatus> = lines.iter().map(|l| l.status).collect();
-    let total = lines
+    let total = out
         .iter()
         .filter(|l| l.status != PoStatus::Cancelled)
-        .map(|l| l.extended_price)
-        .sum::<Decimal>()
+        .try_fold(Decimal::ZERO, |t, l| t.checked_add(l.extended_price))
+        .ok_or_else(|| {
+            MappingError::new(
+                if foreign { "F4311.FEA" } else { "F4311.AEXP" },
+                format!("PO {}: the total of its lines overflows", h.key),
+            )
+        })?
         .normalize();
     Ok(PoOut {
         po_number: h.key.to_string(),
@@ -396,6 +425,7 @@ mod tests {
             supplier: AddressNumber(4343),
             business_unit: "10".into(),
             order_date,
+            currency_mode: "D".into(),
             currency: currency.into(),
             hold_code: String::new(),
             stamp: JdeStamp::new(Date::constant(2026, 1, 1), TimeOfDay::MIDNIGHT),
@@ -412,6 +442,8 @@ mod tests {
             unit_of_measure: String::new(),
             unit_price: Decimal::from(price),
             extended_price: Decimal::from(price),
+            foreign_unit_price: Decimal::ZERO,
+            foreign_extended_price: Decimal::ZERO,
             account: None,
             cost_center: BusinessUnitCode::new("10"),
             status,
@@ -511,6 +543,61 @@ mod tests {
                 ("PAPER", "PAPER", "Paper", "BX", "00000000"),
             ]
         );
+    }
+
+    #[test]
+    fn a_foreign_order_sends_the_foreign_amounts_in_its_currency() {
+        // A EUR order of a USD company: PRRC/AEXP are the USD book amounts, FRRC/FEA the EUR
+        // ones the supplier was promised.
+        let row = serde_json::json!({
+            "F4311_KCOO": "00200", "F4311_DOCO": 4711, "F4311_DCTO": "OP", "F4311_LNID": 1,
+            "F4311_UORG": 4, "F4311_PRRC": 10.8696, "F4311_AEXP": 43.48,
+            "F4311_FRRC": 10.0000, "F4311_FEA": 40.00, "F4311_CRCD": "EUR"
+        });
+        let r = F4311Row::decode(row.as_object().expect("object"), 0).expect("decodes");
+        let l = line_from_f4311(&r, &codes());
+        let mut cancelled = l.clone();
+        cancelled.line_number = Decimal::from(2);
+        cancelled.status = PoStatus::Cancelled;
+        let d = Some(Date::constant(2026, 3, 1));
+        // (CRRM, CRCD, unit price, extended price, total)
+        let cases = [
+            ("F", "EUR", "10", "40", "40"),
+            (" F", "EUR", "10", "40", "40"),
+            ("D", "USD", "10.8696", "43.48", "43.48"),
+            ("", "USD", "10.8696", "43.48", "43.48"),
+        ];
+        for (crrm, crcd, unit, ext, total) in cases {
+            let mut h = header(d, crcd);
+            h.currency_mode = crrm.into();
+            let po = map_po(&h, &[l.clone(), cancelled.clone()], Some("B1")).expect("maps");
+            let dec = |s: &str| s.parse::<Decimal>().expect("decimal");
+            assert_eq!(
+                (
+                    po.currency.as_str(),
+                    po.lines[0].unit_price,
+                    po.lines[0].extended_price,
+                    po.total
+                ),
+                (crcd, dec(unit), dec(ext), dec(total)),
+                "CRRM {crrm:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_total_that_overflows_is_quarantined_not_a_panic() {
+        let mut big = line(1, 1, PoStatus::Open);
+        big.extended_price = Decimal::MAX;
+        let mut other = big.clone();
+        other.line_number = Decimal::from(2);
+        let err = map_po(
+            &header(Some(Date::constant(2026, 3, 1)), "USD"),
+            &[big, other],
+            Some("B1"),
+        )
+        .expect_err("overflows");
+        assert_eq!(err.field, "F4311.AEXP");
     }
 
     #[test]

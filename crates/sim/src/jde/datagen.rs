@@ -525,6 +525,17 @@ pub(crate) fn gen_reference(db: &mut Db, now: DateTime, open_prior_periods: u32,
             }
         }
     }
+    // A business unit JDE closed (posting edit `N`): no order or account uses it any more,
+    // its cost center must be inactive in JAGGAER.
+    db.tm("F0006").insert(vec![
+        ("MCU", Cell::s("190")),
+        ("STYL", Cell::s("IS")),
+        ("LDM", Cell::s("6")),
+        ("CO", Cell::s(COMPANIES[0].co)),
+        ("DL01", Cell::s("Former Warehouse (closed)")),
+        ("PECC", Cell::s("N")),
+        ("UPMJ", Cell::Int(stamp.date)),
+    ]);
 }
 
 /// Writes (or replaces) one F0008 date pattern year: period ends in order; periods past the
@@ -899,21 +910,27 @@ pub(crate) fn add_po(
     trdj: Date,
 ) -> (String, i64, String) {
     let sup = &sups[rng.random_range(0..sups.len())];
+    let doco = db.next_doco;
+    db.next_doco += 1;
     // Suppliers are bought from in the company of their currency; USD suppliers by either
-    // US company.
+    // US company. Every fourth order from a EUR supplier is placed by the first US company in
+    // EUR (CRRM `F`): FRRC/FEA hold the EUR amounts, PRRC/AEXP the USD ones for the books.
+    // (Decided by DOCO, not by a draw, so the rest of the generated data stays as it was.)
+    let foreign = sup.crrp == "EUR" && doco % 4 == 0;
     let company = match sup.crrp.as_str() {
+        "EUR" if foreign => &COMPANIES[0],
         "EUR" => &COMPANIES[2],
         "JPY" => &COMPANIES[3],
         _ => &COMPANIES[rng.random_range(0..2)],
     };
-    let dec = currency_decimals(company.crcd);
-    let fx = match company.crcd {
+    let crcd = if foreign { "EUR" } else { company.crcd };
+    let dec = currency_decimals(crcd);
+    // Units of the order's currency per USD.
+    let fx = match crcd {
         "JPY" => Decimal::from(150),
         "EUR" => Decimal::new(92, 2),
         _ => Decimal::ONE,
     };
-    let doco = db.next_doco;
-    db.next_doco += 1;
     let services = rng.random_bool(0.2);
     let dcto = if services { "OS" } else { "OP" };
     let bp = company.bus[0].0;
@@ -945,7 +962,18 @@ pub(crate) fn add_po(
         let factor = Decimal::new(rng.random_range(9_000..11_000), 4);
         let mut prrc = (base * factor * fx).round_dp(4);
         prrc.rescale(4);
-        let aexp = round_to(qty * prrc, dec);
+        let mut aexp = round_to(qty * prrc, dec);
+        // A foreign order: the price above is the foreign one; the domestic (USD) one is
+        // converted at the order's rate.
+        let (frrc, fea) = if foreign {
+            let f = (prrc, aexp);
+            prrc = (prrc / fx).round_dp(4);
+            prrc.rescale(4);
+            aexp = round_to(qty * prrc, currency_decimals(company.crcd));
+            f
+        } else {
+            (Decimal::ZERO, Decimal::ZERO)
+        };
         let (cancelled, closed, received) = (
             rng.random_bool(0.04),
             rng.random_bool(0.08),
@@ -997,7 +1025,9 @@ pub(crate) fn add_po(
             ("PRRC", Cell::d(prrc)),
             ("AEXP", Cell::d(aexp)),
             ("UREC", Cell::d(urec)),
-            ("CRCD", Cell::s(company.crcd)),
+            ("FRRC", Cell::d(frrc)),
+            ("FEA", Cell::d(fea)),
+            ("CRCD", Cell::s(crcd)),
             ("ANI", Cell::s(&ani)),
             ("OMCU", Cell::s(omcu)),
             ("OBJ", Cell::s(item.6)),
@@ -1026,8 +1056,8 @@ pub(crate) fn add_po(
         ("PTC", Cell::s("N30")),
         ("HOLD", Cell::s(hold)),
         ("OTOT", Cell::d(round_to(total, dec))),
-        ("CRRM", Cell::s("D")),
-        ("CRCD", Cell::s(company.crcd)),
+        ("CRRM", Cell::s(if foreign { "F" } else { "D" })),
+        ("CRCD", Cell::s(crcd)),
         ("ORBY", Cell::s(BUYERS.choose(rng).unwrap_or(&"JSMITH"))),
         (
             "VR01",

@@ -263,19 +263,28 @@ impl JdeSimState {
                     l.def.c("AEXP"),
                     l.def.c("CRCD"),
                 );
+                let (frrc, fea) = (l.def.c("FRRC"), l.def.c("FEA"));
                 let row = &mut l.rows[li];
                 let dec = currency_decimals(row[crcd].as_str());
                 if rng.random_bool(0.5) {
-                    let mut p = (row[prrc].as_dec()
-                        * Decimal::new(rng.random_range(9_500..11_000), 4))
-                    .round_dp(4);
+                    let factor = Decimal::new(rng.random_range(9_500..11_000), 4);
+                    let mut p = (row[prrc].as_dec() * factor).round_dp(4);
                     p.rescale(4);
                     row[prrc] = Cell::d(p);
+                    // A foreign line's foreign price moves with it.
+                    if !row[frrc].as_dec().is_zero() {
+                        let mut f = (row[frrc].as_dec() * factor).round_dp(4);
+                        f.rescale(4);
+                        row[frrc] = Cell::d(f);
+                    }
                 } else {
                     let q = row[uorg].as_dec() + Decimal::from(rng.random_range(1..10));
                     row[uorg] = Cell::d(q);
                 }
                 row[aexp] = Cell::d(round_to(row[uorg].as_dec() * row[prrc].as_dec(), dec));
+                if !row[frrc].as_dec().is_zero() {
+                    row[fea] = Cell::d(round_to(row[uorg].as_dec() * row[frrc].as_dec(), dec));
+                }
                 stamp_row(db.tm("F4311"), li, "TDAY", s);
                 recompute_otot(&mut db, hi, &lines_by_po);
             }

@@ -57,6 +57,7 @@ pub(crate) fn settings() -> TenantSettings {
             companies,
             tax_area: None,
             tax_explanation: "V".into(),
+            account_scope: Default::default(),
         },
         windows: WindowSettings::default(),
         closed_period: ClosedPeriodRule::NextOpen,
@@ -76,6 +77,7 @@ pub(crate) fn refdata() -> RefData {
                 company: co.into(),
                 description: format!("BU {bu}"),
                 kind: "IS".into(),
+                postable: true,
             },
         );
         for obj in ["2310", "6110", "6210", "6290", "6295"] {
