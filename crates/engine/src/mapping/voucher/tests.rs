@@ -1,10 +1,9 @@
-use std::collections::BTreeMap;
 use std::str::FromStr;
 
 use jiff::Timestamp;
 use jiff::civil::date;
 use jiff::tz::TimeZone;
-use mlc_core::ids::{AccountNumber, AddressNumber, BusinessUnitCode, JaggaerId, TenantId};
+use mlc_core::ids::{AccountNumber, AddressNumber, BusinessUnitCode, JaggaerId};
 use mlc_core::model::{BusinessUnit, Charges, GlAccount, Invoice, InvoiceKind, InvoiceLine, Split};
 
 use super::*;
@@ -32,39 +31,14 @@ pub(crate) fn settings() -> TenantSettings {
         misc: acct(&format!("{c}.6290")),
         discount: acct(&format!("{c}.6295")),
     };
-    let mut companies = BTreeMap::new();
-    companies.insert("00300".to_owned(), charges("300"));
-    TenantSettings {
-        tenant: TenantId::parse("acme").unwrap(),
-        jde_timezone: TimeZone::get("America/Chicago").unwrap(),
-        start_date: None,
-        batch_user: "MLCONN".into(),
-        voucher_orchestration: "ML_AddVoucherBatch".into(),
-        company: "00200".into(),
-        po_order_types: vec!["OP".into()],
-        page_size: 500,
-        lines_chunk: 200,
-        write_concurrency: 8,
-        transport: Transport::Rest,
-        poll_invoices: true,
-        mapping: MappingSettings {
-            gl_account_field: "Account".into(),
-            cost_center_field: "CostCenter".into(),
-            invoice_statuses: vec!["Payable".into()],
-            account_format: AccountFormat::Full,
-            tax: TaxMode::Line,
-            charges: charges("200"),
-            companies,
-            tax_area: None,
-            tax_explanation: "V".into(),
-            account_scope: Default::default(),
-        },
-        windows: WindowSettings::default(),
-        closed_period: ClosedPeriodRule::NextOpen,
-        cxml_identity: "ml-connector".into(),
-        payables: Default::default(),
-        cycle_deadline: None,
-    }
+    // The flow tests' settings, with the AIS server in Chicago and this page's charge accounts.
+    let mut s = crate::testing::settings();
+    s.jde_timezone = TimeZone::get("America/Chicago").unwrap();
+    s.mapping.charges = charges("200");
+    s.mapping
+        .companies
+        .insert("00300".to_owned(), charges("300"));
+    s
 }
 
 pub(crate) fn refdata() -> RefData {
