@@ -10,12 +10,14 @@
 //! - [`record`]: entities and record keys as shown by `audit` (`po:acme:00200-OP-4711`).
 //! - [`fingerprint`]: content hash over what we send, used by the ledger to skip unchanged records.
 //! - [`invoice_number`]: the normalisation JDE duplicate checks compare invoice numbers with.
+//! - [`po_line`]: the one rule between JDE's decimal `LNID` and cXML's integer line numbers.
 pub mod fingerprint;
 pub mod ids;
 pub mod invoice_number;
 pub mod jdetime;
 pub mod model;
 pub mod money;
+pub mod po_line;
 pub mod record;
 
 pub use rust_decimal::Decimal;
