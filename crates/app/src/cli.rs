@@ -135,6 +135,20 @@ pub(crate) enum Command {
     /// records), admin (also manages users). Passwords are stored as argon2 hashes.
     #[command(subcommand)]
     Users(UsersCommand),
+    /// Check the config, master key, vault, credentials and store, changing nothing.
+    ///
+    /// Creates no file, migrates nothing and calls neither JDE nor JAGGAER (`ping` does that).
+    /// Exit 2: something to fix in the configuration (config, key, missing credentials);
+    /// exit 1: something broken or unreachable (damaged vault, store down or newer).
+    Validate(ValidateArgs),
+}
+
+/// `validate`.
+#[derive(Debug, Args)]
+pub(crate) struct ValidateArgs {
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub(crate) json: bool,
 }
 
 /// A console role on the command line.
@@ -208,6 +222,10 @@ pub(crate) struct DemoArgs {
     /// Where to keep the demo's config, store and vault.
     #[arg(long, value_name = "DIR", default_value = "ml-connector-demo")]
     pub(crate) dir: PathBuf,
+    /// Where the console of --keep-running listens (e.g. 127.0.0.1:9480 when 8480 is taken;
+    /// port 0 picks a free one and prints it).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8480")]
+    pub(crate) listen: std::net::SocketAddr,
 }
 
 /// Data sizes of `demo` and `sim`.
@@ -351,6 +369,9 @@ pub(crate) struct PingArgs {
     /// JAGGAER path.
     #[arg(long)]
     pub(crate) deep: bool,
+    /// Print one JSON object (every check with its result, time and detail) instead of text.
+    #[arg(long)]
+    pub(crate) json: bool,
 }
 
 /// `sim`.
@@ -401,6 +422,11 @@ pub(crate) enum CredentialsCommand {
     Set(SetArgs),
     /// List the stored credential sets: tenant, system, non-secret fields, last change.
     List(ListArgs),
+    /// Delete the credential set of one tenant for one system (e.g. a decommissioned tenant).
+    ///
+    /// The tenant's cycles fail with "no credentials" until a new set is stored. Deleting a
+    /// set that does not exist is an error (exit 2), so a typo never looks like success.
+    Delete(DeleteArgs),
     /// Re-encrypt the whole vault under a new master key.
     ///
     /// The current key must be available as usual (env or key file). Give the new key in a
@@ -426,6 +452,16 @@ pub(crate) struct SetArgs {
     /// Read one JSON object from stdin instead of prompting.
     #[arg(long)]
     pub(crate) stdin: bool,
+}
+
+/// `credentials delete`.
+#[derive(Debug, Args)]
+pub(crate) struct DeleteArgs {
+    /// Tenant id (as in the config, [a-z0-9-]+).
+    pub(crate) tenant: String,
+    /// System: jde or jaggaer.
+    #[arg(value_parser = ["jde", "jaggaer"])]
+    pub(crate) system: String,
 }
 
 /// `credentials list`.

@@ -366,16 +366,34 @@ impl J1pClient {
         let resp = match sent {
             Ok(r) => r,
             Err(e) => {
+                let e = e.without_url();
                 record_status(req.endpoint, "error");
+                tracing::debug!(
+                    method = %req.method,
+                    path = req.url.path(),
+                    endpoint = req.endpoint,
+                    ms = started.elapsed().as_millis() as u64,
+                    error = %e,
+                    "JAGGAER request failed"
+                );
                 let err = JaggaerError::Transport {
                     endpoint: req.endpoint.to_owned(),
-                    source: e.without_url(),
+                    source: e,
                 };
                 return Outcome::Retry(next_backoff(backoff), err);
             }
         };
         let status = resp.status().as_u16();
         record_status(req.endpoint, &status.to_string());
+        // Path only: the query may carry filters with business data, never needed to debug.
+        tracing::debug!(
+            method = %req.method,
+            path = req.url.path(),
+            endpoint = req.endpoint,
+            status,
+            ms = started.elapsed().as_millis() as u64,
+            "JAGGAER request"
+        );
         let retry_after = parse_retry_after(resp.headers(), SystemTime::now());
         let location = location(resp.headers());
         let body = match resp.bytes().await {

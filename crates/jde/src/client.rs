@@ -684,6 +684,9 @@ impl AisClient {
             .acquire()
             .await
             .map_err(|_| JdeError::Config("client closed".into()))?;
+        // Path only: a next link's query carries the session token.
+        let path = url.path().to_owned();
+        let method_label = method.clone();
         let mut req = self
             .inner
             .http
@@ -713,6 +716,14 @@ impl AisClient {
             Err(e) if e.is_timeout() => "timeout".into(),
             Err(_) => "error".into(),
         };
+        tracing::debug!(
+            method = %method_label,
+            path,
+            endpoint = endpoint.label(),
+            status = %status_label,
+            ms = (secs * 1000.0) as u64,
+            "AIS request"
+        );
         metrics::counter!("mlc_api_requests_total", "system" => "jde", "endpoint" => endpoint.label(), "status" => status_label)
             .increment(1);
         metrics::histogram!("mlc_api_request_seconds", "system" => "jde", "endpoint" => endpoint.label())

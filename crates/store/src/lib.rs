@@ -6,6 +6,8 @@
 //! - [`sqlite`]: the embedded default (WAL mode), one worker: how it connects, its file modes
 //!   and durability settings.
 //! - [`postgres`]: for several workers sharing one store: how it connects.
+//! - [`check`]: a read-only look at a store (reachable, migrations applied and pending) that
+//!   creates and migrates nothing, for `ml-connector validate`.
 //! - `sql` (private): the one implementation of [`StateStore`] over SQL, generic over a
 //!   dialect; both backends are that type.
 //! - `dialect` (private): everything in which SQLite and PostgreSQL differ (placeholders,
@@ -302,6 +304,7 @@ fn redact_url(url: &str) -> String {
     }
 }
 
+pub mod check;
 pub mod postgres;
 pub mod sqlite;
 

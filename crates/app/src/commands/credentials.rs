@@ -1,4 +1,4 @@
-//! `credentials set | list | rotate-key | new-key`.
+//! `credentials set | list | delete | rotate-key | new-key`.
 use std::io::{IsTerminal as _, Read as _, Write as _};
 
 use anyhow::{Context as _, anyhow};
@@ -7,7 +7,7 @@ use mlc_core::ids::TenantId;
 use mlc_vault::{CredentialSet, MasterKey, System};
 use secrecy::{ExposeSecret as _, SecretString};
 
-use crate::cli::{CredentialsCommand, GlobalArgs, ListArgs, RotateArgs, SetArgs};
+use crate::cli::{CredentialsCommand, DeleteArgs, GlobalArgs, ListArgs, RotateArgs, SetArgs};
 use crate::error::{AppError, AppResult};
 
 /// Largest JSON accepted on stdin; a credential set with a CA certificate is a few KB.
@@ -18,6 +18,7 @@ pub(crate) fn run(global: &GlobalArgs, cmd: &CredentialsCommand) -> AppResult {
     match cmd {
         CredentialsCommand::Set(args) => set(global, args),
         CredentialsCommand::List(args) => list(global, args),
+        CredentialsCommand::Delete(args) => delete(global, args),
         CredentialsCommand::RotateKey(args) => rotate(global, args),
         CredentialsCommand::NewKey => new_key(),
     }
@@ -60,6 +61,27 @@ fn set(global: &GlobalArgs, args: &SetArgs) -> AppResult {
     for (k, v) in &public {
         println!("  {k}: {v}");
     }
+    Ok(())
+}
+
+fn delete(global: &GlobalArgs, args: &DeleteArgs) -> AppResult {
+    let tenant = TenantId::parse(&args.tenant).map_err(|e| {
+        AppError::usage(anyhow!("{e}; tenant ids look like \"acme\" or \"acme-eu\""))
+    })?;
+    let system: System = args.system.parse()?;
+    let settings = crate::plumbing::load_settings(global)?;
+    let mut vault = crate::plumbing::open_vault(&settings)?;
+    if !vault.remove(&tenant, system) {
+        return Err(AppError::usage(anyhow!(
+            "no {system} credentials stored for tenant {tenant}; `ml-connector credentials list` shows what is stored"
+        )));
+    }
+    vault.save()?;
+    tracing::info!(tenant = %tenant, system = %system, "Credential set deleted.");
+    println!(
+        "Deleted the {system} credentials of tenant {tenant} from {}.",
+        vault.path().display()
+    );
     Ok(())
 }
 

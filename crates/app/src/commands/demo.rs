@@ -59,8 +59,6 @@ const OWNED: [&str; 7] = [
 const VAULT_TMP_PREFIX: &str = ".mlc-vault-";
 /// Lets the simulated JDE clock pass the second in which the changes were stamped.
 const CLOCK_TICK: Duration = Duration::from_millis(1100);
-/// Where the console of `--keep-running` listens (also written to the demo config).
-const LISTEN: &str = "127.0.0.1:8480";
 
 /// Runs `demo`.
 pub(crate) fn run(_global: &GlobalArgs, args: &DemoArgs) -> AppResult {
@@ -111,6 +109,19 @@ async fn demo(args: &DemoArgs, dir: PathBuf) -> AppResult {
         shown_dir.display()
     );
 
+    // The console's address first, so a port in use fails before any work (and port 0 is
+    // resolved to the port actually taken).
+    let (listener, listen) = if args.keep_running {
+        let listener = service::bind(args.listen).await?;
+        let addr = listener
+            .local_addr()
+            .context("cannot read the console's address")
+            .map_err(AppError::failure)?;
+        (Some(listener), addr)
+    } else {
+        (None, args.listen)
+    };
+
     // The simulators.
     let sims = simulators::start(args.seed, args.size, FaultProfile::None, None, None).await?;
     println!(
@@ -124,7 +135,7 @@ async fn demo(args: &DemoArgs, dir: PathBuf) -> AppResult {
 
     // Config, key file and vault: the same files an installation has.
     write_key(&dir.join(KEY_FILE))?;
-    write_private(&dir.join(CONFIG_FILE), config_text(&dir).as_bytes())
+    write_private(&dir.join(CONFIG_FILE), config_text(&dir, listen).as_bytes())
         .with_context(|| format!("cannot write {}", config_path.display()))
         .map_err(AppError::failure)?;
     let settings = config::load(&dir.join(CONFIG_FILE))?;
@@ -278,14 +289,14 @@ async fn demo(args: &DemoArgs, dir: PathBuf) -> AppResult {
         .map(|k| RecordKey::new(RecordKind::Po, &tenant, k))
         .collect::<Vec<_>>();
     let examples = examples(store.as_ref(), &tenant, &po_key).await?;
-    print_next(&config_path, &examples, args.keep_running);
+    print_next(&config_path, &examples, args.keep_running, listen);
     if !ok {
         return failed(&steps);
     }
 
-    if args.keep_running {
+    if let Some(listener) = listener {
         rt.engine.progress = None;
-        keep_running(settings, store, rt, sims).await?;
+        keep_running(settings, store, rt, sims, listener).await?;
     } else {
         sims.jde.shutdown().await;
         sims.jaggaer.shutdown().await;
@@ -455,7 +466,7 @@ fn quoted(text: &str) -> String {
 
 /// The demo's config: one tenant against the simulators. Paths are absolute, so the file works
 /// from any working directory.
-fn config_text(dir: &Path) -> String {
+fn config_text(dir: &Path, listen: std::net::SocketAddr) -> String {
     let file = |name: &str| dir.join(name).to_string_lossy().into_owned();
     let mut companies = String::new();
     // Each company's vouchers are coded to its own balance-sheet BU (100, 200, 300, 400 in the
@@ -486,7 +497,7 @@ path = {vault}
 key_file = {key}
 
 [server]
-listen = "{LISTEN}"
+listen = "{listen}"
 
 [[tenants]]
 id = "{TENANT}"
@@ -845,7 +856,7 @@ fn shell(text: &str) -> String {
     }
 }
 
-fn print_next(config_path: &Path, ex: &Examples, keep_running: bool) {
+fn print_next(config_path: &Path, ex: &Examples, keep_running: bool, listen: std::net::SocketAddr) {
     let cfg = format!("--config {}", shell(&config_path.to_string_lossy()));
     let cmd = |rest: &str| format!("  ml-connector {rest} {cfg}");
     println!("Where to look next (the store and vault stay in the demo directory):");
@@ -866,7 +877,7 @@ fn print_next(config_path: &Path, ex: &Examples, keep_running: bool) {
         println!(
             "The simulators stop when the demo exits, so commands that talk to the systems work\n\
              only while `ml-connector demo --keep-running` is up (it also serves the console at\n\
-             http://{LISTEN}/ and /metrics):"
+             http://{listen}/ and /metrics):"
         );
     }
     println!("{}", cmd("reconcile"));
@@ -897,6 +908,7 @@ async fn keep_running(
     store: Arc<dyn StateStore>,
     rt: TenantRuntime,
     sims: Sims,
+    listener: tokio::net::TcpListener,
 ) -> AppResult {
     let listen = settings.server.listen;
     let password = demo_admin(&*store).await?;
@@ -927,7 +939,7 @@ async fn keep_running(
         })
     };
     let result =
-        service::serve_tenants(settings, store, vec![rt], listen, service::LEASE_TTL).await;
+        service::serve_tenants(settings, store, vec![rt], listener, service::LEASE_TTL).await;
     activity.abort();
     println!("Demo stopped.");
     result

@@ -15,6 +15,7 @@ pub(crate) mod status;
 pub(crate) mod sync;
 pub(crate) mod tenant;
 pub(crate) mod users;
+pub(crate) mod validate;
 
 use crate::cli::{Cli, Command};
 use crate::error::AppResult;
@@ -37,5 +38,6 @@ pub(crate) fn dispatch(cli: Cli) -> AppResult {
         Command::Ping(args) => ping::run(&cli.global, args),
         Command::Sim(args) => sim::run(&cli.global, args),
         Command::Users(cmd) => users::run(&cli.global, cmd),
+        Command::Validate(args) => validate::run(&cli.global, args),
     }
 }

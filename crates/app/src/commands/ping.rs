@@ -5,6 +5,10 @@
 //! `--deep` adds: the AIS Tools release (`defaultconfig`), read access to every JDE table the
 //! connector uses, the voucher orchestration's presence, and every configured JAGGAER path. It
 //! never launches a report (`[tenants.jde.processor]`): it says it cannot check it.
+//!
+//! `--json` prints one object instead: `{"status": "ok"|"failed", "failures": N, "tenants":
+//! [{"tenant", "checks": [{"system", "check", "result": "ok"|"failed"|"unchecked", "ms",
+//! "detail"}]}]}`, with the same exit status.
 use std::future::Future;
 use std::time::Instant;
 
@@ -19,17 +23,29 @@ use crate::wiring::{self, TenantRuntime};
 
 pub(crate) fn run(global: &GlobalArgs, args: &PingArgs) -> AppResult {
     let settings = load_settings(global)?;
-    let failures = block_on(async {
+    let (failures, out) = block_on(async {
         let store = open_store(&settings).await?;
         let tenants = wiring::build_tenants(&settings, store, args.tenant.as_deref()).await?;
         let mut failures = 0;
+        let mut out = Out::new(args.json);
         for rt in &tenants {
-            println!("Tenant {}", rt.settings.id);
-            failures += ping_jde(rt, args.deep).await;
-            failures += ping_jaggaer(rt, args.deep).await;
+            out.tenant(rt.settings.id.as_str());
+            out.system = "jde";
+            failures += ping_jde(rt, args.deep, &mut out).await;
+            out.system = "jaggaer";
+            failures += ping_jaggaer(rt, args.deep, &mut out).await;
         }
-        AppResult::Ok(failures)
+        AppResult::Ok((failures, out))
     })??;
+    if args.json {
+        let doc = serde_json::json!({
+            "status": if failures == 0 { "ok" } else { "failed" },
+            "failures": failures,
+            "tenants": out.tenants,
+        });
+        let text = serde_json::to_string_pretty(&doc).map_err(AppError::failure)?;
+        println!("{text}");
+    }
     if failures > 0 {
         return Err(AppError::failure(anyhow!(
             "{failures} check{} failed",
@@ -54,8 +70,82 @@ fn chain(e: &(dyn std::error::Error + 'static)) -> String {
     text
 }
 
-fn line(ok: bool, what: &str, detail: impl std::fmt::Display) {
-    println!("  {} {what:<44} {detail}", if ok { "OK  " } else { "FAIL" });
+/// The checks' results: printed as they come (text), or collected for `--json`.
+struct Out {
+    json: bool,
+    /// The system the next checks belong to (`jde`, `jaggaer`).
+    system: &'static str,
+    tenants: Vec<serde_json::Value>,
+}
+
+impl Out {
+    fn new(json: bool) -> Self {
+        Self {
+            json,
+            system: "",
+            tenants: Vec::new(),
+        }
+    }
+
+    fn tenant(&mut self, id: &str) {
+        if !self.json {
+            println!("Tenant {id}");
+        }
+        self.tenants
+            .push(serde_json::json!({ "tenant": id, "checks": [] }));
+    }
+
+    /// One check: `ok` is `None` when it cannot be checked without side effects.
+    fn check(
+        &mut self,
+        ok: Option<bool>,
+        what: &str,
+        ms: Option<u128>,
+        detail: impl std::fmt::Display,
+    ) {
+        let detail = detail.to_string();
+        if !self.json {
+            let mark = match ok {
+                Some(true) => "OK  ",
+                Some(false) => "FAIL",
+                None => "??  ",
+            };
+            match ms {
+                Some(ms) if detail.is_empty() => println!("  {mark} {what:<44} {ms} ms"),
+                Some(ms) => println!("  {mark} {what:<44} {ms} ms, {detail}"),
+                None => println!("  {mark} {what:<44} {detail}"),
+            }
+            return;
+        }
+        let result = match ok {
+            Some(true) => "ok",
+            Some(false) => "failed",
+            None => "unchecked",
+        };
+        let entry = serde_json::json!({
+            "system": self.system,
+            "check": what,
+            "result": result,
+            "ms": ms,
+            "detail": detail,
+        });
+        if let Some(checks) = self
+            .tenants
+            .last_mut()
+            .and_then(|t| t.get_mut("checks"))
+            .and_then(|c| c.as_array_mut())
+        {
+            checks.push(entry);
+        }
+    }
+
+    fn line(&mut self, ok: bool, what: &str, detail: impl std::fmt::Display) {
+        self.check(Some(ok), what, None, detail);
+    }
+
+    fn timed(&mut self, what: &str, ms: u128, detail: impl std::fmt::Display) {
+        self.check(Some(true), what, Some(ms), detail);
+    }
 }
 
 async fn timed<T, E, F>(f: F) -> (Result<T, E>, u128)
@@ -76,16 +166,16 @@ async fn first_page<R: JdeRow>(ais: &AisClient) -> Result<usize, JdeError> {
     }
 }
 
-async fn ping_jde(rt: &TenantRuntime, deep: bool) -> u32 {
+async fn ping_jde(rt: &TenantRuntime, deep: bool, out: &mut Out) -> u32 {
     let ais = &rt.ais;
     let url = ais.base_url().to_string();
     let (login, ms) = timed(ais.login()).await;
     match login {
-        Ok(s) => line(
-            true,
+        Ok(s) => out.timed(
             "JDE login",
+            ms,
             format!(
-                "{ms} ms, {url} user {} env {} role {}",
+                "{url} user {} env {} role {}",
                 s.username, s.environment, s.role
             ),
         ),
@@ -97,22 +187,22 @@ async fn ping_jde(rt: &TenantRuntime, deep: bool) -> u32 {
                 }
                 _ => "",
             };
-            line(false, "JDE login", format!("{url}: {}{hint}", chain(&e)));
+            out.line(false, "JDE login", format!("{url}: {}{hint}", chain(&e)));
             return 1;
         }
     }
     let mut failures = 0;
     let (read, ms) = timed(first_page::<mlc_jde::F0010Row>(ais)).await;
     match read {
-        Ok(_) => line(true, "JDE read (F0010)", format!("{ms} ms")),
+        Ok(_) => out.timed("JDE read (F0010)", ms, ""),
         Err(e) => {
-            line(false, "JDE read (F0010)", chain(&e));
+            out.line(false, "JDE read (F0010)", chain(&e));
             failures += 1;
         }
     }
     if deep {
         match ais.default_config().await {
-            Ok(c) => line(
+            Ok(c) => out.line(
                 true,
                 "AIS release",
                 format!(
@@ -122,7 +212,7 @@ async fn ping_jde(rt: &TenantRuntime, deep: bool) -> u32 {
                 ),
             ),
             Err(e) => {
-                line(false, "AIS release (defaultconfig)", chain(&e));
+                out.line(false, "AIS release (defaultconfig)", chain(&e));
                 failures += 1;
             }
         }
@@ -131,9 +221,9 @@ async fn ping_jde(rt: &TenantRuntime, deep: bool) -> u32 {
                 let (r, ms) = timed(first_page::<$row>(ais)).await;
                 let name = format!("read {}", <$row as JdeRow>::TABLE);
                 match r {
-                    Ok(_) => line(true, &name, format!("{ms} ms")),
+                    Ok(_) => out.timed(&name, ms, ""),
                     Err(e) => {
-                        line(false, &name, chain(&e));
+                        out.line(false, &name, chain(&e));
                         failures += 1;
                     }
                 }
@@ -154,9 +244,9 @@ async fn ping_jde(rt: &TenantRuntime, deep: bool) -> u32 {
         table!(mlc_jde::F0911Row);
         let name = &rt.settings.jde.voucher_orchestration;
         match ais.orchestration_exists(name).await {
-            Ok(true) => line(true, "voucher orchestration", format!("{name} is deployed")),
+            Ok(true) => out.line(true, "voucher orchestration", format!("{name} is deployed")),
             Ok(false) => {
-                line(
+                out.line(
                     false,
                     "voucher orchestration",
                     format!(
@@ -167,7 +257,7 @@ async fn ping_jde(rt: &TenantRuntime, deep: bool) -> u32 {
                 failures += 1;
             }
             Err(e) => {
-                line(false, "voucher orchestration", chain(&e));
+                out.line(false, "voucher orchestration", chain(&e));
                 failures += 1;
             }
         }
@@ -181,10 +271,15 @@ async fn ping_jde(rt: &TenantRuntime, deep: bool) -> u32 {
             .as_ref()
             .and_then(|p| p.voucher.as_ref())
         {
-            println!(
-                "  ??   {:<44} {} version {} cannot be checked without launching it; the first \
-                 launch after a sync reports (and alerts) if the report service refuses it",
-                "batch voucher processor", v.0, v.1
+            out.check(
+                None,
+                "batch voucher processor",
+                None,
+                format!(
+                    "{} version {} cannot be checked without launching it; the first launch \
+                     after a sync reports (and alerts) if the report service refuses it",
+                    v.0, v.1
+                ),
             );
         }
     }
@@ -192,14 +287,14 @@ async fn ping_jde(rt: &TenantRuntime, deep: bool) -> u32 {
     failures
 }
 
-async fn ping_jaggaer(rt: &TenantRuntime, deep: bool) -> u32 {
+async fn ping_jaggaer(rt: &TenantRuntime, deep: bool, out: &mut Out) -> u32 {
     let j1p = &rt.j1p;
     let base = j1p.settings().base_url.to_string();
     let (auth, ms) = timed(j1p.authenticate()).await;
     match auth {
-        Ok(()) => line(true, "JAGGAER token", format!("{ms} ms, {base}")),
+        Ok(()) => out.timed("JAGGAER token", ms, &base),
         Err(e) => {
-            line(false, "JAGGAER token", format!("{base}: {}", chain(&e)));
+            out.line(false, "JAGGAER token", format!("{base}: {}", chain(&e)));
             return 1;
         }
     }
@@ -208,17 +303,17 @@ async fn ping_jaggaer(rt: &TenantRuntime, deep: bool) -> u32 {
     let field = rt.settings.mapping.gl_account_field.clone();
     let (read, ms) = timed(j1p.find_supplier("0")).await;
     match read {
-        Ok(_) => line(true, "JAGGAER read (suppliers)", format!("{ms} ms")),
+        Ok(_) => out.timed("JAGGAER read (suppliers)", ms, ""),
         Err(e) => {
-            line(false, "JAGGAER read (suppliers)", chain(&e));
+            out.line(false, "JAGGAER read (suppliers)", chain(&e));
             failures += 1;
         }
     }
     if deep {
         let mut check = |name: String, r: Result<(), mlc_jaggaer::JaggaerError>, ms: u128| match r {
-            Ok(()) => line(true, &name, format!("{ms} ms")),
+            Ok(()) => out.timed(&name, ms, ""),
             Err(e) => {
-                line(false, &name, chain(&e));
+                out.line(false, &name, chain(&e));
                 failures += 1;
             }
         };
@@ -242,7 +337,7 @@ async fn ping_jaggaer(rt: &TenantRuntime, deep: bool) -> u32 {
             r,
             ms,
         );
-        line(
+        out.line(
             true,
             &format!("POST {}", paths.cxml_orders),
             "configured (not probed: a POST would place an order)",
@@ -255,7 +350,7 @@ async fn ping_jaggaer(rt: &TenantRuntime, deep: bool) -> u32 {
             // read-only form: the host's reachability is what the token request above proved.
             let x = &rt.settings.jaggaer.xml_paths;
             for path in [&x.suppliers, &x.purchase_orders] {
-                line(
+                out.line(
                     true,
                     &format!("POST {path}"),
                     "configured (not probed: every Router POST imports data; host reachable per the token check)",

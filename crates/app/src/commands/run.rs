@@ -78,25 +78,16 @@ fn lease_ttl(raw: Option<&str>) -> AppResult<Duration> {
 }
 
 async fn serve(settings: Settings, listen: SocketAddr, lease_ttl: Duration) -> AppResult {
+    // Bind before anything starts running, so a port in use is a clean exit 1.
+    let listener = bind(listen).await?;
     let store = open_store(&settings).await?;
     let runtimes = wiring::build_tenants(&settings, store.clone(), None).await?;
-    serve_tenants(settings, store, runtimes, listen, lease_ttl).await
+    serve_tenants(settings, store, runtimes, listener, lease_ttl).await
 }
 
-/// The service over tenants that are already built (`demo --keep-running` builds its own).
-pub(crate) async fn serve_tenants(
-    settings: Settings,
-    store: Arc<dyn StateStore>,
-    runtimes: Vec<TenantRuntime>,
-    listen: SocketAddr,
-    lease_ttl: Duration,
-) -> AppResult {
-    let metrics = server::metrics::install_recorder()
-        .context("cannot install the metrics recorder")
-        .map_err(AppError::failure)?;
-    let jobs = runtimes.iter().map(job).collect::<AppResult<Vec<_>>>()?;
-    // Bind before anything starts running, so a port in use is a clean exit 1.
-    let listener = tokio::net::TcpListener::bind(listen)
+/// Binds the service's address, with an error that says what to change.
+pub(crate) async fn bind(listen: SocketAddr) -> AppResult<tokio::net::TcpListener> {
+    tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| {
             format!(
@@ -104,7 +95,25 @@ pub(crate) async fn serve_tenants(
                  or --listen"
             )
         })
+        .map_err(AppError::failure)
+}
+
+/// The service over tenants that are already built (`demo --keep-running` builds its own).
+pub(crate) async fn serve_tenants(
+    settings: Settings,
+    store: Arc<dyn StateStore>,
+    runtimes: Vec<TenantRuntime>,
+    listener: tokio::net::TcpListener,
+    lease_ttl: Duration,
+) -> AppResult {
+    let listen = listener
+        .local_addr()
+        .context("cannot read the service's address")
         .map_err(AppError::failure)?;
+    let metrics = server::metrics::install_recorder()
+        .context("cannot install the metrics recorder")
+        .map_err(AppError::failure)?;
+    let jobs = runtimes.iter().map(job).collect::<AppResult<Vec<_>>>()?;
     let worker_id = worker_id();
     let started = Timestamp::now();
 

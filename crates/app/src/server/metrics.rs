@@ -40,6 +40,11 @@ pub(crate) fn install_recorder() -> Result<PrometheusHandle, BuildError> {
         }
     });
     describe();
+    metrics::gauge!(
+        "mlc_build_info",
+        "version" => env!("CARGO_PKG_VERSION"),
+    )
+    .set(1.0);
     Ok(handle)
 }
 
@@ -65,6 +70,18 @@ fn describe() {
     describe_gauge!(
         "mlc_quarantine_open",
         "Open quarantine entries per tenant (refreshed by the alert monitor)."
+    );
+    describe_gauge!(
+        "mlc_build_info",
+        "Always 1; the version label says which build this worker runs."
+    );
+    describe_gauge!(
+        "mlc_last_success_timestamp_seconds",
+        "Unix time of the end of the last cycle that synced this tenant and entity without failing."
+    );
+    describe_gauge!(
+        "mlc_records_waiting",
+        "Records held back on purpose (not payable yet, waiting on another record) in the tenant's last cycle, per entity."
     );
     describe_gauge!(
         "mlc_lease_owned",
@@ -104,6 +121,23 @@ pub(crate) fn record_event(event: &ServiceEvent) {
     };
     metrics::counter!("mlc_cycles_total", "tenant" => summary.tenant.clone(), "status" => status)
         .increment(1);
+    let now = jiff::Timestamp::now().as_millisecond() as f64 / 1000.0;
+    for (entity, c) in &summary.entities {
+        metrics::gauge!(
+            "mlc_records_waiting",
+            "tenant" => summary.tenant.clone(),
+            "entity" => entity.clone(),
+        )
+        .set(c.waiting as f64);
+        if summary.status != SummaryStatus::Failed {
+            metrics::gauge!(
+                "mlc_last_success_timestamp_seconds",
+                "tenant" => summary.tenant.clone(),
+                "entity" => entity.clone(),
+            )
+            .set(now);
+        }
+    }
     for (entity, c) in &summary.entities {
         let outcomes = [
             ("read", c.read),
@@ -201,5 +235,67 @@ mod tests {
             text.contains(r#"mlc_cycles_total{tenant="acme",status="partial"} 2"#),
             "{text}"
         );
+    }
+
+    fn summary(status: SummaryStatus, waiting: u64) -> ServiceEvent {
+        let mut entities = BTreeMap::new();
+        entities.insert(
+            "invoices".to_owned(),
+            EntityCounts {
+                read: 3,
+                waiting,
+                ..Default::default()
+            },
+        );
+        ServiceEvent::CycleFinished(TenantSummary {
+            tenant: "acme".into(),
+            status,
+            error: None,
+            entities,
+            duration_ms: 10,
+            run_id: None,
+            login_rejected: false,
+            panicked: false,
+        })
+    }
+
+    /// `mlc_records_waiting` follows the last cycle; a failed cycle never moves the
+    /// last-success time.
+    #[test]
+    fn waiting_and_last_success_per_entity() {
+        let recorder = PrometheusBuilder::new().build_recorder();
+        let handle = recorder.handle();
+        metrics::with_local_recorder(&recorder, || {
+            record_event(&summary(SummaryStatus::Failed, 4))
+        });
+        let text = handle.render();
+        assert!(
+            text.contains(r#"mlc_records_waiting{tenant="acme",entity="invoices"} 4"#),
+            "{text}"
+        );
+        assert!(
+            !text.contains("mlc_last_success_timestamp_seconds{"),
+            "{text}"
+        );
+
+        let before = jiff::Timestamp::now().as_second();
+        metrics::with_local_recorder(&recorder, || {
+            record_event(&summary(SummaryStatus::Partial, 1))
+        });
+        let text = handle.render();
+        assert!(
+            text.contains(r#"mlc_records_waiting{tenant="acme",entity="invoices"} 1"#),
+            "{text}"
+        );
+        let line = text
+            .lines()
+            .find(|l| {
+                l.starts_with(
+                    r#"mlc_last_success_timestamp_seconds{tenant="acme",entity="invoices"}"#,
+                )
+            })
+            .unwrap_or_else(|| panic!("{text}"));
+        let value: f64 = line.rsplit(' ').next().unwrap().parse().unwrap();
+        assert!(value >= before as f64, "{line}");
     }
 }

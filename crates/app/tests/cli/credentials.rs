@@ -1,4 +1,4 @@
-//! `credentials set/list/rotate-key` through the binary.
+//! `credentials set/list/delete/rotate-key` through the binary.
 use crate::helpers::{Env, KEY_B, stderr, stdout};
 
 const PASSWORD: &str = "S3cret-Jde-Passw0rd";
@@ -195,4 +195,36 @@ fn key_file_from_config_is_used() {
     let mut env2 = env;
     env2.key = KEY_B.into();
     env2.cmd().args(["credentials", "list"]).assert().success();
+}
+
+#[test]
+fn delete_removes_one_set_and_refuses_an_unknown_one() {
+    let env = Env::new();
+    assert!(set_jde(&env).status.success());
+    let out = env
+        .cmd()
+        .args(["credentials", "delete", "acme", "jde"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("Deleted the jde credentials of tenant acme"));
+
+    let out = env
+        .cmd()
+        .args(["credentials", "list", "--json"])
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json.as_array().unwrap().len(), 0, "{json}");
+    let file = std::fs::read_to_string(env.path("ml-connector.vault")).unwrap();
+    assert!(!file.contains("MLCONN"));
+
+    // Deleting it again is a usage error that says what is stored, never a silent success.
+    let out = env
+        .cmd()
+        .args(["credentials", "delete", "acme", "jde"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("no jde credentials stored for tenant acme"));
 }

@@ -135,3 +135,85 @@ fn demo_refuses_a_foreign_directory() {
         "keep me"
     );
 }
+
+/// `demo --keep-running --listen`: the console comes up on the address asked for (port 0: a free
+/// one, printed), and a taken port fails at once, before any sync, saying what to change.
+#[test]
+fn demo_keep_running_listens_where_asked() {
+    use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("d");
+
+    // A port in use: exit 1 with the address and the option to change, and nothing synced.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let out = cmd(tmp.path())
+        .args([
+            "demo",
+            "--keep-running",
+            "--dir",
+            dir.to_str().unwrap(),
+            "--listen",
+            &addr,
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains(&format!("cannot listen on {addr}")),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        !stdout(&out).contains("Summary"),
+        "no sync before the bind: {}",
+        stdout(&out)
+    );
+    drop(taken);
+
+    // Port 0: the demo prints the address it took, and the console answers there.
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_ml-connector"))
+        .current_dir(tmp.path())
+        .env_clear()
+        .env("RUST_LOG", "warn")
+        .args(["demo", "--keep-running", "--dir", dir.to_str().unwrap()])
+        .args(["--listen", "127.0.0.1:0", "--seed", "3"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut console = None;
+    let mut seen = String::new();
+    for line in stdout.lines() {
+        let line = line.unwrap();
+        seen.push_str(&line);
+        seen.push('\n');
+        if let Some(rest) = line.trim().strip_prefix("console") {
+            let url = rest.split_whitespace().next().unwrap().to_owned();
+            console = Some(url);
+            break;
+        }
+    }
+    let console = console.unwrap_or_else(|| panic!("no console line:\n{seen}"));
+    let host = console
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_owned();
+    assert!(!host.ends_with(":0"), "the real port is printed: {console}");
+    let mut stream = std::net::TcpStream::connect(&host).unwrap();
+    stream
+        .write_all(
+            format!("GET /healthz HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n")
+                .as_bytes(),
+        )
+        .unwrap();
+    let mut reply = String::new();
+    stream.read_to_string(&mut reply).unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
+    let config = std::fs::read_to_string(dir.join("ml-connector.toml")).unwrap();
+    assert!(config.contains(&format!("listen = \"{host}\"")), "{config}");
+}

@@ -5,3 +5,4 @@ mod demo;
 mod helpers;
 mod store;
 mod users;
+mod validate;

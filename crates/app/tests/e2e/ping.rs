@@ -61,6 +61,47 @@ async fn deep_ping_names_the_table_the_user_may_not_read() {
     assert!(text.contains("OK   read F0411 "), "{text}");
 }
 
+/// `ping --deep --json`: the same checks as one JSON object, for scripts and monitoring.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ping_json_lists_every_check_with_its_result() {
+    let mut cfg = jde_config(4, 4);
+    let mut user = SimUser::new("JDEUSER", "JDEPASS", "MM/dd/yyyy");
+    user.denied_tables = vec!["F0911".into()];
+    cfg.knobs.users = vec![user];
+    let sims = Sims::start(cfg, JaggaerSimConfig::default()).await;
+    let env = Env::new(&sims).await;
+    let out = env.cmd(&["ping", "--deep", "--json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", stdout(&out)));
+    assert_eq!(doc["status"], "failed", "{doc}");
+    assert_eq!(doc["failures"], 1, "{doc}");
+    let checks = doc["tenants"][0]["checks"].as_array().unwrap();
+    assert_eq!(doc["tenants"][0]["tenant"], TENANT);
+    let find = |name: &str| {
+        checks
+            .iter()
+            .find(|c| c["check"] == name)
+            .unwrap_or_else(|| panic!("{name} missing: {doc}"))
+    };
+    assert_eq!(find("JDE login")["result"], "ok");
+    assert_eq!(find("JDE login")["system"], "jde");
+    assert!(find("JDE login")["ms"].is_u64(), "{doc}");
+    assert_eq!(find("read F0411")["result"], "ok");
+    assert_eq!(find("read F0911")["result"], "failed");
+    assert!(
+        find("read F0911")["detail"]
+            .as_str()
+            .unwrap()
+            .contains("F0911"),
+        "{doc}"
+    );
+    assert_eq!(find("JAGGAER token")["system"], "jaggaer");
+    assert_eq!(find("JAGGAER token")["result"], "ok");
+    // Nothing but the JSON on stdout.
+    assert!(stdout(&out).trim_start().starts_with('{'));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_wrong_password_is_tried_exactly_once() {
     let sims = Sims::small().await;
@@ -154,4 +195,52 @@ async fn an_untrusted_certificate_is_refused_and_named() {
         text.to_lowercase().contains("certificate"),
         "the failure should name the certificate: {text}"
     );
+}
+
+/// `-v` shows each client's requests (method, path, status, time) and none of the libraries'
+/// debug noise, and never a credential.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verbose_logs_each_request_without_secrets_or_dependency_noise() {
+    let sims = Sims::small().await;
+    let env = Env::new(&sims).await;
+    let out = env
+        .command()
+        .env_remove("RUST_LOG")
+        .args(["ping", "-v", "--log-format", "json"])
+        .output()
+        .await
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let log = stderr(&out);
+    let lines: Vec<serde_json::Value> = log
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    let ais = lines
+        .iter()
+        .find(|l| {
+            l["message"] == "AIS request"
+                && l["path"].as_str().unwrap_or("").ends_with("tokenrequest")
+        })
+        .unwrap_or_else(|| panic!("no AIS request line:\n{log}"));
+    assert_eq!(ais["method"], "POST", "{ais}");
+    assert_eq!(ais["status"], "200", "{ais}");
+    assert!(ais["ms"].is_u64(), "{ais}");
+    assert!(
+        lines.iter().any(|l| l["message"] == "JAGGAER request"),
+        "no JAGGAER request line:\n{log}"
+    );
+    // Only our crates log at debug.
+    for l in &lines {
+        if l["level"] == "DEBUG" {
+            let target = l["target"].as_str().unwrap_or("");
+            assert!(
+                target.starts_with("mlc_") || target.starts_with("ml_connector"),
+                "a dependency logs at debug under -v: {l}"
+            );
+        }
+    }
+    for secret in ["JDEPASS", "mlc-secret"] {
+        assert!(!log.contains(secret), "{secret} in the log:\n{log}");
+    }
 }

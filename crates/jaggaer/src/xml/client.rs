@@ -167,6 +167,7 @@ impl XmlRouterClient {
         path: &str,
         document: &str,
     ) -> (RouterOutcome, Option<Duration>) {
+        let started = std::time::Instant::now();
         let sent = self
             .http
             .post(url.clone())
@@ -196,6 +197,13 @@ impl XmlRouterClient {
             }
         };
         let status = resp.status().as_u16();
+        tracing::debug!(
+            method = "POST",
+            path = url.path(),
+            status,
+            ms = started.elapsed().as_millis() as u64,
+            "JAGGAER Router request"
+        );
         if resp.status().is_redirection() {
             let to = resp
                 .headers()
