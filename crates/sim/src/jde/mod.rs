@@ -7,11 +7,11 @@
 //! # Layout
 //! - [`config`]: [`JdeSimConfig`] (seed, size, address) and the runtime [`JdeKnobs`] (users and
 //!   their date formats, latency, page cap, token lifetime, result-set expiry, concurrency cap,
-//!   fault injection, voucher orchestration name and error shape, auto-processing, the
-//!   intercompany constant, the report service and its jobs).
+//!   fault injection, voucher and match orchestration names and error shape, auto-processing,
+//!   the intercompany constant, the report service and its jobs, the match tolerances).
 //! - `table`: column definitions (data dictionary aliases) of F0101, F0401, F0116, F01151,
-//!   F0006, F0901, F0010, F0008, F0013, F0015, F4301, F4311, F0411, F0411Z1, F0911Z1, F0911;
-//!   compact cells;
+//!   F0006, F0901, F0010, F0008, F0013, F0015, F4301, F4311, F43121, F0411, F0411Z1, F0411Z1T,
+//!   F0911Z1, F0911; compact cells;
 //!   GRID_DATA encoding (`<T>_<ALIAS>` keys, yyyyMMdd dates, exact decimal numbers, business
 //!   units right-justified in 12).
 //! - `datagen`: the seeded generator (companies 00100/00200 USD, 00300 EUR, 00400 JPY, business
@@ -19,15 +19,24 @@
 //!   orders) and the building blocks of the change methods.
 //! - `query`: the data service query language (all operators and special values, match types,
 //!   complexQuery, orderBy, date literals in the user's `simpleDateFormat`).
-//! - `voucher`: the voucher orchestration (a plain Z-table insert) and the batch voucher
-//!   processor (R04110ZA equivalent: edits at processing time, failures to the Work Center).
+//! - `voucher`: the voucher and match orchestrations (plain Z-table inserts) and the batch
+//!   voucher processor (R04110ZA equivalent: edits at processing time, failures to the Work
+//!   Center; it leaves `ATFLG = 1` rows to R4304010).
+//! - `vma`: Voucher Match Automation: F43121 receipts (made by `receive_lines`,
+//!   [`JdeSimState::receive_line`] and the generator's received lines) and R4304010 (rules
+//!   01–05 against receipts, 07–09 against PO lines; one voucher per invoice or none).
 //! - `report`: batch jobs of the report service (`v2/report/execute`, `v2/report/status`).
 //! - `server`: routes, authentication and sessions, paging with expiring result sets, request
 //!   log, counters, fault injection; `/__sim/workcenter/{user}` and `/__sim/jobs` (not AIS).
 //!
 //! The handle ([`JdeSim`], which dereferences to the shared [`JdeSimState`]) changes data over
-//! time (`add_pos`, `change_pos`, `receive_lines`, ...), runs the voucher processor, and exposes
-//! the request log and counters.
+//! time (`add_pos`, `change_pos`, `receive_lines`, `receive_line`, ...), runs the voucher
+//! processor and the match driver (`process_vouchers`, `process_matches`), and exposes the
+//! request log and counters. For tests of PO-backed invoices: [`JdeSimState::receipts`] (the
+//! F43121 rows of a PO as [`Receipt`]s), [`JdeSimState::set_supplier_rule`] (F0401 `ATRL`),
+//! [`JdeSimState::work_center`] (rejection reasons), `table_rows("F0411Z1T")`.
+//! The contract is `docs/jde-orchestration.md`, section "Match orchestration and Voucher Match
+//! Automation".
 
 pub mod config;
 mod datagen;
