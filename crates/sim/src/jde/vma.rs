@@ -260,6 +260,53 @@ pub(crate) fn find_line(
     })
 }
 
+/// A PO line's key: order company, number, type and line (normalized).
+type LineKey = (String, i64, String, Decimal);
+
+/// Lookups one R4304010 run builds once: F4311 row of each PO line, F43121 receipt rows
+/// (`MATC = 1`) of each PO line.
+struct Index {
+    lines: HashMap<LineKey, usize>,
+    receipts: HashMap<LineKey, Vec<usize>>,
+}
+
+impl Index {
+    fn build(db: &Db) -> Index {
+        let l = db.t("F4311");
+        let key = |t: &super::table::Table, r: &[Cell]| -> LineKey {
+            (
+                get(t, r, "KCOO").as_str().to_owned(),
+                get(t, r, "DOCO").as_int(),
+                get(t, r, "DCTO").as_str().to_owned(),
+                get(t, r, "LNID").as_dec().normalize(),
+            )
+        };
+        let lines = l
+            .rows
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (key(l, r), i))
+            .collect();
+        let t = db.t("F43121");
+        let mut receipts: HashMap<LineKey, Vec<usize>> = HashMap::new();
+        for (i, r) in t.rows.iter().enumerate() {
+            if get(t, r, "MATC").as_str() == "1" {
+                receipts.entry(key(t, r)).or_default().push(i);
+            }
+        }
+        Index { lines, receipts }
+    }
+}
+
+fn line_key(il: &InvoiceLine) -> LineKey {
+    (
+        il.kcoo.clone(),
+        il.doco,
+        il.dcto.clone(),
+        il.lnid.normalize(),
+    )
+}
+
 /// R4304010's settings that come from JDE's setup (tolerance rules, processing options).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct MatchSetup {
@@ -345,23 +392,19 @@ fn supplier_rule(db: &Db, an8: i64) -> String {
 /// the invoice's currency), less what earlier lines of the same voucher already took.
 fn open_receipts(
     db: &Db,
+    index: &Index,
     il: &InvoiceLine,
     foreign: bool,
     taken: &HashMap<usize, (Decimal, Decimal)>,
 ) -> Vec<(usize, Decimal, Decimal, Decimal)> {
     let t = db.t("F43121");
-    let mut v: Vec<(i64, i64, usize, Decimal, Decimal, Decimal)> = t
-        .rows
-        .iter()
-        .enumerate()
-        .filter(|(_, r)| {
-            get(t, r, "MATC").as_str() == "1"
-                && get(t, r, "KCOO").as_str() == il.kcoo
-                && get(t, r, "DOCO").as_int() == il.doco
-                && get(t, r, "DCTO").as_str() == il.dcto
-                && get(t, r, "LNID").as_dec() == il.lnid
-        })
-        .filter_map(|(i, r)| {
+    let mut v: Vec<(i64, i64, usize, Decimal, Decimal, Decimal)> = index
+        .receipts
+        .get(&line_key(il))
+        .into_iter()
+        .flatten()
+        .filter_map(|&i| {
+            let r = &t.rows[i];
             let (tq, ta) = taken.get(&i).copied().unwrap_or_default();
             let open = get(t, r, "UOPN").as_dec() - tq;
             let price = if foreign {
@@ -402,6 +445,7 @@ fn receipt_share(db: &Db, ri: usize, qty: Decimal, open: Decimal, aopn: Decimal)
 /// distribution, then each invoice line against its PO line and receipts.
 fn plan_match(
     db: &Db,
+    index: &Index,
     row: &[Cell],
     keys: (&str, &str, &str),
     ms: &MatchSetup,
@@ -445,7 +489,9 @@ fn plan_match(
             il.doco,
             il.lnid.normalize()
         );
-        let li = find_line(db, &il.kcoo, &il.dcto, il.doco, il.lnid)
+        let li = *index
+            .lines
+            .get(&line_key(il))
             .ok_or_else(|| format!("4302 {tag}: purchase order line not found (F4311)"))?;
         let pr = &l.rows[li];
         let pg = |a: &str| get(l, pr, a);
@@ -511,7 +557,7 @@ fn plan_match(
                 )
             }
             _ => {
-                let open = open_receipts(db, il, foreign, &taken);
+                let open = open_receipts(db, index, il, foreign, &taken);
                 let total: Decimal = open.iter().map(|r| r.1).sum();
                 let several = matches!(rule.as_str(), "03" | "05");
                 let mut takes = Vec::new();
@@ -697,12 +743,17 @@ pub(crate) fn process_matches(
 ) -> ProcessReport {
     let mut report = ProcessReport::default();
     let at = jiff::Timestamp::now();
-    for ((edus, edbt), rows) in voucher::pending_batches(db, sel, true) {
+    let batches = voucher::pending_batches(db, sel, true);
+    if batches.is_empty() {
+        return report;
+    }
+    let mut index = Index::build(db);
+    for ((edus, edbt), rows) in batches {
         let mut icu = None;
         for zi in rows {
             let row = db.t("F0411Z1").rows[zi].clone();
             let edtn = get(db.t("F0411Z1"), &row, "EDTN").as_str().to_owned();
-            let mp = match plan_match(db, &row, (&edus, &edbt, &edtn), ms) {
+            let mp = match plan_match(db, &index, &row, (&edus, &edbt, &edtn), ms) {
                 Ok(p) => p,
                 Err(message) => {
                     voucher::reject(db, &mut report, &edus, &edbt, &edtn, job, message, at);
@@ -720,6 +771,14 @@ pub(crate) fn process_matches(
                             let Some(ri) = receive(db, li, q, booked.dgj, stamp) else {
                                 continue;
                             };
+                            let t = db.t("F43121");
+                            let key = (
+                                get(t, &t.rows[ri], "KCOO").as_str().to_owned(),
+                                get(t, &t.rows[ri], "DOCO").as_int(),
+                                get(t, &t.rows[ri], "DCTO").as_str().to_owned(),
+                                get(t, &t.rows[ri], "LNID").as_dec().normalize(),
+                            );
+                            index.receipts.entry(key).or_default().push(ri);
                             let t = db.t("F43121");
                             let a = t.rows[ri][t.def.c("AOPN")].as_dec();
                             (ri, q, a)
