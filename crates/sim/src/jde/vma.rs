@@ -187,6 +187,7 @@ pub(crate) fn insert_receipt(
         ("RCDJ", Cell::Int(rcdj)),
         ("DGL", Cell::Int(rcdj)),
         ("UOM", g("UOM")),
+        ("UORG", Cell::d(uorg)),
         ("UREC", Cell::d(qty)),
         ("UOPN", Cell::d(qty)),
         ("PRRC", Cell::d(prrc)),

@@ -375,14 +375,17 @@ pub(crate) fn insert_match(
 /// Columns the match orchestration sets itself on the F0411Z1 row.
 const VMA_SET: [&str; 2] = ["ATFLG", "PSTE"];
 
+/// One Z row to insert: its line number and the cells from its inputs.
+type DetailRow = (Decimal, Vec<(&'static str, Cell)>);
+
 /// Stored rows of one detail list: (EDLN, cells), refusing a duplicate line number.
 fn detail_rows(
     table: &str,
     def: &'static TableDef,
     lines: &[HashMap<String, String>],
     edtn: &str,
-) -> Result<Vec<(Decimal, Vec<(&'static str, Cell)>)>, FormError> {
-    let mut out: Vec<(Decimal, Vec<(&'static str, Cell)>)> = Vec::with_capacity(lines.len());
+) -> Result<Vec<DetailRow>, FormError> {
+    let mut out: Vec<DetailRow> = Vec::with_capacity(lines.len());
     for (i, l) in lines.iter().enumerate() {
         let lv = |k: &str| l.get(k).map(|s| s.trim()).filter(|s| !s.is_empty());
         let edln = match lv("EDLN") {
