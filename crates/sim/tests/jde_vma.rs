@@ -665,3 +665,70 @@ async fn r4304010_runs_through_the_report_service_with_its_job_number() {
     assert_eq!(msg.job_number, Some(job));
     assert_eq!(msg.edbt, "M9");
 }
+
+#[tokio::test]
+async fn foreign_currency_line_matches_in_the_invoice_currency() {
+    // Enough orders for EUR orders of the US company to exist.
+    let sim = JdeSim::start(JdeSimConfig {
+        size: mlc_sim::jde::SimSize::Medium,
+        ..JdeSimConfig::default()
+    })
+    .await
+    .unwrap();
+    let c = Client::new();
+    // A EUR order of the USD company 00100 (CRRM F): FRRC is the EUR unit cost.
+    let row = sim
+        .table_rows("F4311")
+        .into_iter()
+        .find(|r| {
+            r["F4311_CRCD"] == "EUR"
+                && r["F4311_KCOO"] == "00100"
+                && r["F4311_NXTR"] != "999"
+                && d(&r["F4311_UREC"]).is_zero()
+        })
+        .expect("a foreign open line");
+    let l = Line {
+        po: PoKey {
+            kcoo: "00100".into(),
+            doco: row["F4311_DOCO"].as_i64().unwrap(),
+            dcto: row["F4311_DCTO"].as_str().unwrap().into(),
+        },
+        lnid: d(&row["F4311_LNID"]),
+        an8: row["F4311_AN8"].as_i64().unwrap(),
+        uorg: d(&row["F4311_UORG"]),
+        uom: row["F4311_UOM"].as_str().unwrap().into(),
+        prrc: d(&row["F4311_PRRC"]),
+    };
+    let frrc = d(&row["F4311_FRRC"]);
+    let rec = sim.receive_line(&l.po, l.lnid, l.uorg).unwrap();
+    assert_eq!(rec.frec, r2(l.uorg * frrc));
+    assert_eq!(rec.fap, rec.frec);
+    let eur = r2(l.uorg * frrc);
+    let mut body = match_body("MF", "JG-EUR", "02", &today(&sim), &[(&l, l.uorg, eur)]);
+    // Foreign mode: the gross goes in ACR, the currency is the order's.
+    let inputs = body["inputs"].as_array_mut().unwrap();
+    for i in inputs.iter_mut() {
+        match i["name"].as_str().unwrap() {
+            "CRCD" => i["value"] = json!("EUR"),
+            "CRRM" => i["value"] = json!("F"),
+            "AG" => i["name"] = json!("ACR"),
+            _ => {}
+        }
+    }
+    post_match(&c, &sim, &body).await;
+    let report = sim.process_matches();
+    assert_eq!(report.created.len(), 1, "{report:?}");
+    let receipt = &receipts_of(&sim, &l, "1")[0];
+    assert!(receipt.uopn.is_zero() && receipt.aopn.is_zero() && receipt.fap.is_zero());
+    let m = &receipts_of(&sim, &l, "2")[0];
+    assert_eq!(m.frec, eur, "vouchered in EUR");
+    assert!(m.arec > Decimal::ZERO, "and in USD at the F0015 rate");
+    let f0411 = sim
+        .table_rows("F0411")
+        .into_iter()
+        .find(|r| r["F0411_DOC"].as_i64() == Some(report.created[0].1))
+        .unwrap();
+    assert_eq!(f0411["F0411_CRRM"], "F");
+    assert_eq!(d(&f0411["F0411_ACR"]), eur);
+    assert_eq!(d(&f0411["F0411_AG"]), m.arec);
+}
