@@ -76,7 +76,7 @@ async fn first_page<R: JdeRow>(ais: &AisClient) -> Result<usize, JdeError> {
     }
 }
 
-async fn ping_jde(rt: &TenantRuntime, deep: bool) -> u32 {
+pub(crate) async fn ping_jde(rt: &TenantRuntime, deep: bool) -> u32 {
     let ais = &rt.ais;
     let url = ais.base_url().to_string();
     let (login, ms) = timed(ais.login()).await;
@@ -192,7 +192,7 @@ async fn ping_jde(rt: &TenantRuntime, deep: bool) -> u32 {
     failures
 }
 
-async fn ping_jaggaer(rt: &TenantRuntime, deep: bool) -> u32 {
+pub(crate) async fn ping_jaggaer(rt: &TenantRuntime, deep: bool) -> u32 {
     let j1p = &rt.j1p;
     let base = j1p.settings().base_url.to_string();
     let (auth, ms) = timed(j1p.authenticate()).await;
