@@ -216,6 +216,10 @@ async fn dry_run_lists_exactly_what_the_xml_cycle_writes() {
         }),
     )
     .await;
+    // The simulated suppliers invoice through their J1P profiles, which the XML Router channel
+    // does not create: another installation on the same JAGGAER pushes them over J1P.
+    let helper = Env::new(&sims).await;
+    json_of(&run(&helper, &["sync", "--json", "--entity", "suppliers"]).await);
     every_entity(&env, &sims, "suppliers.xml", "po.xml").await;
 }
 
@@ -233,6 +237,13 @@ fn miscode(v: &mut Value) {
                     let bu = text(&item["value"]).split('.').next().unwrap().to_owned();
                     item["value"] = Value::String(format!("{bu}.6999"));
                 }
+            }
+            if m.get("internalName").and_then(Value::as_str) == Some("Account")
+                && let Some(x) = m.get_mut("value")
+                && let Some(t) = x.as_str()
+            {
+                let bu = t.split('.').next().unwrap().to_owned();
+                *x = Value::String(format!("{bu}.6999"));
             }
             m.values_mut().for_each(miscode);
         }
