@@ -81,6 +81,24 @@ async fn store_state(env: &Env) -> String {
     )
 }
 
+/// Reads both simulators answered since their logs were cleared (every request but the writes:
+/// JAGGAER POSTs other than the token, the voucher orchestration, report launches).
+fn reads(sims: &Sims) -> (usize, usize) {
+    let jde = sims
+        .jde
+        .requests()
+        .iter()
+        .filter(|r| !r.path.contains("/orchestrator/") && !r.path.contains("report/execute"))
+        .count();
+    let jag = sims
+        .jag
+        .requests()
+        .iter()
+        .filter(|r| !(r.method == "POST" && r.endpoint != "token"))
+        .count();
+    (jde, jag)
+}
+
 fn count(writes: &Value, action: &str) -> usize {
     writes
         .as_array()
@@ -126,10 +144,20 @@ async fn dry_then_real(env: &Env, sims: &Sims, entities: &[&str]) -> Value {
         store_before,
         "the store is untouched"
     );
+    let dry_reads = reads(sims);
 
+    sims.clear_logs();
     let mut args = vec!["sync", "--json", "--writes"];
     args.extend(&flags);
     let real = json_of(&run(env, &args).await);
+    let real_reads = reads(sims);
+    eprintln!(
+        "reads (JDE, JAGGAER) for {entities:?}: dry run {dry_reads:?}, real cycle {real_reads:?}"
+    );
+    assert!(
+        dry_reads.0 <= real_reads.0 && dry_reads.1 <= real_reads.1,
+        "a dry run reads no more than the real cycle: {dry_reads:?} vs {real_reads:?}"
+    );
     assert_eq!(real["dry_run"], false);
     let (d, r) = (&dry["tenants"][0], &real["tenants"][0]);
     assert_eq!(
