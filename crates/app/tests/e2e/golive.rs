@@ -323,3 +323,71 @@ async fn golive_check_prints_the_page_and_fails_on_the_miscoded_invoice() {
     assert_eq!(sims.orchestration_calls(), 0);
     assert_eq!(sim_state(&sims), before);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn approvals_hold_vouchers_until_ap_approves_them_through_the_cli() {
+    let sims = sims().await;
+    let env = Env::new(&sims).await;
+    let cfg = env.path("ml-connector.toml");
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    assert!(
+        text.contains("voucher_approval = \"none\""),
+        "init documents the gate"
+    );
+    std::fs::write(
+        &cfg,
+        text.replace(
+            "voucher_approval = \"none\"",
+            "voucher_approval = \"always\"",
+        ),
+    )
+    .unwrap();
+    env.sync().await;
+    let ids = sims.jag.generate_invoices(3);
+    let s = env.sync().await;
+    assert_eq!(s.n("invoices", "created"), 0, "{:#}", s.json);
+    assert_eq!(s.n("invoices", "waiting"), ids.len() as u64, "{:#}", s.json);
+    assert!(z_rows(&sims.jde).is_empty(), "a held voucher reached JDE");
+
+    let list = json_of(&run(&env, &["approvals", "list", "--json"]).await);
+    let list = list.as_array().unwrap();
+    assert_eq!(list.len(), ids.len());
+    assert!(
+        !list[0]["plan"]["detailInputs"][0]["repeatingInputs"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    let first = text_of(&list[0]["id"]);
+    let out = run(&env, &["approvals", "approve", &first]).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    let second = text_of(&list[1]["id"]);
+    let out = run(
+        &env,
+        &["approvals", "reject", &second, "--reason", "paid by cheque"],
+    )
+    .await;
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    let s = env.sync().await;
+    assert_eq!(s.n("invoices", "created"), 1, "{:#}", s.json);
+    assert_eq!(z_rows(&sims.jde).len(), 1);
+    let q = env.store().await.quarantine_list(None, true).await.unwrap();
+    assert_eq!(q.len(), 1);
+    assert!(
+        q[0].entry.reason.contains("paid by cheque"),
+        "{}",
+        q[0].entry.reason
+    );
+    let left = json_of(&run(&env, &["approvals", "list", "--json"]).await);
+    assert_eq!(left.as_array().unwrap().len(), ids.len() - 2);
+    let s = env.sync().await;
+    assert_eq!(s.n("invoices", "created"), 0, "{:#}", s.json);
+    assert_eq!(z_rows(&sims.jde).len(), 1, "posted twice");
+}
+
+fn text_of(v: &Value) -> String {
+    v.as_str()
+        .map(str::to_owned)
+        .unwrap_or_else(|| v.to_string())
+}
