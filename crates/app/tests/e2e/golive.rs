@@ -391,3 +391,33 @@ fn text_of(v: &Value) -> String {
         .map(str::to_owned)
         .unwrap_or_else(|| v.to_string())
 }
+
+/// `transport = "cxml"`: POs go as cXML OrderRequests (invoices arrive at the service's inbound
+/// endpoint, which no dry run polls): new, then changed POs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dry_run_lists_exactly_what_the_cxml_cycle_writes() {
+    let sims = sims().await;
+    let env = Env::with(
+        &sims,
+        Options {
+            cxml: true,
+            ..Options::default()
+        },
+    )
+    .await;
+    let w = dry_then_real(&env, &sims, &["suppliers", "accounts"]).await;
+    assert!(count(&w, "supplier.upsert") > 0, "{w:#}");
+    let w = dry_then_real(&env, &sims, &["purchase-orders"]).await;
+    assert!(count(&w, "po.cxml") > 0, "{w:#}");
+    sims.jde.add_pos(2);
+    sims.jde.change_pos(2);
+    let w = dry_then_real(&env, &sims, &[]).await;
+    assert!(count(&w, "po.cxml") > 0, "{w:#}");
+    assert!(
+        w.as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w["payload"]["type"] == "update"),
+        "{w:#}"
+    );
+}
