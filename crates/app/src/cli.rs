@@ -127,6 +127,19 @@ pub(crate) enum Command {
     Backfill(BackfillArgs),
     /// Check each system of each tenant: one login (never retried), one cheap read.
     Ping(PingArgs),
+    /// Cut-over report: `ping --deep`, a dry run and `reconcile` on one page per tenant.
+    ///
+    /// Also lists the invoices the cut-over rules will skip (already keyed in JDE, dated before
+    /// start_date) and the settings still on their defaults. Writes nothing anywhere. Exit 1
+    /// when anything would be quarantined, a check failed or the dry run could not complete.
+    GoliveCheck(GoliveArgs),
+    /// Vouchers held by `voucher_approval` until AP approves them: list, approve, reject.
+    ///
+    /// An approved voucher is posted by the next cycle (through the same dedup: never twice);
+    /// a rejected one goes to the quarantine with the reason. Every decision is audited with
+    /// the OS user who made it.
+    #[command(subcommand)]
+    Approvals(ApprovalsCommand),
     /// Run the two simulators standalone, to try the connector or other tools against them.
     Sim(SimArgs),
     /// Console users: add, list, remove, set-role, reset-password.
@@ -251,6 +264,15 @@ pub(crate) struct SyncArgs {
     /// Print the summary as JSON on stdout.
     #[arg(long)]
     pub(crate) json: bool,
+    /// Read exactly as a real cycle would and write nothing anywhere (JAGGAER, JDE, the
+    /// store): the summary counts what the cycle would do; with `--json` it also lists each
+    /// planned write's payload and each record that would be quarantined, with the reason.
+    #[arg(long)]
+    pub(crate) dry_run: bool,
+    /// With `--json`: also list the payload of each write this cycle made (the shape `--dry-run`
+    /// lists; compare the two).
+    #[arg(long)]
+    pub(crate) writes: bool,
 }
 
 /// `run`.
@@ -334,6 +356,43 @@ pub(crate) enum QuarantineCommand {
     },
 }
 
+/// `approvals ...`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum ApprovalsCommand {
+    /// Vouchers waiting for approval, with their plan (`--json`: every line).
+    List {
+        /// Only this tenant.
+        #[arg(long, value_name = "T")]
+        tenant: Option<String>,
+        /// Print JSON with each full plan (the orchestration input, batch number aside).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Approve vouchers (by JAGGAER invoice id): the next cycle posts them.
+    Approve {
+        /// JAGGAER invoice ids, as `approvals list` shows them.
+        #[arg(required_unless_present = "all")]
+        ids: Vec<String>,
+        /// Approve every pending voucher.
+        #[arg(long, conflicts_with = "ids")]
+        all: bool,
+        /// Only this tenant.
+        #[arg(long, value_name = "T")]
+        tenant: Option<String>,
+    },
+    /// Reject a voucher: its invoice goes to the quarantine with the reason.
+    Reject {
+        /// JAGGAER invoice id.
+        id: String,
+        /// Why (kept in the quarantine entry and the audit trail).
+        #[arg(long)]
+        reason: String,
+        /// Only this tenant.
+        #[arg(long, value_name = "T")]
+        tenant: Option<String>,
+    },
+}
+
 /// `reconcile`.
 #[derive(Debug, Args)]
 pub(crate) struct ReconcileArgs {
@@ -372,6 +431,14 @@ pub(crate) struct PingArgs {
     /// Print one JSON object (every check with its result, time and detail) instead of text.
     #[arg(long)]
     pub(crate) json: bool,
+}
+
+/// `golive-check`.
+#[derive(Debug, Args)]
+pub(crate) struct GoliveArgs {
+    /// Only this tenant.
+    #[arg(long, value_name = "T")]
+    pub(crate) tenant: Option<String>,
 }
 
 /// `sim`.

@@ -329,6 +329,8 @@ pub(crate) fn engine_settings(t: &TenantSettings, cxml_identity: String) -> es::
             tax_area: m.tax_area.clone(),
             tax_explanation: m.tax_explanation.clone(),
             account_scope: m.account_scope.clone(),
+            voucher_approval: m.voucher_approval,
+            voucher_approval_above: m.voucher_approval_above,
             charges: charges(&m.charges),
             companies: m
                 .companies

@@ -8,11 +8,13 @@
 //! - [`ports`]: what the flows need from each system, in domain terms.
 //! - [`connectors`]: the adapters implementing the ports over the AIS and J1P clients.
 //! - [`mapping`]: field mapping between the systems, one file per document type.
+//! - [`dryrun`]: `sync --dry-run`: recording ports and a store that keeps commits in memory.
 //! - [`window`]: `(UPMJ, TDAY)` cursor windows (inclusive lookback, exclusive safety lag).
 //! - [`refdata`]: JDE master data vouchers are checked against.
 //! - [`settings`], [`summary`]: validated tenant settings and the `sync --json` summary.
 pub mod backfill;
 pub mod connectors;
+pub mod dryrun;
 pub mod engine;
 mod fence;
 mod flows;
@@ -31,3 +33,11 @@ pub mod window;
 pub mod worker;
 
 pub use engine::{Engine, ProgressFn, SyncError};
+
+/// The voucher approval gate's states (`detail.approval.state` of a waiting invoice's ledger
+/// row) and what AP approves (issue 19).
+pub mod approvals {
+    pub use crate::flows::approvals::{
+        APPROVED, Decision, PENDING, REJECTED, decide, pending, plan_document,
+    };
+}

@@ -177,6 +177,25 @@ pub struct MappingSettings {
     pub tax_explanation: String,
     /// `account_companies` and `account_objects`: the accounts and cost centers sent.
     pub account_scope: crate::mapping::account::AccountScope,
+    /// `voucher_approval`: which planned vouchers wait for `approvals approve`.
+    pub voucher_approval: VoucherApproval,
+    /// `voucher_approval_above`: with the gate on, only vouchers whose gross (absolute, in the
+    /// invoice currency) is above this wait; `None`: every voucher waits.
+    pub voucher_approval_above: Option<mlc_core::Decimal>,
+}
+
+/// The voucher approval gate (issue 19).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum VoucherApproval {
+    /// Vouchers are posted as soon as they are planned.
+    #[default]
+    None,
+    /// Every voucher waits for approval until JDE processed the first voucher the connector
+    /// posted for the tenant (an `invoice` ledger row in status `processed` whose voucher key is
+    /// ours, `EDUS/EDBT/EDTN`); from then on the gate is off by itself.
+    FirstRun,
+    /// Every voucher waits for approval.
+    Always,
 }
 
 impl MappingSettings {

@@ -1181,6 +1181,8 @@ pub fn settings() -> TenantSettings {
             tax_area: None,
             tax_explanation: "V".into(),
             account_scope: Default::default(),
+            voucher_approval: Default::default(),
+            voucher_approval_above: None,
         },
         windows: WindowSettings::default(),
         closed_period: ClosedPeriodRule::NextOpen,

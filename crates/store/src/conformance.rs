@@ -1091,6 +1091,29 @@ async fn tenant_state(store: &Arc<dyn StateStore>) {
 }
 
 async fn sequences(store: &Arc<dyn StateStore>) {
+    let peek = tenant("peek");
+    assert_eq!(
+        store.sequence_peek(&peek, "edbt", 1000).await.unwrap(),
+        1000
+    );
+    assert_eq!(
+        store.sequence_peek(&peek, "edbt", 1000).await.unwrap(),
+        1000,
+        "peeking takes nothing"
+    );
+    assert_eq!(
+        store.next_sequence(&peek, "edbt", 1000).await.unwrap(),
+        1000
+    );
+    assert_eq!(
+        store.sequence_peek(&peek, "edbt", 1000).await.unwrap(),
+        1001
+    );
+    assert_eq!(
+        store.next_sequence(&peek, "edbt", 1000).await.unwrap(),
+        1001
+    );
+
     let t = tenant("seq");
     assert_eq!(
         store

@@ -223,6 +223,9 @@ pub trait StateStore: Send + Sync + std::fmt::Debug {
     /// Next value of a named, per-tenant, strictly increasing sequence starting at `start`
     /// (voucher batch numbers).
     async fn next_sequence(&self, tenant: &TenantId, name: &str, start: i64) -> Result<i64>;
+    /// The value [`StateStore::next_sequence`] would return now, without taking it (`sync
+    /// --dry-run` predicts the voucher batch number a real run would use).
+    async fn sequence_peek(&self, tenant: &TenantId, name: &str, start: i64) -> Result<i64>;
 
     // ---- inbound documents --------------------------------------------------------------------
     /// Stores an inbound document durably. Returns false when a document with the same

@@ -733,6 +733,20 @@ impl<D: Dialect> StateStore for SqlStore<D> {
         row.int("sequences", "value")
     }
 
+    async fn sequence_peek(&self, tenant: &TenantId, name: &str, start: i64) -> Result<i64> {
+        let row = self
+            .one(
+                "reading a sequence",
+                &self.sql.sequence_peek,
+                vec![Arg::Str(tenant.as_str()), Arg::Str(name)],
+            )
+            .await?;
+        match row {
+            Some(r) => Ok(r.int("sequences", "value")? + 1),
+            None => Ok(start),
+        }
+    }
+
     async fn inbox_put(
         &self,
         tenant: &TenantId,
@@ -964,6 +978,7 @@ struct Statements {
     tenant_state: String,
     set_tenant_state: String,
     next_sequence: String,
+    sequence_peek: String,
     inbox_put: String,
     inbox_pending: String,
     inbox_done: String,
@@ -1110,6 +1125,7 @@ impl Statements {
                 "INSERT INTO sequences (tenant, name, value) VALUES (?1, ?2, ?3) \
                  ON CONFLICT (tenant, name) DO UPDATE SET value = sequences.value + 1 RETURNING value",
             ),
+            sequence_peek: r("SELECT value FROM sequences WHERE tenant = ?1 AND name = ?2"),
             inbox_put: r(
                 "INSERT INTO inbox (tenant, doc_id, kind, payload, received_at) VALUES (?1, ?2, ?3, ?4, ?5:ts) \
                  ON CONFLICT (tenant, doc_id) DO NOTHING",

@@ -144,6 +144,10 @@ pub mod actions {
     pub const DEACTIVATED: &str = "deactivated";
     /// A voucher was read back after JDE processed it.
     pub const READ_BACK: &str = "read-back";
+    /// A planned voucher was approved by AP (`approvals approve`; who is in the message).
+    pub const APPROVED: &str = "approved";
+    /// A planned voucher was rejected by AP (`approvals reject`, with the reason).
+    pub const REJECTED: &str = "rejected";
 }
 
 /// Status of a quarantine entry.

@@ -152,6 +152,12 @@ due_date = "jde"
 # the first line's company and JDE books the intercompany settlements (its constant decides);
 # "refuse" quarantines them (default allow).
 intercompany = "allow"
+# Voucher approval gate (docs/go-live.md): "none" posts vouchers as planned; "first-run" holds
+# every voucher for `ml-connector approvals approve` until JDE processed the first one the
+# connector posted; "always" holds every voucher (default none). With a gate on,
+# voucher_approval_above = "10000" holds only vouchers whose gross is above the amount.
+voucher_approval = "none"
+# voucher_approval_above = "10000"
 # Required. JDE accounts as BU.OBJ or BU.OBJ.SUB.
 tax_account = "100.2310"
 charge_accounts = { freight = "100.6210", handling = "100.6210", misc = "100.6290", discount = "100.6295" }

@@ -1,9 +1,12 @@
 //! One file per command; [`dispatch`] picks one. The plumbing commands share (loading the
 //! config, opening the vault and the store, the async runtime) is in [`crate::plumbing`].
+pub(crate) mod approvals;
 pub(crate) mod audit;
 pub(crate) mod backfill;
 pub(crate) mod credentials;
 pub(crate) mod demo;
+pub(crate) mod dryrun;
+pub(crate) mod golive;
 pub(crate) mod init;
 pub(crate) mod migrate;
 pub(crate) mod ping;
@@ -36,6 +39,8 @@ pub(crate) fn dispatch(cli: Cli) -> AppResult {
         Command::Reconcile(args) => reconcile::run(&cli.global, args),
         Command::Backfill(args) => backfill::run(&cli.global, args),
         Command::Ping(args) => ping::run(&cli.global, args),
+        Command::GoliveCheck(args) => golive::run(&cli.global, args),
+        Command::Approvals(cmd) => approvals::run(&cli.global, cmd),
         Command::Sim(args) => sim::run(&cli.global, args),
         Command::Users(cmd) => users::run(&cli.global, cmd),
         Command::Validate(args) => validate::run(&cli.global, args),

@@ -71,15 +71,15 @@ fn chain(e: &(dyn std::error::Error + 'static)) -> String {
 }
 
 /// The checks' results: printed as they come (text), or collected for `--json`.
-struct Out {
+pub(crate) struct Out {
     json: bool,
     /// The system the next checks belong to (`jde`, `jaggaer`).
-    system: &'static str,
+    pub(crate) system: &'static str,
     tenants: Vec<serde_json::Value>,
 }
 
 impl Out {
-    fn new(json: bool) -> Self {
+    pub(crate) fn new(json: bool) -> Self {
         Self {
             json,
             system: "",
@@ -87,7 +87,7 @@ impl Out {
         }
     }
 
-    fn tenant(&mut self, id: &str) {
+    pub(crate) fn tenant(&mut self, id: &str) {
         if !self.json {
             println!("Tenant {id}");
         }
@@ -166,7 +166,7 @@ async fn first_page<R: JdeRow>(ais: &AisClient) -> Result<usize, JdeError> {
     }
 }
 
-async fn ping_jde(rt: &TenantRuntime, deep: bool, out: &mut Out) -> u32 {
+pub(crate) async fn ping_jde(rt: &TenantRuntime, deep: bool, out: &mut Out) -> u32 {
     let ais = &rt.ais;
     let url = ais.base_url().to_string();
     let (login, ms) = timed(ais.login()).await;
@@ -287,7 +287,7 @@ async fn ping_jde(rt: &TenantRuntime, deep: bool, out: &mut Out) -> u32 {
     failures
 }
 
-async fn ping_jaggaer(rt: &TenantRuntime, deep: bool, out: &mut Out) -> u32 {
+pub(crate) async fn ping_jaggaer(rt: &TenantRuntime, deep: bool, out: &mut Out) -> u32 {
     let j1p = &rt.j1p;
     let base = j1p.settings().base_url.to_string();
     let (auth, ms) = timed(j1p.authenticate()).await;

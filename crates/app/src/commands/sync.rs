@@ -18,23 +18,42 @@ use crate::wiring::{self, TenantRuntime};
 pub(crate) fn run(global: &GlobalArgs, args: &SyncArgs) -> AppResult {
     let entities = parse_entities(&args.entities)?;
     let settings = load_settings(global)?;
-    let summary = block_on(async {
+    let (summary, logs) = block_on(async {
         let store = open_store(&settings).await?;
         let tenants = wiring::build_tenants(&settings, store, args.tenant.as_deref()).await?;
         let mut out = Vec::new();
+        let mut logs = Vec::new();
         for rt in &tenants {
-            out.push(sync_tenant(rt, entities.clone(), "manual").await?);
+            if args.dry_run {
+                let (summary, log) =
+                    crate::commands::dryrun::dry_run_tenant(rt, entities.clone()).await?;
+                out.push(summary);
+                logs.push(log);
+            } else if args.writes {
+                let (engine, log) = rt.engine.recording();
+                out.push(sync_with(rt, &engine, entities.clone(), "manual").await?);
+                logs.push(log);
+            } else {
+                out.push(sync_tenant(rt, entities.clone(), "manual").await?);
+            }
         }
         wiring::logout_all(&tenants).await;
-        AppResult::Ok(RunSummary::new(out))
+        AppResult::Ok((RunSummary::new(out), logs))
     })??;
     if args.json {
+        let mut json = serde_json::to_value(&summary).map_err(AppError::failure)?;
+        if args.dry_run || args.writes {
+            crate::commands::dryrun::attach(&mut json, &logs, args.dry_run);
+        }
         println!(
             "{}",
-            serde_json::to_string_pretty(&summary).map_err(AppError::failure)?
+            serde_json::to_string_pretty(&json).map_err(AppError::failure)?
         );
     } else {
         print!("{}", render(&summary));
+        if args.dry_run {
+            print!("{}", crate::commands::dryrun::render(&summary, &logs));
+        }
     }
     exit_for(&summary)
 }
@@ -64,6 +83,16 @@ pub(crate) async fn sync_tenant(
     entities: Vec<Entity>,
     trigger: &str,
 ) -> AppResult<TenantSummary> {
+    sync_with(rt, &rt.engine, entities, trigger).await
+}
+
+/// [`sync_tenant`] with `engine` (the tenant's, or one that records its writes).
+async fn sync_with(
+    rt: &TenantRuntime,
+    engine: &mlc_engine::Engine,
+    entities: Vec<Entity>,
+    trigger: &str,
+) -> AppResult<TenantSummary> {
     let store = &rt.engine.store;
     let state = store.tenant_state(&rt.settings.id).await?;
     if state.paused {
@@ -82,7 +111,7 @@ pub(crate) async fn sync_tenant(
             panicked: false,
         });
     }
-    Ok(rt.engine.run_cycle(entities, trigger.to_owned()).await?)
+    Ok(engine.run_cycle(entities, trigger.to_owned()).await?)
 }
 
 /// 0 unless a tenant failed.

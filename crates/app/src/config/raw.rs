@@ -135,6 +135,18 @@ pub(crate) struct RawReport {
     pub(crate) version: String,
 }
 
+/// `voucher_approval`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) enum VoucherApproval {
+    /// Vouchers are posted as soon as they are planned.
+    None,
+    /// Vouchers wait for approval until JDE processed the first one the connector posted.
+    FirstRun,
+    /// Every voucher waits for approval.
+    Always,
+}
+
 /// `due_date`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -227,6 +239,8 @@ pub(crate) struct RawMapping {
     pub(crate) due_date: Option<DueDate>,
     pub(crate) intercompany: Option<Intercompany>,
     pub(crate) inactive_suppliers: Option<RawInactiveSuppliers>,
+    pub(crate) voucher_approval: Option<VoucherApproval>,
+    pub(crate) voucher_approval_above: Option<String>,
     #[serde(default)]
     pub(crate) account_companies: Vec<String>,
     #[serde(default)]

@@ -14,7 +14,7 @@ use url::Url;
 
 use super::raw::{
     AccountFormat, ClosedPeriod, DueDate, Intercompany, PayStatus, RawChargeAccounts, RawConfig,
-    RawReport, RawTenant, Tax, Transport,
+    RawReport, RawTenant, Tax, Transport, VoucherApproval,
 };
 
 /// Everything the commands need.
@@ -189,6 +189,9 @@ pub(crate) struct MappingSettings {
     pub(crate) account_scope: mlc_engine::mapping::account::AccountScope,
     pub(crate) charges: ChargeAccounts,
     pub(crate) companies: BTreeMap<String, ChargeAccounts>,
+    /// `voucher_approval` (default `none`) and `voucher_approval_above` (default: every voucher).
+    pub(crate) voucher_approval: mlc_engine::settings::VoucherApproval,
+    pub(crate) voucher_approval_above: Option<mlc_core::Decimal>,
 }
 
 /// `[tenants.sync]`.
@@ -876,6 +879,24 @@ fn tenant(p: &mut Problems, key: &str, t: RawTenant) -> Option<TenantSettings> {
         },
         charges: charges(p, &mk, &m.tax_account, &m.charge_accounts),
         companies,
+        voucher_approval: match m.voucher_approval {
+            None | Some(VoucherApproval::None) => mlc_engine::settings::VoucherApproval::None,
+            Some(VoucherApproval::FirstRun) => mlc_engine::settings::VoucherApproval::FirstRun,
+            Some(VoucherApproval::Always) => mlc_engine::settings::VoucherApproval::Always,
+        },
+        voucher_approval_above: match m.voucher_approval_above.as_deref().map(str::trim) {
+            None => None,
+            Some(a) => match a.parse::<mlc_core::Decimal>() {
+                Ok(d) if d >= mlc_core::Decimal::ZERO => Some(d),
+                _ => {
+                    p.push(
+                        &format!("{mk}.voucher_approval_above"),
+                        format!("{a:?} must be a non-negative amount, e.g. \"10000\""),
+                    );
+                    None
+                }
+            },
+        },
     };
 
     let s = t.sync;

@@ -4,6 +4,7 @@
 //! Every test has its own simulators (ephemeral ports) and temp dir, so they run in parallel.
 mod cxml;
 mod first_sync;
+mod golive;
 mod incremental;
 mod invoices;
 mod ping;

@@ -29,6 +29,8 @@ pub(crate) const CURSOR: &str = "invoices/lastUpdate";
 pub(crate) async fn run(run: &Run<'_>) -> Result<(), SyncError> {
     crate::processor::check_running(run).await?;
     read_back(run).await?;
+    // Vouchers AP approved since the last cycle (issue 19).
+    super::approvals::decided(run).await?;
     let posted = match run.engine.settings.transport {
         crate::settings::Transport::Cxml => inbox(run).await,
         crate::settings::Transport::Rest => poll(run).await,
@@ -648,6 +650,10 @@ async fn post(run: &Run<'_>, plans: Vec<Planned>, commit: &mut Commit) -> Result
                     run.count(Entity::Invoices, |c| c.unchanged += 1);
                     continue;
                 }
+            }
+            // The voucher approval gate (issue 19): held vouchers wait for `approvals approve`.
+            if super::approvals::hold(run, commit, record, plan, hash, ver, raw, &vinv).await? {
+                continue;
             }
             let edbt = run.edbt().await?.to_owned();
             // Claimed now: later invoices of this chunk see this number as taken.

@@ -12,11 +12,14 @@
 //! | `POST /quarantine/{id}/retry` | operator+ | retries through the engine's retry path |
 //! | `POST /quarantine/{id}/discard` | operator+ | discards with a required reason |
 //! | `POST /tenants/{id}/pause`, `/resume` | operator+ | pauses (reason required) or resumes a tenant |
+//! | `GET /approvals` | viewer+ | vouchers waiting for approval (`voucher_approval`), each with its plan |
+//! | `POST /approvals/{tenant}/{id}/approve`, `/reject` | operator+ | approves, or rejects with a required reason |
 //!
 //! Every page is server-rendered HTML ([`maud`], compiled into the binary), with no scripts and
 //! no external assets. Every POST carries the session's CSRF token ([`auth`]); a POST without
 //! it, or from a viewer, is refused with 403 before anything changes. Retry and discard are
 //! audited with the user's name (the quarantine status change's note, which the store audits).
+pub(crate) mod approvals;
 pub(crate) mod auth;
 pub(crate) mod pages;
 
@@ -100,6 +103,8 @@ pub(crate) fn routes() -> Router<Arc<ServerState>> {
         .route("/quarantine/{id}/retry", post(pages::retry))
         .route("/quarantine/{id}/discard", post(pages::discard))
         .route("/tenants/{id}/{action}", post(pages::pause_resume))
+        .route("/approvals", get(approvals::list))
+        .route("/approvals/{tenant}/{id}/{action}", post(approvals::decide))
 }
 
 #[cfg(test)]

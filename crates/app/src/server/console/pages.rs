@@ -52,7 +52,7 @@ a:focus, button:focus, input:focus, select:focus, textarea:focus { outline: 3px 
 ";
 
 /// Headers every console page carries.
-fn harden(mut r: Response) -> Response {
+pub(super) fn harden(mut r: Response) -> Response {
     let h = r.headers_mut();
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     h.insert(
@@ -92,7 +92,8 @@ fn layout(me: Option<&SignedIn>, title: &str, body: Markup) -> Markup {
                             a href="/" { "Overview" } " · "
                             a href="/runs" { "Runs" } " · "
                             a href="/records" { "Records" } " · "
-                            a href="/quarantine" { "Quarantine" }
+                            a href="/quarantine" { "Quarantine" } " · "
+                            a href="/approvals" { "Approvals" }
                         }
                         span class="who" {
                             (me.user) " (" (me.role.as_str()) ") "
@@ -110,7 +111,7 @@ fn layout(me: Option<&SignedIn>, title: &str, body: Markup) -> Markup {
 }
 
 /// A page for a signed-in user (sets the cookie of a session the proxy header just opened).
-fn page(me: &SignedIn, status: StatusCode, title: &str, body: Markup) -> Response {
+pub(super) fn page(me: &SignedIn, status: StatusCode, title: &str, body: Markup) -> Response {
     let mut r = (status, layout(Some(me), title, body)).into_response();
     if let Some(c) = &me.set_cookie {
         r.headers_mut().append(header::SET_COOKIE, c.clone());
@@ -118,7 +119,7 @@ fn page(me: &SignedIn, status: StatusCode, title: &str, body: Markup) -> Respons
     harden(r)
 }
 
-fn refuse(me: &SignedIn, status: StatusCode, text: &str) -> Response {
+pub(super) fn refuse(me: &SignedIn, status: StatusCode, text: &str) -> Response {
     page(
         me,
         status,
@@ -127,7 +128,7 @@ fn refuse(me: &SignedIn, status: StatusCode, text: &str) -> Response {
     )
 }
 
-fn ts(t: Timestamp) -> String {
+pub(super) fn ts(t: Timestamp) -> String {
     t.strftime("%Y-%m-%d %H:%M:%S UTC").to_string()
 }
 
@@ -234,7 +235,7 @@ pub(crate) struct CsrfForm {
     csrf: Option<String>,
 }
 
-fn csrf_of<T>(
+pub(super) fn csrf_of<T>(
     form: &Result<Form<T>, FormRejection>,
     get: impl Fn(&T) -> Option<&str>,
 ) -> Option<String> {
@@ -802,7 +803,7 @@ pub(crate) async fn quarantine_detail(
 }
 
 /// Checks CSRF and role for a quarantine action; `Some` is the refusal.
-fn refusal(me: &SignedIn, csrf: Option<&str>) -> Option<Response> {
+pub(super) fn refusal(me: &SignedIn, csrf: Option<&str>) -> Option<Response> {
     if !me.csrf_ok(csrf) {
         tracing::warn!(user = %me.user, "Console: refused a POST without a valid CSRF token.");
         return Some(refuse(

@@ -503,3 +503,132 @@ async fn operators_pause_and_resume_a_tenant_and_viewers_cannot() {
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     assert!(!c.state.store.tenant_state(&acme).await.unwrap().paused);
 }
+
+/// A voucher held by the approval gate, as the invoice flow leaves it.
+async fn pending_voucher(c: &Console_, id: &str) {
+    let record = RecordKey {
+        tenant: TenantId::parse("acme").unwrap(),
+        kind: RecordKind::Invoice,
+        key: id.into(),
+    };
+    let line = serde_json::json!({"inputs": [
+        {"name": "EDLN", "value": "1"}, {"name": "ANI", "value": "200.6110"},
+        {"name": "AA", "value": "12.50"}, {"name": "EXA", "value": "gloves"}]});
+    c.state
+        .store
+        .commit(Commit {
+            ledger: vec![mlc_store::LedgerEntry {
+                record,
+                content_hash: "h".into(),
+                source_version: "v".into(),
+                remote_id: None,
+                status: mlc_store::LedgerStatus::Waiting,
+                detail: serde_json::json!({"approval": {
+                    "state": "pending", "plan_hash": "p", "edtn": format!("JG{id}"),
+                    "an8": "4242", "vinv": "INV-1", "gross": "12.50", "currency": "USD",
+                    "company": "00200", "lines": 1, "requested_at": "2026-01-12T10:00:00Z",
+                    "plan": {"inputs": [], "detailInputs": [{"name": "GLDistribution", "repeatingInputs": [line]}]}}}),
+                updated_at: jiff::Timestamp::now(),
+            }],
+            ..Commit::default()
+        })
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn operators_approve_and_reject_held_vouchers_and_viewers_cannot() {
+    let c = console().await;
+    pending_voucher(&c, "90001").await;
+    pending_voucher(&c, "90002").await;
+
+    let vic = c.sign_in("vic").await;
+    let page = c.get("/approvals", Some(&vic)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains("JG90001") && page.body.contains("200.6110"),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains(">Approve</button>"));
+    let csrf = Console_::csrf(&page.body);
+    let r = c
+        .post(
+            "/approvals/acme/90001/approve",
+            Some(&vic),
+            &format!("csrf={csrf}"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+
+    let ann = c.sign_in("ann").await;
+    let page = c.get("/approvals", Some(&ann)).await;
+    assert!(page.body.contains(">Approve</button>"), "{}", page.body);
+    let csrf = Console_::csrf(&page.body);
+    let r = c
+        .post("/approvals/acme/90001/approve", Some(&ann), "")
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "no CSRF token");
+    let r = c
+        .post(
+            "/approvals/acme/90001/approve",
+            Some(&ann),
+            &format!("csrf={csrf}"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let r = c
+        .post(
+            "/approvals/acme/90002/reject",
+            Some(&ann),
+            &format!("csrf={csrf}&reason=+"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    let r = c
+        .post(
+            "/approvals/acme/90002/reject",
+            Some(&ann),
+            &format!("csrf={csrf}&reason=paid+by+cheque"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+
+    let key = |k: &str| RecordKey {
+        tenant: TenantId::parse("acme").unwrap(),
+        kind: RecordKind::Invoice,
+        key: k.into(),
+    };
+    let approved = c.state.store.ledger(&key("90001")).await.unwrap().unwrap();
+    assert_eq!(approved.detail["approval"]["state"], "approved");
+    assert_eq!(approved.detail["approval"]["by"], "console user ann");
+    let q = c.state.store.quarantine_list(None, true).await.unwrap();
+    assert_eq!(q.len(), 1);
+    assert!(q[0].entry.reason.contains("paid by cheque") && q[0].entry.reason.contains("ann"));
+    let trail = c
+        .state
+        .store
+        .audit_trail(&key("90001"), None)
+        .await
+        .unwrap();
+    assert!(
+        trail
+            .iter()
+            .any(|e| e.action == "approved" && e.message.contains("ann"))
+    );
+    // Decided: nothing is pending any more, and a second decision is refused.
+    let page = c.get("/approvals", Some(&ann)).await;
+    assert!(
+        page.body.contains("No vouchers wait for approval."),
+        "{}",
+        page.body
+    );
+    let r = c
+        .post(
+            "/approvals/acme/90001/approve",
+            Some(&ann),
+            &format!("csrf={csrf}"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+}
