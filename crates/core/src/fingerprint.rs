@@ -13,6 +13,7 @@ pub fn fingerprint<T: Serialize + ?Sized>(value: &T) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::arithmetic_side_effects, clippy::indexing_slicing)]
 mod tests {
     use super::*;
     use serde_json::json;

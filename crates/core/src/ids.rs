@@ -221,6 +221,7 @@ impl FromStr for AccountNumber {
 }
 
 #[cfg(test)]
+#[allow(clippy::arithmetic_side_effects, clippy::indexing_slicing)]
 mod tests {
     use super::*;
 

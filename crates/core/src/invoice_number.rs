@@ -29,6 +29,7 @@ pub fn normalize(raw: &str) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::arithmetic_side_effects, clippy::indexing_slicing)]
 mod tests {
     use super::normalize;
 

@@ -52,7 +52,7 @@ impl JulianDate {
         Date::new(year, 1, 1)
             .ok()
             .and_then(|d| {
-                d.checked_add(jiff::Span::new().days(i64::from(doy) - 1))
+                d.checked_add(jiff::Span::new().days(i64::from(doy).saturating_sub(1)))
                     .ok()
             })
             .filter(|d| d.year() == year)
@@ -64,8 +64,11 @@ impl JulianDate {
 
 impl From<Date> for JulianDate {
     fn from(d: Date) -> Self {
-        let raw = (i32::from(d.year()) - 1900) * 1000 + i32::from(d.day_of_year());
-        JulianDate(u32::try_from(raw).unwrap_or(0))
+        // jiff years are -9999..=9999: never overflows; a year before 1900 has no CYYDDD (0).
+        let raw = (i32::from(d.year()).checked_sub(1900))
+            .and_then(|y| y.checked_mul(1000))
+            .and_then(|y| y.checked_add(i32::from(d.day_of_year())));
+        JulianDate(raw.and_then(|r| u32::try_from(r).ok()).unwrap_or(0))
     }
 }
 
@@ -137,7 +140,14 @@ impl TimeOfDay {
 
 impl From<Time> for TimeOfDay {
     fn from(t: Time) -> Self {
-        TimeOfDay(t.hour() as u32 * 10_000 + t.minute() as u32 * 100 + t.second() as u32)
+        // Hours < 24, minutes and seconds < 60: far from overflowing.
+        let part = |v: i8| u32::try_from(v).unwrap_or(0);
+        TimeOfDay(
+            part(t.hour())
+                .saturating_mul(10_000)
+                .saturating_add(part(t.minute()).saturating_mul(100))
+                .saturating_add(part(t.second())),
+        )
     }
 }
 
@@ -211,14 +221,7 @@ impl fmt::Display for JdeStamp {
 /// letters `y`, `M`, `d` and literal separators.
 pub fn format_simple_date(d: Date, pattern: &str) -> String {
     let mut out = String::new();
-    let chars: Vec<char> = pattern.chars().collect();
-    let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i];
-        let mut n = 1;
-        while i + n < chars.len() && chars[i + n] == c {
-            n += 1;
-        }
+    for (c, n) in pattern_runs(pattern) {
         match c {
             'y' if n == 2 => out.push_str(&format!("{:02}", d.year().rem_euclid(100))),
             'y' => out.push_str(&format!("{:04}", d.year())),
@@ -226,54 +229,71 @@ pub fn format_simple_date(d: Date, pattern: &str) -> String {
             'd' => out.push_str(&format!("{:0w$}", d.day(), w = n.min(2))),
             _ => (0..n).for_each(|_| out.push(c)),
         }
-        i += n;
     }
     out
 }
 
+/// A pattern as runs of one repeated character: `dd/MM/yyyy` → `d×2 /×1 M×2 /×1 y×4`.
+fn pattern_runs(pattern: &str) -> Vec<(char, usize)> {
+    let mut runs: Vec<(char, usize)> = Vec::new();
+    for c in pattern.chars() {
+        match runs.last_mut() {
+            Some((last, n)) if *last == c => *n = n.saturating_add(1),
+            _ => runs.push((c, 1)),
+        }
+    }
+    runs
+}
+
 /// Parses a date written with a `SimpleDateFormat`-style pattern (see [`format_simple_date`]).
-/// Two-digit years are read as 20YY.
+/// Two-digit years are read as 20YY. The text comes from AIS: any number in it that does not
+/// fit a date is an error, never an overflow.
 pub fn parse_simple_date(s: &str, pattern: &str) -> Result<Date, DomainError> {
     let bad = |why: &str| DomainError::invalid("date", s, format!("{why} (format {pattern})"));
     let (mut y, mut m, mut d) = (None, None, None);
-    let pc: Vec<char> = pattern.chars().collect();
+    let runs = pattern_runs(pattern);
     let sc: Vec<char> = s.trim().chars().collect();
-    let (mut i, mut j) = (0, 0);
-    while i < pc.len() {
-        let c = pc[i];
-        let mut n = 1;
-        while i + n < pc.len() && pc[i + n] == c {
-            n += 1;
-        }
+    // `j` only ever moves forward over `sc`, by at most its length: no overflow.
+    let mut j: usize = 0;
+    for (k, &(c, n)) in runs.iter().enumerate() {
         if matches!(c, 'y' | 'M' | 'd') {
             // Fixed width when the next pattern char is also a field letter, else read digits.
-            let fixed = i + n < pc.len() && matches!(pc[i + n], 'y' | 'M' | 'd');
+            let fixed = runs
+                .get(k.saturating_add(1))
+                .is_some_and(|(next, _)| matches!(next, 'y' | 'M' | 'd'));
             let limit = if fixed {
                 if c == 'y' && n != 2 { 4 } else { n.max(2) }
             } else {
                 usize::MAX
             };
-            let start = j;
-            while j < sc.len() && sc[j].is_ascii_digit() && j - start < limit {
-                j += 1;
-            }
-            let v: i32 = sc[start..j]
+            let digits: String = sc
                 .iter()
-                .collect::<String>()
-                .parse()
-                .map_err(|_| bad("missing number"))?;
+                .skip(j)
+                .take(limit)
+                .take_while(|ch| ch.is_ascii_digit())
+                .collect();
+            let width = digits.chars().count();
+            j = j.saturating_add(width);
+            let v: i32 = digits.parse().map_err(|_| bad("missing number"))?;
             match c {
-                'y' => y = Some(if j - start <= 2 { 2000 + v } else { v }),
+                'y' if width <= 2 => {
+                    y = Some(
+                        v.checked_add(2000)
+                            .ok_or_else(|| bad("year out of range"))?,
+                    )
+                }
+                'y' => y = Some(v),
                 'M' => m = Some(v),
                 _ => d = Some(v),
             }
         } else {
-            if sc.get(j) != Some(&c) {
-                return Err(bad("separator does not match"));
+            for _ in 0..n {
+                if sc.get(j) != Some(&c) {
+                    return Err(bad("separator does not match"));
+                }
+                j = j.saturating_add(1);
             }
-            j += 1;
         }
-        i += n;
     }
     if j != sc.len() {
         return Err(bad("trailing characters"));
@@ -283,10 +303,14 @@ pub fn parse_simple_date(s: &str, pattern: &str) -> Result<Date, DomainError> {
         m.ok_or_else(|| bad("no month"))?,
         d.ok_or_else(|| bad("no day"))?,
     );
-    Date::new(y as i16, m as i8, d as i8).map_err(|e| bad(&e.to_string()))
+    let (Ok(y), Ok(m), Ok(d)) = (i16::try_from(y), i8::try_from(m), i8::try_from(d)) else {
+        return Err(bad("year, month or day out of range"));
+    };
+    Date::new(y, m, d).map_err(|e| bad(&e.to_string()))
 }
 
 #[cfg(test)]
+#[allow(clippy::arithmetic_side_effects, clippy::indexing_slicing)]
 mod tests {
     use super::*;
     use jiff::civil::date;
@@ -345,6 +369,16 @@ mod tests {
             );
         }
         assert!(parse_simple_date("2026-03-07", "MM/dd/yyyy").is_err());
+    }
+
+    /// A number in an AIS date that does not fit the date's field is an error, never wrapped
+    /// into another date (67536 as i16 is 2000, 257 as i8 is 1) nor an overflow.
+    #[test]
+    fn out_of_range_numbers_in_a_date_are_errors_not_wrapped() {
+        assert!(parse_simple_date("01/01/67536", "MM/dd/yyyy").is_err());
+        assert!(parse_simple_date("01/257/2026", "MM/dd/yyyy").is_err());
+        assert!(parse_simple_date("01/01/99999999999999999999", "MM/dd/yyyy").is_err());
+        assert!(parse_simple_date("4294967297/01/2026", "dd/MM/yyyy").is_err());
     }
 
     #[test]

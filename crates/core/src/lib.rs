@@ -11,6 +11,10 @@
 //! - [`fingerprint`]: content hash over what we send, used by the ledger to skip unchanged records.
 //! - [`invoice_number`]: the normalisation JDE duplicate checks compare invoice numbers with.
 //! - [`po_line`]: the one rule between JDE's decimal `LNID` and cXML's integer line numbers.
+// Amounts, dates and ids here come from remote documents: no unchecked arithmetic, no
+// indexing (issue 16 item 1). Tests are exempt (`#[cfg(test)]` modules allow both).
+#![deny(clippy::arithmetic_side_effects, clippy::indexing_slicing)]
+
 pub mod fingerprint;
 pub mod ids;
 pub mod invoice_number;

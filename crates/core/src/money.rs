@@ -30,26 +30,30 @@ pub fn round(amount: Decimal, decimals: u32) -> Decimal {
 
 /// Rounds each amount to `decimals` and puts the difference between the rounded `total` and the
 /// sum of the rounded parts on the largest part (by absolute value), so that the parts sum to
-/// the rounded total exactly. Returns the rounded parts in their original order.
-pub fn round_to_total(parts: &[Decimal], total: Decimal, decimals: u32) -> Vec<Decimal> {
+/// the rounded total exactly. Returns the rounded parts in their original order, or `None` when
+/// the sum of the parts (or the correction) overflows `Decimal` (remote amounts can be that
+/// large: the caller quarantines the record naming them).
+pub fn round_to_total(parts: &[Decimal], total: Decimal, decimals: u32) -> Option<Vec<Decimal>> {
     let mut out: Vec<Decimal> = parts.iter().map(|p| round(*p, decimals)).collect();
-    if out.is_empty() {
-        return out;
-    }
-    let diff = round(total, decimals) - out.iter().copied().sum::<Decimal>();
+    let sum = out
+        .iter()
+        .try_fold(Decimal::ZERO, |acc, v| acc.checked_add(*v))?;
+    let diff = round(total, decimals).checked_sub(sum)?;
     if !diff.is_zero() {
         let largest = out
-            .iter()
+            .iter_mut()
             .enumerate()
             .max_by_key(|(_, v)| v.abs())
-            .map(|(i, _)| i)
-            .unwrap_or(0);
-        out[largest] += diff;
+            .map(|(_, v)| v);
+        if let Some(v) = largest {
+            *v = v.checked_add(diff)?;
+        }
     }
-    out
+    Some(out)
 }
 
 #[cfg(test)]
+#[allow(clippy::arithmetic_side_effects, clippy::indexing_slicing)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
@@ -62,11 +66,21 @@ mod tests {
     #[test]
     fn rounding_puts_remainder_on_largest_line() {
         let parts = [d("33.333"), d("33.333"), d("33.334")];
-        let r = round_to_total(&parts, d("100.00"), 2);
+        let r = round_to_total(&parts, d("100.00"), 2).unwrap();
         assert_eq!(r.iter().copied().sum::<Decimal>(), d("100.00"));
         assert_eq!(r, vec![d("33.33"), d("33.33"), d("33.34")]);
-        let yen = round_to_total(&[d("1000.4"), d("2000.4")], d("3001"), 0);
+        let yen = round_to_total(&[d("1000.4"), d("2000.4")], d("3001"), 0).unwrap();
         assert_eq!(yen, vec![d("1000"), d("2001")]);
+    }
+
+    #[test]
+    fn parts_whose_sum_overflows_are_refused_not_a_panic() {
+        assert_eq!(
+            round_to_total(&[Decimal::MAX, Decimal::MAX], d("1"), 2),
+            None
+        );
+        assert_eq!(round_to_total(&[d("1")], Decimal::MIN, 0), None);
+        assert_eq!(round_to_total(&[], d("5"), 2), Some(vec![]));
     }
 
     #[test]
@@ -83,7 +97,7 @@ mod tests {
         fn parts_always_sum_to_total(cents in proptest::collection::vec(-100_000i64..100_000, 1..20), dec in 0u32..4) {
             let parts: Vec<Decimal> = cents.iter().map(|c| Decimal::new(*c, 3)).collect();
             let total: Decimal = parts.iter().copied().sum();
-            let r = round_to_total(&parts, total, dec);
+            let r = round_to_total(&parts, total, dec).unwrap();
             prop_assert_eq!(r.iter().copied().sum::<Decimal>(), round(total, dec));
             for v in r { prop_assert!(v.scale() <= dec.max(v.scale())); }
         }

@@ -36,10 +36,15 @@ pub fn line_number_to_lnid(line_number: u32) -> Option<Decimal> {
     if line_number == 0 || line_number > 999_999_999 {
         return None;
     }
-    Some((Decimal::from(line_number) / Decimal::from(SCALE)).normalize())
+    Some(
+        Decimal::from(line_number)
+            .checked_div(Decimal::from(SCALE))?
+            .normalize(),
+    )
 }
 
 #[cfg(test)]
+#[allow(clippy::arithmetic_side_effects, clippy::indexing_slicing)]
 mod tests {
     use super::*;
     use std::str::FromStr;

@@ -26,28 +26,54 @@ impl Engine {
         entities: Vec<Entity>,
         trigger: String,
     ) -> Result<TenantSummary, StoreError> {
+        self.run_cycle_until(entities, trigger, std::future::pending())
+            .await
+    }
+
+    /// [`Engine::run_cycle`], stopped as soon as `stop` resolves (the worker's lease could not be
+    /// renewed): the flows are dropped at their next await point, so no further remote write or
+    /// commit happens, and the run is recorded as failed with `stop`'s error, never left
+    /// "running". What was committed before stays; the lease's next holder resumes from it.
+    pub async fn run_cycle_until(
+        &self,
+        entities: Vec<Entity>,
+        trigger: String,
+        stop: impl std::future::Future<Output = SyncError>,
+    ) -> Result<TenantSummary, StoreError> {
         let started = Instant::now();
         let tenant = &self.settings.tenant;
         let run_id = self.store.run_start(tenant, &trigger).await?;
         let span = tracing::info_span!("cycle", tenant = %tenant, run = %run_id);
         let run = Run::new(self, run_id, started);
-        let body = AssertUnwindSafe(flows(&run, entities).instrument(span)).catch_unwind();
-        let outcome = match self.settings.cycle_deadline {
-            Some(d) => tokio::time::timeout(d, body).await.ok(),
-            None => Some(body.await),
+        let outcome = {
+            let body = AssertUnwindSafe(flows(&run, entities).instrument(span)).catch_unwind();
+            let timed = async {
+                match self.settings.cycle_deadline {
+                    Some(d) => tokio::time::timeout(d, body).await.ok(),
+                    None => Some(body.await),
+                }
+            };
+            tokio::select! {
+                o = timed => Ok(o),
+                e = stop => Err(e),
+            }
         };
         match outcome {
-            Some(Ok(Ok(()))) => run.finish(None).await,
-            Some(Ok(Err((text, e)))) => run.finish(Some((text, &e))).await,
-            Some(Err(panic)) => {
+            Ok(Some(Ok(Ok(())))) => run.finish(None).await,
+            Ok(Some(Ok(Err((text, e))))) => run.finish(Some((text, &e))).await,
+            Ok(Some(Err(panic))) => {
                 let e = SyncError::Panicked(panic_message(panic.as_ref()));
                 tracing::error!(tenant = %tenant, error = %e, "Cycle panicked.");
                 run.finish(Some((e.to_string(), &e))).await
             }
-            None => {
+            Ok(None) => {
                 let e =
                     SyncError::DeadlineReached(self.settings.cycle_deadline.unwrap_or_default());
                 tracing::warn!(tenant = %tenant, error = %e, "Cycle deadline reached; the next cycle resumes.");
+                run.finish(Some((e.to_string(), &e))).await
+            }
+            Err(e) => {
+                tracing::error!(tenant = %tenant, error = %e, "Cycle stopped.");
                 run.finish(Some((e.to_string(), &e))).await
             }
         }

@@ -37,6 +37,12 @@ pub enum SyncError {
     /// rate-limit pauses): everything committed so far stays, the next cycle resumes.
     #[error("cycle deadline of {0:?} reached; the next cycle resumes")]
     DeadlineReached(std::time::Duration),
+    /// The worker's lease on the tenant could not be renewed (taken over after the worker was
+    /// frozen past its time to live, or the store unreachable): the cycle stopped at once, since
+    /// another worker may be running the tenant. Recorded as a failed run; nothing is
+    /// quarantined, and the lease's next holder resumes.
+    #[error("lease lost, cycle stopped: {0}")]
+    LeaseLost(String),
     /// `quarantine retry` cannot handle this record.
     #[error("{record} cannot be retried this way: {why}")]
     NotRetryable {

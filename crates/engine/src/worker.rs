@@ -15,7 +15,9 @@
 //!   off (exponential, capped at an hour), the `cycle_panicked` alert is raised and the lease is
 //!   released.
 //! - When the lease cannot be renewed (lost to another worker, or the store unreachable) the
-//!   cycle stops at once: it may no longer be the only one running this tenant.
+//!   cycle stops at once: it may no longer be the only one running this tenant. Its run is
+//!   recorded as failed ("lease lost, cycle stopped: …"), never left "running"; nothing is
+//!   quarantined, and the tenant's schedule is left to the lease's new holder.
 //! - On shutdown the loop stops taking work, gives running cycles a grace period to finish
 //!   (every commit is atomic, so a cycle cut short loses nothing), then releases its leases.
 use std::collections::HashMap;
@@ -215,31 +217,36 @@ async fn run_job(job: TenantJob, cfg: WorkerConfig, epoch: u64) {
     let e = &fenced;
     let store = e.store.clone();
     let (owner, ttl) = (cfg.worker_id.clone(), cfg.lease_ttl);
-    let cycle = e.run_cycle(Entity::ALL.to_vec(), "schedule".to_owned());
-    tokio::pin!(cycle);
-    let mut renew = tokio::time::interval(ttl / 3);
-    renew.tick().await;
-    let result = loop {
-        tokio::select! {
-            r = &mut cycle => break Some(r),
-            _ = renew.tick() => {
-                match store.lease_acquire(&lease, &owner, ttl).await {
-                    Ok(Some(now)) if now == epoch => {}
-                    // Expired and retaken: someone may have held it in between.
-                    Ok(_) => {
-                        tracing::error!(tenant = %tenant, "Lease lost to another worker; stopping this cycle.");
-                        break None;
-                    }
-                    Err(err) => {
-                        // Unrenewed, the lease may expire and another worker take the tenant:
-                        // stop rather than risk two cycles of one tenant.
-                        tracing::error!(tenant = %tenant, error = %err, "Could not renew the lease; stopping this cycle.");
-                        break None;
-                    }
+    // Renews the lease every third of its time to live; resolves only when a renewal fails,
+    // which stops the cycle (recorded as a failed run).
+    let lost = async {
+        let mut renew = tokio::time::interval(ttl / 3);
+        renew.tick().await;
+        loop {
+            renew.tick().await;
+            let why = match store.lease_acquire(&lease, &owner, ttl).await {
+                Ok(Some(now)) if now == epoch => continue,
+                // Expired and retaken (by us at a new epoch or by another worker): someone may
+                // have held it in between.
+                Ok(Some(now)) => format!(
+                    "lease {lease} expired and was retaken at epoch {now} (this cycle held epoch {epoch})"
+                ),
+                Ok(None) => {
+                    format!(
+                        "lease {lease} is held by another worker (this cycle held epoch {epoch})"
+                    )
                 }
-            }
+                // Unrenewed, the lease may expire and another worker take the tenant: stop
+                // rather than risk two cycles of one tenant.
+                Err(err) => format!("lease {lease} could not be renewed ({err})"),
+            };
+            tracing::error!(tenant = %tenant, reason = %why, "Lease lost; stopping this cycle.");
+            break crate::run::SyncError::LeaseLost(why);
         }
     };
+    let result = e
+        .run_cycle_until(Entity::ALL.to_vec(), "schedule".to_owned(), lost)
+        .await;
     if crate::fence::check(store.as_ref(), &fence).await.is_err() {
         // Another worker holds the tenant now: its schedule and lease are not ours to touch.
         tracing::warn!(tenant = %tenant, "Lease no longer ours after the cycle; leaving the tenant to its holder.");
@@ -252,7 +259,7 @@ async fn run_job(job: TenantJob, cfg: WorkerConfig, epoch: u64) {
         .await
         .unwrap_or_default();
     match result {
-        Some(Ok(summary)) => {
+        Ok(summary) => {
             metrics::histogram!("mlc_run_duration_seconds", "tenant" => tenant.clone())
                 .record(summary.duration_ms as f64 / 1000.0);
             if summary.status == SummaryStatus::Failed {
@@ -302,7 +309,7 @@ async fn run_job(job: TenantJob, cfg: WorkerConfig, epoch: u64) {
             }
             emit(&cfg, ServiceEvent::CycleFinished(summary));
         }
-        Some(Err(err)) => {
+        Err(err) => {
             state.consecutive_failures = state.consecutive_failures.saturating_add(1);
             state.next_due = Some(now + backoff(state.consecutive_failures, job.base_interval));
             emit(
@@ -313,7 +320,6 @@ async fn run_job(job: TenantJob, cfg: WorkerConfig, epoch: u64) {
                 },
             );
         }
-        None => {}
     }
     if let Err(err) = store.set_tenant_state(&e.settings.tenant, &state).await {
         tracing::warn!(tenant = %tenant, error = %err, "Could not save the tenant state.");

@@ -196,11 +196,121 @@ async fn credit_memos_get_the_next_free_cm_suffix() {
 }
 
 #[tokio::test]
-async fn a_credit_memo_whose_number_is_free_keeps_it() {
+async fn a_credit_memo_whose_number_is_free_still_gets_cm() {
     let f = world().await;
     f.jag.put_invoice(credit_memo(11, "CM-1", "20.00", T1));
     f.cycle(&BOTH).await;
-    assert_eq!(f.jde.posted()[0].vinv, "CM-1");
+    assert_eq!(f.jde.posted()[0].vinv, "CM-1-CM");
+}
+
+/// Issue 16 item 7: an invoice and its credit memo sharing the supplier's number, in every
+/// arrival order, end as the same two vouchers (`INV-7` for 100.00, `INV-7-CM` for -20.00), and
+/// neither is quarantined. `process` runs JDE's batch processor between the two arrivals, so
+/// the first document is a processed F0411 voucher by the time the second is decided.
+async fn invoice_and_credit(order: &str, process: bool) -> Vec<(String, String)> {
+    let f = world().await;
+    let inv = |t| invoice(1, "INV-7", "100.00", "Payable", t);
+    let cm = |t| credit_memo(2, "INV-7", "20.00", t);
+    match order {
+        // One cycle, both read in lastUpdate order.
+        "invoice-first-same-cycle" => {
+            f.jag.put_invoice(inv(T1));
+            f.jag.put_invoice(cm(T2));
+        }
+        "credit-first-same-cycle" => {
+            f.jag.put_invoice(cm(T1));
+            f.jag.put_invoice(inv(T2));
+        }
+        // Two cycles: the invoice (approved later) comes after its credit memo, or before.
+        "credit-then-invoice" => {
+            f.jag.put_invoice(cm(T1));
+            let s = f.cycle(&BOTH).await;
+            assert_eq!(s.status, SummaryStatus::Ok, "{order}: {s:?}");
+            if process {
+                f.jde.process_batch(&[]);
+            }
+            f.jag.put_invoice(inv(T2));
+        }
+        "invoice-then-credit" => {
+            f.jag.put_invoice(inv(T1));
+            let s = f.cycle(&BOTH).await;
+            assert_eq!(s.status, SummaryStatus::Ok, "{order}: {s:?}");
+            if process {
+                f.jde.process_batch(&[]);
+            }
+            f.jag.put_invoice(cm(T2));
+        }
+        other => panic!("unknown order {other}"),
+    }
+    let s = f.cycle(&BOTH).await;
+    assert_eq!(
+        s.status,
+        SummaryStatus::Ok,
+        "{order} (processed: {process}): {s:?}"
+    );
+    assert!(f.quarantine().await.is_empty(), "{order}: quarantined");
+    for key in ["1", "2"] {
+        let l = f.ledger(RecordKind::Invoice, key).await.unwrap();
+        assert!(
+            matches!(l.status, LedgerStatus::Posted | LedgerStatus::Processed),
+            "{order}: record {key} is {:?}",
+            l.status
+        );
+    }
+    let mut vouchers: Vec<(String, String)> = f
+        .jde
+        .posted()
+        .iter()
+        .map(|p| (p.vinv.clone(), p.plan.gross.to_string()))
+        .collect();
+    vouchers.sort();
+    vouchers
+}
+
+#[tokio::test]
+async fn an_invoice_and_its_credit_memo_give_the_same_vouchers_in_any_order() {
+    let expected = vec![
+        ("INV-7".to_owned(), "100.00".to_owned()),
+        ("INV-7-CM".to_owned(), "-20.00".to_owned()),
+    ];
+    for order in [
+        "invoice-first-same-cycle",
+        "credit-first-same-cycle",
+        "credit-then-invoice",
+        "invoice-then-credit",
+    ] {
+        for process in [false, true] {
+            assert_eq!(
+                invoice_and_credit(order, process).await,
+                expected,
+                "{order} (processed in between: {process})"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_invoice_whose_number_only_a_credit_memo_holds_is_not_a_duplicate_but_is_held() {
+    // A credit memo keyed by hand in JDE without the suffix holds the bare number: JDE would
+    // refuse the invoice, but it is not "a duplicate" of it.
+    let f = world().await;
+    f.jde.put_f0411(
+        AddressNumber(4242),
+        "INV-7",
+        "-20.00".parse().unwrap(),
+        "USD",
+    );
+    f.jag
+        .put_invoice(invoice(1, "INV-7", "100.00", "Payable", T1));
+    let s = f.cycle(&BOTH).await;
+    assert_eq!(s.status, SummaryStatus::Partial);
+    assert!(f.jde.posted().is_empty());
+    let q = f.quarantine().await;
+    assert_eq!(q[0].entry.reason_kind, "number-taken");
+    assert_eq!(
+        q[0].entry.field.as_deref(),
+        Some("header.supplierInvoiceNumber")
+    );
 }
 
 #[tokio::test]

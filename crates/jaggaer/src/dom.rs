@@ -219,12 +219,12 @@ pub(crate) fn parse(text: &str) -> Result<Node, DomError> {
                 });
             }
             Event::Start(e) => {
-                elements += 1;
+                elements = elements.saturating_add(1);
                 let node = element(&e, &stack, pos)?;
                 stack.push(node);
             }
             Event::Empty(e) => {
-                elements += 1;
+                elements = elements.saturating_add(1);
                 let node = element(&e, &stack, pos)?;
                 attach(&mut stack, &mut root, node);
             }
@@ -249,7 +249,7 @@ pub(crate) fn parse(text: &str) -> Result<Node, DomError> {
                 }
             }
             Event::GeneralRef(r) => {
-                references += 1;
+                references = references.saturating_add(1);
                 if references > MAX_ELEMENTS {
                     return Err(DomError::TooMany {
                         what: "entity references",

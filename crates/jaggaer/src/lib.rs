@@ -21,12 +21,18 @@
 //! faults precisely, and the engine decides what they mean.
 
 pub mod client;
+// The decoders of remote documents (J1P JSON models, cXML, XML Router, the DOM they share):
+// no unchecked arithmetic, no indexing (issue 16 item 1).
+#[deny(clippy::arithmetic_side_effects, clippy::indexing_slicing)]
 pub mod cxml;
+#[deny(clippy::arithmetic_side_effects, clippy::indexing_slicing)]
 mod dom;
 pub mod error;
+#[deny(clippy::arithmetic_side_effects, clippy::indexing_slicing)]
 pub mod model;
 pub mod resources;
 pub mod settings;
+#[deny(clippy::arithmetic_side_effects, clippy::indexing_slicing)]
 pub mod xml;
 
 mod aimd;

@@ -296,7 +296,9 @@ impl SplitGroups {
                     ),
                 };
                 InvoiceSplit {
-                    index: s.split_index.unwrap_or(i as u32 + 1),
+                    index: s
+                        .split_index
+                        .unwrap_or_else(|| u32::try_from(i).unwrap_or(u32::MAX).saturating_add(1)),
                     kind,
                     value,
                     fields,
@@ -829,15 +831,15 @@ impl PurchaseOrderUpsert {
                     "status": status_text(l.status),
                     "customFieldValueSetList": {"customFieldValueSet": sets},
                 });
-                if let Some(item) = &l.item_number {
-                    line["itemNumber"] = json!(item);
+                if let (Some(item), Some(o)) = (&l.item_number, line.as_object_mut()) {
+                    o.insert("itemNumber".into(), json!(item));
                 }
                 line
             })
             .collect();
         let mut supplier = json!({"extCode": self.supplier_ext_code});
-        if let Some(b) = &self.supplier_bravo_id {
-            supplier["bravoId"] = id_json(b);
+        if let (Some(b), Some(o)) = (&self.supplier_bravo_id, supplier.as_object_mut()) {
+            o.insert("bravoId".into(), id_json(b));
         }
         json!({
             "operationCode": "CREATEUPDATE",
@@ -895,6 +897,7 @@ fn de_bool<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
 }
 
 #[cfg(test)]
+#[allow(clippy::arithmetic_side_effects, clippy::indexing_slicing)]
 mod tests {
     use super::*;
     use serde_json::json;

@@ -29,6 +29,8 @@ pub mod error;
 pub mod orchestration;
 pub mod query;
 pub mod report;
+// The row decoders read remote JSON: no unchecked arithmetic, no indexing (issue 16 item 1).
+#[deny(clippy::arithmetic_side_effects, clippy::indexing_slicing)]
 pub mod rows;
 pub mod settings;
 

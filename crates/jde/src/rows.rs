@@ -626,6 +626,7 @@ jde_row! {
 }
 
 #[cfg(test)]
+#[allow(clippy::arithmetic_side_effects, clippy::indexing_slicing)]
 mod tests {
     use super::*;
     use jiff::civil::date;

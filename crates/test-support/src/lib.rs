@@ -717,6 +717,16 @@ impl Service {
         (status, self.log_text())
     }
 
+    /// SIGSTOP: the process freezes (timers, connections, lease renewal) until [`Service::resume`].
+    pub fn freeze(&self) {
+        signal(&self.child, "STOP");
+    }
+
+    /// SIGCONT after [`Service::freeze`].
+    pub fn resume(&self) {
+        signal(&self.child, "CONT");
+    }
+
     /// SIGKILL: no cleanup at all.
     pub async fn kill(mut self) {
         signal(&self.child, "KILL");

@@ -435,3 +435,64 @@ async fn audit_cli_shows_the_voucher() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains(&doc.to_string()), "{text}");
 }
+
+/// Issue 16 item 7 through the binary: a credit memo quoting its invoice's number arrives (and
+/// is processed by JDE) before the invoice, which is approved later. The invoice is neither
+/// quarantined as a duplicate of its credit memo nor taken for "already vouchered": the two
+/// vouchers are `N` and `N-CM`, as when the invoice comes first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_credit_memo_arriving_before_its_invoice_gives_the_same_two_vouchers() {
+    let sims = sims_without_po_invoices(0.0).await;
+    let env = Env::new(&sims).await;
+    env.sync().await;
+    let ids = sims.jag.generate_invoices(1);
+    // The invoice waits for approval (not payable yet).
+    assert!(sims.jag.edit_invoice(ids[0], |doc| {
+        doc["header"]["invoiceType"] = "Invoice".into();
+        doc["header"]["paymentStatus"] = "Approved".into();
+    }));
+    let invoice = sims.jag.invoice_json(ids[0]).unwrap();
+    let number = text(&invoice["header"]["supplierInvoiceNumber"]);
+    // Its credit memo, for the full amount, quoting the invoice's number, is payable at once.
+    let mut credit = invoice.clone();
+    let h = credit["header"].as_object_mut().unwrap();
+    h.remove("invoiceId");
+    h.remove("lastUpdate");
+    h.insert("invoiceType".into(), Value::String("Credit Memo".into()));
+    h.insert("paymentStatus".into(), Value::String("Payable".into()));
+    h.insert(
+        "invoiceNumber".into(),
+        Value::String(format!("{}-C", text(&invoice["header"]["invoiceNumber"]))),
+    );
+    sims.jag.insert_invoice(credit).unwrap();
+
+    let s = env.sync().await;
+    assert_eq!(s.n("invoices", "created"), 1, "{:#}", s.json);
+    sims.jde.process_vouchers();
+    env.sync().await;
+
+    // Approved after the credit was entered: its lastUpdate is later.
+    assert!(sims.jag.set_payment_status(ids[0], "Payable"));
+    let s = env.sync().await;
+    assert_eq!(s.n("invoices", "created"), 1, "{:#}", s.json);
+    assert_nothing_quarantined(&env).await;
+
+    let mut vinvs: Vec<(String, Decimal)> = z_rows(&sims.jde)
+        .iter()
+        .map(|z| {
+            let amount = if text(&z["F0411Z1_CRRM"]) == "F" {
+                dec(&z["F0411Z1_ACR"])
+            } else {
+                dec(&z["F0411Z1_AG"])
+            };
+            (text(&z["F0411Z1_VINV"]), amount)
+        })
+        .collect();
+    vinvs.sort();
+    let total = dec(&invoice["header"]["total"]["value"]).abs();
+    assert_eq!(
+        vinvs,
+        vec![(number.clone(), total), (format!("{number}-CM"), -total)]
+    );
+    assert_vouchers_balance(&sims);
+}

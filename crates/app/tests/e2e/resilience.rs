@@ -211,3 +211,77 @@ async fn sigkill_at_many_points_duplicates_nothing() {
     let open = env.store().await.quarantine_list(None, true).await.unwrap();
     assert_eq!(z_rows(&sims.jde).len() + open.len(), payable, "{open:#?}");
 }
+
+/// Issue 16 item 6: the `storm` fault profile of `ml-connector sim --faults storm` (JDE tokens
+/// that die after 25 requests, JAGGAER tokens living 20 s) with JAGGAER allowing 3 requests a
+/// second (180 a minute, under the 200 of the issue). Four consecutive cycles, each with new
+/// invoices to post: none fails (429s slow the cycle down, they never end it), no record is
+/// quarantined for a fault that is not its own (429, 401, 5xx), and every record lands once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn storm_profile_with_a_tight_rate_limit_never_fails_a_cycle() {
+    let mut jde = jde_config(8, 16);
+    jde.knobs.token_max_requests = Some(25);
+    let mut jag = JaggaerSimConfig::default();
+    jag.knobs.rate_limit = Some(3);
+    jag.knobs.token_lifetime = Duration::from_secs(20);
+    jag.knobs.invoice_on_po = 0.5;
+    jag.knobs.pending_rate = 0.0;
+    let sims = Sims::start(jde, jag).await;
+    let env = Env::new(&sims).await;
+    for cycle in 0..4 {
+        if cycle > 0 {
+            assert!(!sims.jag.generate_invoices(4).is_empty());
+        }
+        let s = env.sync().await;
+        assert!(
+            s.status == "ok" || s.status == "partial",
+            "cycle {cycle} ended {}: {:#}",
+            s.status,
+            s.json
+        );
+    }
+    // The faults really happened.
+    assert!(sims.jag.stats().rate_limited > 0, "no 429 seen");
+    assert!(
+        sims.jde.requests().iter().any(|r| r.status == 444),
+        "no 444 seen"
+    );
+
+    // Quarantined only for the record's own content, never for a fault.
+    let open = env.store().await.quarantine_list(None, true).await.unwrap();
+    for q in &open {
+        let r = q.entry.reason.to_lowercase();
+        for fault in [
+            "429",
+            "rate limit",
+            "401",
+            "unauthorized",
+            "token",
+            "503",
+            "5xx",
+            "timed out",
+            "reset",
+        ] {
+            assert!(
+                !r.contains(fault),
+                "quarantined for a fault ({fault}): {q:#?}"
+            );
+        }
+    }
+    // Every record exactly once: suppliers, values, POs, and one voucher per payable invoice
+    // (or its quarantine entry).
+    assert_clean_end_state(&sims);
+    let payable = sims
+        .jag
+        .invoices()
+        .iter()
+        .filter(|i| i["header"]["paymentStatus"] == "Payable")
+        .count();
+    assert_eq!(z_rows(&sims.jde).len() + open.len(), payable, "{open:#?}");
+    // Nothing left behind: one more cycle under the same storm writes nothing.
+    sims.clear_logs();
+    let last = env.sync().await;
+    assert_ne!(last.status, "failed", "{:#}", last.json);
+    assert_eq!(last.writes(), 0, "{:#}", last.json);
+    assert_eq!(sims.orchestration_calls(), 0);
+}

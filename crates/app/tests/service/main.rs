@@ -1,6 +1,7 @@
 //! Service tests: the real binary's `run` against the JDE and JAGGAER simulators on loopback,
 //! with a SQLite store (and PostgreSQL when `MLC_TEST_POSTGRES_URL` is set), plus `tenant
 //! pause|resume`.
+mod fencing;
 mod lifecycle;
 mod multi_worker;
 mod tenant;

@@ -556,101 +556,41 @@ async fn post(run: &Run<'_>, plans: Vec<Planned>, commit: &mut Commit) -> Result
                 .map(Vec::as_slice)
                 .unwrap_or_default();
             let taken = |v: &str| theirs.iter().any(|t| normalize(&t.vinv) == normalize(v));
-            let mut vinv = plan.vinv.clone();
-            let held_by_pending = theirs
-                .iter()
-                .filter(|t| normalize(&t.vinv) == normalize(&plan.vinv))
-                .all(|t| t.pending.is_some());
-            if taken(&vinv) && !plan.credit_memo && held_by_pending {
-                // Another voucher with this supplier and number waits in the Z file: JDE would
-                // refuse this one as a duplicate, and it may be the same invoice sent twice.
-                let other = theirs
-                    .iter()
-                    .find(|t| normalize(&t.vinv) == normalize(&plan.vinv))
-                    .and_then(|t| t.pending.clone())
-                    .unwrap_or_default();
-                let err = MappingError::new(
-                    "header.supplierInvoiceNumber",
-                    format!(
-                        "supplier {} invoice {:?} is already in the voucher batch as {other} (not yet \
-                         processed by JDE): a duplicate invoice? AP decides",
-                        plan.an8, plan.vinv
-                    ),
-                )
-                .kind("duplicate-invoice");
-                run.quarantine(commit, record, &err, raw.clone());
-                held(commit, record, hash, ver);
-                continue;
-            }
-            if taken(&vinv) {
-                if plan.credit_memo {
-                    vinv = (1..)
-                        .map(|n| {
-                            if n == 1 {
-                                format!("{}-CM", plan.vinv)
-                            } else {
-                                format!("{}-CM{n}", plan.vinv)
-                            }
-                        })
-                        .find(|v| !taken(v))
-                        .expect("an unused suffix exists");
-                } else {
-                    let v = theirs
-                        .iter()
-                        .find(|t| {
-                            t.pending.is_none() && normalize(&t.vinv) == normalize(&plan.vinv)
-                        })
-                        .expect(
-                            "a processed voucher holds the number (pending ones handled above)",
-                        );
-                    let same_amount =
-                        v.currency.trim() == plan.currency && v.gross.abs() == plan.gross.abs();
-                    if !same_amount {
-                        // Same supplier and number, another currency or amount: not the same
-                        // invoice keyed twice but possibly a different one reusing a number.
-                        // JDE would refuse it; AP decides (never silently "already vouchered").
-                        let err = MappingError::new(
-                            "header.supplierInvoiceNumber",
-                            format!(
-                                "supplier {} invoice {:?} is already vouchered in JDE as {} {} {} \
-                                 for {} {}, this invoice is {} {}: a different invoice reusing \
-                                 the number? AP decides",
-                                plan.an8,
-                                v.vinv,
-                                v.doc.doc,
-                                v.doc.dct,
-                                v.doc.kco,
-                                v.gross,
-                                v.currency,
-                                plan.gross,
-                                plan.currency
-                            ),
-                        )
-                        .kind("duplicate-invoice");
+            let vinv = if plan.credit_memo {
+                // Interface §7: a credit memo's VINV is always the supplier's number suffixed
+                // `-CM` (`-CM2`, … when taken), whichever arrives first, so it never competes
+                // with its invoice for the number and the outcome does not depend on order.
+                credit_memo_vinv(&plan.vinv, taken)
+            } else {
+                match invoice_number_check(theirs, plan) {
+                    NumberCheck::Free => plan.vinv.clone(),
+                    NumberCheck::Refused(err) => {
                         run.quarantine(commit, record, &err, raw.clone());
                         held(commit, record, hash, ver);
                         continue;
                     }
-                    commit.audit.push(run.audit(
-                        record,
-                        actions::FOUND_EXISTING,
-                        format!("supplier {} invoice {:?} is already vouchered in JDE as {} {} {}: not posted again", plan.an8, v.vinv, v.doc.doc, v.doc.dct, v.doc.kco),
-                        serde_json::json!({"doc": v.doc.doc, "dct": v.doc.dct, "kco": v.doc.kco}),
-                    ));
-                    let mut row = ledger_row(
-                        record,
-                        hash,
-                        ver,
-                        Some(format!("{}/{}/{}", v.doc.doc, v.doc.dct, v.doc.kco)),
-                        LedgerStatus::Processed,
-                    );
-                    row.detail = detail;
-                    commit.ledger.push(row);
-                    commit.resolve.push(record.clone());
-                    run.count(Entity::Invoices, |c| c.unchanged += 1);
-                    continue;
+                    NumberCheck::AlreadyVouchered(v) => {
+                        commit.audit.push(run.audit(
+                            record,
+                            actions::FOUND_EXISTING,
+                            format!("supplier {} invoice {:?} is already vouchered in JDE as {} {} {}: not posted again", plan.an8, v.vinv, v.doc.doc, v.doc.dct, v.doc.kco),
+                            serde_json::json!({"doc": v.doc.doc, "dct": v.doc.dct, "kco": v.doc.kco}),
+                        ));
+                        let mut row = ledger_row(
+                            record,
+                            hash,
+                            ver,
+                            Some(format!("{}/{}/{}", v.doc.doc, v.doc.dct, v.doc.kco)),
+                            LedgerStatus::Processed,
+                        );
+                        row.detail = detail;
+                        commit.ledger.push(row);
+                        commit.resolve.push(record.clone());
+                        run.count(Entity::Invoices, |c| c.unchanged += 1);
+                        continue;
+                    }
                 }
-            }
+            };
             // The voucher approval gate (issue 19): held vouchers wait for `approvals approve`.
             if super::approvals::hold(run, commit, record, plan, hash, ver, raw, &vinv).await? {
                 continue;
@@ -778,6 +718,115 @@ async fn post(run: &Run<'_>, plans: Vec<Planned>, commit: &mut Commit) -> Result
         }
     }
     Ok(())
+}
+
+/// A credit memo's `VINV`: `BASE-CM`, then `BASE-CM2`, `BASE-CM3`, … up to the first one no
+/// voucher of the supplier holds (F0411, F0411Z1 or one of ours posted earlier in the run).
+fn credit_memo_vinv(base: &str, taken: impl Fn(&str) -> bool) -> String {
+    let first = format!("{base}-CM");
+    if !taken(&first) {
+        return first;
+    }
+    // A supplier holds finitely many vouchers, so a free suffix exists; the bound only keeps
+    // the loop total.
+    (2..=u32::MAX)
+        .map(|n| format!("{base}-CM{n}"))
+        .find(|v| !taken(v))
+        .unwrap_or(first)
+}
+
+/// What the vouchers already holding an invoice's number mean for it.
+enum NumberCheck<'a> {
+    /// Nobody holds it: post with it.
+    Free,
+    /// A processed voucher of the same sign, currency and amount: the same invoice.
+    AlreadyVouchered(&'a ApVoucher),
+    /// JDE would refuse it, or it may be a duplicate: quarantined, AP decides.
+    Refused(MappingError),
+}
+
+/// Whether an invoice (not a credit memo) may take its number. The "same number, other amount"
+/// duplicate rule applies only between documents of the same sign: a credit memo (negative
+/// gross) holding the number is never what this invoice duplicates.
+fn invoice_number_check<'a>(theirs: &'a [ApVoucher], plan: &VoucherPlan) -> NumberCheck<'a> {
+    let holders: Vec<&ApVoucher> = theirs
+        .iter()
+        .filter(|t| normalize(&t.vinv) == normalize(&plan.vinv))
+        .collect();
+    if holders.is_empty() {
+        return NumberCheck::Free;
+    }
+    let same_sign: Vec<&ApVoucher> = holders
+        .iter()
+        .copied()
+        .filter(|t| !t.gross.is_sign_negative() || t.gross.is_zero())
+        .collect();
+    if let Some(v) = same_sign.iter().find(|t| t.pending.is_none()) {
+        if v.currency.trim() == plan.currency && v.gross.abs() == plan.gross.abs() {
+            return NumberCheck::AlreadyVouchered(v);
+        }
+        // Same supplier and number, another currency or amount: not the same invoice keyed
+        // twice but possibly a different one reusing a number. JDE would refuse it; AP decides
+        // (never silently "already vouchered").
+        return NumberCheck::Refused(
+            MappingError::new(
+                "header.supplierInvoiceNumber",
+                format!(
+                    "supplier {} invoice {:?} is already vouchered in JDE as {} {} {} for {} {}, \
+                     this invoice is {} {}: a different invoice reusing the number? AP decides",
+                    plan.an8,
+                    v.vinv,
+                    v.doc.doc,
+                    v.doc.dct,
+                    v.doc.kco,
+                    v.gross,
+                    v.currency,
+                    plan.gross,
+                    plan.currency
+                ),
+            )
+            .kind("duplicate-invoice"),
+        );
+    }
+    if let Some(other) = same_sign.iter().find_map(|t| t.pending.as_deref()) {
+        // Another invoice with this supplier and number waits in the Z file: JDE would refuse
+        // this one as a duplicate, and it may be the same invoice sent twice.
+        return NumberCheck::Refused(
+            MappingError::new(
+                "header.supplierInvoiceNumber",
+                format!(
+                    "supplier {} invoice {:?} is already in the voucher batch as {other} (not yet \
+                     processed by JDE): a duplicate invoice? AP decides",
+                    plan.an8, plan.vinv
+                ),
+            )
+            .kind("duplicate-invoice"),
+        );
+    }
+    // Only credit memos hold the number (keyed by hand, or posted before credit memos always
+    // got `-CM`): not a duplicate, but JDE refuses a second voucher with the same supplier and
+    // VINV.
+    let v = holders.first().copied();
+    NumberCheck::Refused(
+        MappingError::new(
+            "header.supplierInvoiceNumber",
+            format!(
+                "supplier {} invoice {:?}: the number is held in JDE by a credit memo ({}, {} {}), \
+                 and JDE refuses a second voucher with the same supplier and VINV; not a \
+                 duplicate. AP decides (rename the credit memo's VINV, then retry)",
+                plan.an8,
+                plan.vinv,
+                v.map(|v| v
+                    .pending
+                    .clone()
+                    .unwrap_or_else(|| format!("{} {} {}", v.doc.doc, v.doc.dct, v.doc.kco)))
+                    .unwrap_or_default(),
+                v.map(|v| v.gross).unwrap_or_default(),
+                v.map(|v| v.currency.trim().to_owned()).unwrap_or_default(),
+            ),
+        )
+        .kind("number-taken"),
+    )
 }
 
 /// Whether read-back already judged this voucher rejected or not processed (its ledger row is

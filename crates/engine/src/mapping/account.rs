@@ -141,6 +141,7 @@ pub fn cost_center_value(b: &BusinessUnit) -> ValueOut {
 }
 
 #[cfg(test)]
+#[allow(clippy::arithmetic_side_effects, clippy::indexing_slicing)]
 mod tests {
     use super::*;
     use mlc_jde::JdeRow;

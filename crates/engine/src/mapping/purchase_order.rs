@@ -329,6 +329,7 @@ pub fn map_po(
 }
 
 #[cfg(test)]
+#[allow(clippy::arithmetic_side_effects, clippy::indexing_slicing)]
 mod tests {
     use super::*;
     use mlc_core::jdetime::TimeOfDay;

@@ -242,6 +242,7 @@ pub fn map_supplier(s: &Supplier) -> Result<SupplierOut, MappingError> {
 }
 
 #[cfg(test)]
+#[allow(clippy::arithmetic_side_effects, clippy::indexing_slicing)]
 mod tests {
     use super::*;
     use mlc_jde::JdeRow;

@@ -99,12 +99,15 @@ pub fn edtn_for(invoice_id: &str) -> String {
         .chars()
         .filter(|c| c.is_ascii_alphanumeric())
         .collect();
-    if id.len() + 2 <= 22 {
+    if id.len() <= 20 {
         format!("JG{id}")
     } else {
         format!(
             "JH{}",
-            &mlc_core::fingerprint::fingerprint(invoice_id)[..20]
+            mlc_core::fingerprint::fingerprint(invoice_id)
+                .chars()
+                .take(20)
+                .collect::<String>()
         )
     }
 }
@@ -183,7 +186,7 @@ pub fn plan_voucher(
     // JAGGAER sends a credit memo's amounts as positive numbers; a negative one is taken as is.
     let signed = |d: Decimal| {
         if inv.kind == InvoiceKind::CreditMemo {
-            -d.abs()
+            negative(d)
         } else {
             d
         }
@@ -208,7 +211,7 @@ pub fn plan_voucher(
                 .enumerate()
                 .map(|(i, s)| {
                     (
-                        format!("{prefix} split {}", i + 1),
+                        format!("{prefix} split {}", i.saturating_add(1)),
                         s.account.as_deref(),
                         s.cost_center.as_deref(),
                         s.amount,
@@ -236,7 +239,7 @@ pub fn plan_voucher(
     }
 
     // 2. Company from the first line's business unit.
-    let first_bu = &raw_lines[0].1;
+    let first_bu = raw_lines.first().map(|l| l.1.as_str()).unwrap_or_default();
     let company = refdata
         .business_units
         .get(first_bu)
@@ -255,14 +258,15 @@ pub fn plan_voucher(
     ] {
         if !amount.is_zero() {
             let amt = if what == "Discount" {
-                -amount.abs()
+                negative(amount)
             } else {
                 amount
             };
-            raw_lines.push((acct.clone(), acct.bu.clone(), amt * sign, what.to_owned()));
+            let amt = checked(what, amt.checked_mul(sign), &[amt, sign])?;
+            raw_lines.push((acct.clone(), acct.bu.clone(), amt, what.to_owned()));
         }
     }
-    let tax = inv.tax * sign;
+    let tax = checked("header.tax", inv.tax.checked_mul(sign), &[inv.tax, sign])?;
     let mut tax_amount = None;
     match m.tax {
         TaxMode::Line => {
@@ -284,7 +288,8 @@ pub fn plan_voucher(
 
     // 4. Validate accounts and business units against JDE's master data.
     for (i, (acct, bu, _, _)) in raw_lines.iter().enumerate() {
-        let field = format!("distribution line {} account {}", i + 1, acct);
+        let n = i.saturating_add(1);
+        let field = format!("distribution line {n} account {acct}");
         match refdata.accounts.get(&acct.to_string()) {
             None => return Err(MappingError::new(field, "unknown in JDE (F0901)")),
             Some(a) if !a.postable => {
@@ -298,7 +303,7 @@ pub fn plan_voucher(
         match refdata.business_units.get(bu) {
             None => {
                 return Err(MappingError::new(
-                    format!("distribution line {} business unit {bu}", i + 1),
+                    format!("distribution line {n} business unit {bu}"),
                     "unknown in JDE (F0006)",
                 ));
             }
@@ -309,7 +314,7 @@ pub fn plan_voucher(
                     && settings.payables.intercompany == Intercompany::Refuse =>
             {
                 return Err(MappingError::new(
-                    format!("distribution line {} business unit {bu}", i + 1),
+                    format!("distribution line {n} business unit {bu}"),
                     format!(
                         "belongs to company {}, the voucher's company is {company}",
                         b.company
@@ -324,28 +329,60 @@ pub fn plan_voucher(
     let currency = inv.currency.trim().to_uppercase();
     let decimals = refdata.decimals(&currency);
     let gross = round(signed(inv.gross), decimals);
-    let target = gross - tax_amount.map(|t| round(t, decimals)).unwrap_or_default();
-    let unrounded_sum: Decimal = raw_lines.iter().map(|l| l.2).sum();
-    let tolerance = Decimal::new(raw_lines.len() as i64 + 1, decimals) / Decimal::TWO;
-    if (unrounded_sum - target).abs() > tolerance {
+    let jde_tax = tax_amount.map(|t| round(t, decimals)).unwrap_or_default();
+    let target = checked(
+        "header.total",
+        gross.checked_sub(jde_tax),
+        &[gross, jde_tax],
+    )?;
+    let mut unrounded_sum = Decimal::ZERO;
+    for l in &raw_lines {
+        unrounded_sum = checked(
+            "lineList",
+            unrounded_sum.checked_add(l.2),
+            &[unrounded_sum, l.2],
+        )?;
+    }
+    // Half a unit of the last decimal per line (and one more): what rounding each may move.
+    let tolerance = Decimal::new(
+        i64::try_from(raw_lines.len())
+            .unwrap_or(i64::MAX)
+            .saturating_add(1),
+        decimals,
+    )
+    .checked_div(Decimal::TWO)
+    .unwrap_or(Decimal::MAX);
+    let off = checked(
+        "header.total",
+        unrounded_sum.checked_sub(target),
+        &[unrounded_sum, target],
+    )?;
+    if off.abs() > tolerance {
+        let lines_total = round(unrounded_sum, decimals)
+            .checked_add(tax_amount.unwrap_or_default())
+            .map_or_else(|| "more than can be counted".to_owned(), |t| t.to_string());
         return Err(MappingError::new(
             "header.total",
             format!(
-                "does not tie: lines, charges and tax add up to {} {currency} but the invoice total is {} {currency}",
-                round(unrounded_sum, decimals) + tax_amount.unwrap_or_default(),
-                gross
+                "does not tie: lines, charges and tax add up to {lines_total} {currency} but the invoice total is {gross} {currency}"
             ),
         ));
     }
     let amounts: Vec<Decimal> = raw_lines.iter().map(|l| l.2).collect();
-    let rounded = round_to_total(&amounts, target, decimals);
+    let rounded = round_to_total(&amounts, target, decimals).ok_or_else(|| {
+        MappingError::new(
+            "header.total",
+            format!("{target} {currency} over {} lines overflows", amounts.len()),
+        )
+        .kind("overflow")
+    })?;
     let lines = raw_lines
         .into_iter()
         .zip(rounded)
         .enumerate()
         .map(
             |(i, ((account, business_unit, _, explanation), amount))| VoucherLine {
-                line: i as u32 + 1,
+                line: u32::try_from(i).unwrap_or(u32::MAX).saturating_add(1),
                 account,
                 business_unit,
                 amount,
@@ -530,5 +567,31 @@ pub fn gl_amount(aa: Decimal, acr: Decimal) -> Decimal {
     if acr.is_zero() { aa } else { acr }
 }
 
+/// `d` as a negative amount (a credit memo's, a discount): `-|d|`. Negating a `Decimal` only
+/// flips its sign bit, so this never overflows.
+fn negative(d: Decimal) -> Decimal {
+    let mut v = d.abs();
+    v.set_sign_negative(!v.is_zero());
+    v
+}
+
+/// The result of checked arithmetic on remote amounts, or a mapping error (kind `overflow`)
+/// naming the field and the values: the record is quarantined, the cycle goes on.
+fn checked(
+    field: &str,
+    result: Option<Decimal>,
+    values: &[Decimal],
+) -> Result<Decimal, MappingError> {
+    result.ok_or_else(|| {
+        let values: Vec<String> = values.iter().map(ToString::to_string).collect();
+        MappingError::new(
+            field,
+            format!("arithmetic on {} overflows", values.join(" and ")),
+        )
+        .kind("overflow")
+    })
+}
+
 #[cfg(test)]
+#[allow(clippy::arithmetic_side_effects, clippy::indexing_slicing)]
 mod tests;

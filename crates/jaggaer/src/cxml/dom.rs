@@ -43,6 +43,7 @@ pub(crate) fn parse(xml: &[u8]) -> Result<Node, CxmlError> {
 }
 
 #[cfg(test)]
+#[allow(clippy::arithmetic_side_effects, clippy::indexing_slicing)]
 mod tests {
     use super::*;
     use crate::cxml::{MAX_ATTRIBUTES, MAX_ELEMENTS};

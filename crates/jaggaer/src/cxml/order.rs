@@ -187,10 +187,10 @@ impl W {
         self.out.push_str(name);
         self.attrs(attrs);
         self.out.push('>');
-        self.depth += 1;
+        self.depth = self.depth.saturating_add(1);
     }
     pub(crate) fn close(&mut self, name: &str) {
-        self.depth -= 1;
+        self.depth = self.depth.saturating_sub(1);
         self.indent();
         self.out.push_str("</");
         self.out.push_str(name);

@@ -37,7 +37,8 @@ fn redact_element(xml: &str, name: &str, marker: &str) -> Option<String> {
     let mut rest = xml;
     let mut changed = false;
     while let Some(lt) = rest.find('<') {
-        let after = &rest[lt + 1..];
+        // `<` is one byte: `lt + 1` is a char boundary within `rest`.
+        let after = &rest[lt.saturating_add(1)..];
         // `<name` or `<prefix:name`, followed by the end of the name.
         let tag_len = after
             .find(|c: char| c.is_whitespace() || c == '>' || c == '/')
@@ -61,7 +62,7 @@ fn redact_element(xml: &str, name: &str, marker: &str) -> Option<String> {
         let start_tag = &after[..=gt];
         out.push_str(&rest[..=lt]);
         out.push_str(start_tag);
-        rest = &after[gt + 1..];
+        rest = &after[gt.saturating_add(1)..];
         if start_tag.ends_with("/>") {
             continue;
         }
@@ -78,6 +79,7 @@ fn redact_element(xml: &str, name: &str, marker: &str) -> Option<String> {
 }
 
 #[cfg(test)]
+#[allow(clippy::arithmetic_side_effects, clippy::indexing_slicing)]
 mod tests {
     use super::*;
 

@@ -146,7 +146,7 @@ impl XmlRouterClient {
             };
             if attempt >= retry.max_retries {
                 return RouterOutcome::Transient {
-                    reason: format!("{reason} (after {} attempts)", attempt + 1),
+                    reason: format!("{reason} (after {} attempts)", attempt.saturating_add(1)),
                 };
             }
             let backoff = backoff(retry, attempt);
@@ -157,7 +157,7 @@ impl XmlRouterClient {
             };
             tracing::debug!(path, attempt, ?wait, %reason, "Router: transient failure, retrying");
             tokio::time::sleep(wait).await;
-            attempt += 1;
+            attempt = attempt.saturating_add(1);
         }
     }
 
@@ -250,10 +250,11 @@ fn backoff(p: &RetryPolicy, attempt: u32) -> Duration {
         .min(p.max_delay);
     // Up to +25 % jitter so parallel tenants do not retry in lockstep.
     let jitter = rand::rng().random_range(0.0..=0.25);
-    base + base.mul_f64(jitter)
+    base.saturating_add(base.mul_f64(jitter))
 }
 
 #[cfg(test)]
+#[allow(clippy::arithmetic_side_effects, clippy::indexing_slicing)]
 mod tests {
     use super::*;
     use secrecy::SecretString;

@@ -34,14 +34,12 @@ impl From<DomError> for XmlError {
 pub(crate) fn repair_bare_ampersands(text: &str) -> Cow<'_, str> {
     fn is_reference(rest: &[u8]) -> bool {
         // `rest` starts just after the `&`; the longest reference we accept is short.
-        let mut end = 0;
-        while end < rest.len() && end < 12 && rest[end] != b';' {
-            end += 1;
-        }
-        if end == rest.len() || end == 12 {
+        let Some(end) = rest.iter().take(12).position(|&b| b == b';') else {
             return false;
-        }
-        let name = &rest[..end];
+        };
+        let Some(name) = rest.get(..end) else {
+            return false;
+        };
         match name {
             b"amp" | b"lt" | b"gt" | b"quot" | b"apos" => true,
             [b'#', b'x', hex @ ..] => !hex.is_empty() && hex.iter().all(u8::is_ascii_hexdigit),
@@ -53,14 +51,14 @@ pub(crate) fn repair_bare_ampersands(text: &str) -> Cow<'_, str> {
     let mut out: Option<String> = None;
     let mut last = 0;
     for (i, &b) in bytes.iter().enumerate() {
-        if b != b'&' || is_reference(&bytes[i + 1..]) {
+        if b != b'&' || is_reference(bytes.get(i.saturating_add(1)..).unwrap_or_default()) {
             continue;
         }
-        let o = out.get_or_insert_with(|| String::with_capacity(text.len() + 64));
+        let o = out.get_or_insert_with(|| String::with_capacity(text.len().saturating_add(64)));
         // `&` is ASCII, so `i` and `i + 1` are char boundaries.
         o.push_str(&text[last..i]);
         o.push_str("&amp;");
-        last = i + 1;
+        last = i.saturating_add(1);
     }
     match out {
         None => Cow::Borrowed(text),
@@ -79,6 +77,7 @@ pub(crate) fn parse(xml: &str) -> Result<Node, XmlError> {
 }
 
 #[cfg(test)]
+#[allow(clippy::arithmetic_side_effects, clippy::indexing_slicing)]
 mod tests {
     use super::*;
     use crate::xml::{MAX_DEPTH, MAX_ELEMENTS};

@@ -148,7 +148,7 @@ pub fn read_export_envelope(body: &str) -> Result<ExportEnvelope, XmlError> {
     // Only the text up to `</Header>` is looked at: a hostile body behind it costs nothing here.
     let end = body
         .find("</Header>")
-        .map(|i| i + "</Header>".len())
+        .map(|i| i.saturating_add("</Header>".len()))
         .ok_or_else(|| XmlError::Missing {
             element: "BuyerInvoiceExportMessage/Header".into(),
         })?;
@@ -367,7 +367,7 @@ pub fn parse_invoice_export(body: &str) -> Result<ExportInvoice, XmlError> {
         .collect();
     let mut lines = Vec::new();
     for (i, l) in invoice.children("InvoiceLine").enumerate() {
-        let at = format!("Invoice/InvoiceLine[{}]", i + 1);
+        let at = format!("Invoice/InvoiceLine[{}]", i.saturating_add(1));
         let line_number = match l
             .attr("linenumber")
             .map(str::to_owned)
@@ -377,7 +377,7 @@ pub fn parse_invoice_export(body: &str) -> Result<ExportInvoice, XmlError> {
                 .trim()
                 .parse()
                 .map_err(|_| invalid(&format!("{at}/LineNumber"), format!("`{v}`")))?,
-            None => u32::try_from(i + 1).unwrap_or(u32::MAX),
+            None => u32::try_from(i.saturating_add(1)).unwrap_or(u32::MAX),
         };
         lines.push(ExportInvoiceLine {
             line_number,
@@ -432,6 +432,7 @@ pub fn write_export_response(header: &XmlHeader, status_code: u16, status_text: 
 }
 
 #[cfg(test)]
+#[allow(clippy::arithmetic_side_effects, clippy::indexing_slicing)]
 mod tests {
     use super::*;
     use secrecy::ExposeSecret;

@@ -190,11 +190,11 @@ fn supplier(out: &mut XmlOut, s: &XmlSupplier) {
             out.opt_leaf("Name", a.name.as_deref());
             out.leaf("Active", &[], "Yes");
             let mut lines: Vec<String> = a.lines.iter().take(2).cloned().collect();
-            if a.lines.len() > 2 {
-                lines.push(a.lines[2..].join(", "));
+            if let Some(rest) = a.lines.get(2..).filter(|r| !r.is_empty()) {
+                lines.push(rest.join(", "));
             }
             for (i, l) in lines.iter().enumerate() {
-                out.leaf(&format!("AddressLine{}", i + 1), &[], l);
+                out.leaf(&format!("AddressLine{}", i.saturating_add(1)), &[], l);
             }
             out.leaf("City", &[], &a.city);
             out.opt_leaf("State", a.state.as_deref());
@@ -342,7 +342,7 @@ fn po_address(out: &mut XmlOut, wrapper: &str, a: &XmlPoAddress) {
     out.opt_leaf("AddressCode", a.address_code.as_deref());
     out.opt_leaf("Contact", a.contact.as_deref());
     for (i, l) in a.lines.iter().enumerate() {
-        let n = (i + 1).to_string();
+        let n = i.saturating_add(1).to_string();
         out.leaf("AddressLine", &[("linenumber", &n)], l);
     }
     out.leaf("City", &[], &a.city);
@@ -437,6 +437,7 @@ impl PurchaseOrderMessage {
 }
 
 #[cfg(test)]
+#[allow(clippy::arithmetic_side_effects, clippy::indexing_slicing)]
 mod tests {
     use super::super::dom;
     use super::*;

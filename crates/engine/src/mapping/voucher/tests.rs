@@ -247,6 +247,36 @@ fn yen_is_rounded_to_zero_decimals_with_remainder_on_largest_line() {
     assert_eq!(sum(&p), d("10001"));
 }
 
+/// Issue 16 item 1: amounts whose sum (or difference with the total) does not fit a `Decimal`
+/// quarantine the invoice, naming the field and the values (kind `overflow`), never panic.
+#[test]
+fn amounts_whose_sum_overflows_are_a_mapping_error_not_a_panic() {
+    let huge = Decimal::MAX.to_string();
+    let inv = invoice(
+        vec![
+            line(1, &huge, "200.6110", "200"),
+            line(2, &huge, "200.6110", "200"),
+        ],
+        "1.00",
+    );
+    let e = plan_voucher(&inv, AddressNumber(4242), &settings(), &refdata()).unwrap_err();
+    assert_eq!(e.kind, "overflow", "{e:?}");
+    assert_eq!(e.field, "lineList");
+    assert!(e.reason.contains(&huge), "{e:?}");
+
+    // The total minus JDE-distributed tax.
+    let mut inv = invoice(
+        vec![line(1, "1.00", "200.6110", "200")],
+        &format!("-{huge}"),
+    );
+    inv.tax = Decimal::MAX;
+    let mut s = settings();
+    s.mapping.tax = TaxMode::Jde;
+    let e = plan_voucher(&inv, AddressNumber(4242), &s, &refdata()).unwrap_err();
+    assert_eq!(e.kind, "overflow", "{e:?}");
+    assert_eq!(e.field, "header.total");
+}
+
 #[test]
 fn credit_memo_is_negative() {
     let mut inv = invoice(vec![line(1, "250.00", "200.6110", "200")], "270.00");
