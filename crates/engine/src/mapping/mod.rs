@@ -4,6 +4,7 @@
 //! only serialise the models made here. `docs/mapping.md` documents each field.
 pub mod account;
 pub mod invoice;
+pub mod matching;
 pub mod purchase_order;
 pub mod supplier;
 pub mod voucher;

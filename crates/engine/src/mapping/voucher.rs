@@ -11,9 +11,10 @@ use mlc_core::ids::{AccountNumber, AddressNumber, OrderKey};
 use mlc_core::model::{Invoice, InvoiceKind};
 use mlc_core::money::{round, round_to_total};
 
-use mlc_jde::{PoReference, VoucherInput, VoucherLineInput};
+use mlc_jde::{MatchLineInput, MatchVoucherInput, PoReference, VoucherInput, VoucherLineInput};
 
 use super::MappingError;
+use super::matching::{MatchLine, MatchPlan};
 use crate::refdata::RefData;
 use crate::settings::{
     AccountFormat, ClosedPeriodRule, DueDateMode, Intercompany, PayStatus, TaxMode, TenantSettings,
@@ -90,6 +91,9 @@ pub struct VoucherPlan {
     pub payment_terms: Option<String>,
     /// `ADSC`: discount available, only with `due_date = "jaggaer"`.
     pub discount_available: Option<Decimal>,
+    /// Set for a PO-backed invoice (interface 8): the lines matched to PO lines, sent with
+    /// `ATRL` through `match_orchestration`; `lines` is then the distribution of the rest.
+    pub matching: Option<MatchPlan>,
 }
 
 /// The voucher transaction number for a JAGGAER invoice id: `JG` + id, at most 22 characters
@@ -189,9 +193,33 @@ pub fn plan_voucher(
         }
     };
 
-    // 1. Item distribution from lines and splits.
+    // 1. Item distribution from lines and splits; lines naming a PO line are matched instead
+    //    (credit memos never are).
     let mut raw_lines: Vec<(AccountNumber, String, Decimal, String)> = Vec::new();
+    let mut matched: Vec<MatchLine> = Vec::new();
+    let currency = inv.currency.trim().to_uppercase();
+    let decimals = refdata.decimals(&currency);
     for line in &inv.lines {
+        if inv.kind != InvoiceKind::CreditMemo
+            && let Some((key, lnid)) = super::matching::po_line_ref(line)?
+        {
+            let r = line.po_line.clone().unwrap_or_default();
+            matched.push(MatchLine {
+                line: matched.len() as u32 + 1,
+                invoice_line: line.line_number,
+                key,
+                lnid,
+                quantity: r.quantity,
+                unit_of_measure: r
+                    .unit_of_measure
+                    .map(|u| u.trim().to_owned())
+                    .unwrap_or_default(),
+                unit_price: r.unit_price,
+                amount: round(line.amount, decimals),
+                description: line.description.chars().take(30).collect(),
+            });
+            continue;
+        }
         let prefix = format!("line {}", line.line_number);
         // An unsplit line is coded as a whole; a split line by each of its splits.
         let codings: Vec<(String, Option<&str>, Option<&str>, Decimal)> = if line.splits.is_empty()
@@ -228,21 +256,25 @@ pub fn plan_voucher(
             raw_lines.push((acct, bu, signed(amount), line.description.clone()));
         }
     }
-    if raw_lines.is_empty() {
+    if raw_lines.is_empty() && matched.is_empty() {
         return Err(MappingError::new(
             "lineList",
             "the invoice has no lines to distribute",
         ));
     }
 
-    // 2. Company from the first line's business unit.
-    let first_bu = &raw_lines[0].1;
-    let company = refdata
-        .business_units
-        .get(first_bu)
-        .map(|b| b.company.clone())
-        .filter(|c| !c.trim().is_empty())
-        .unwrap_or_else(|| settings.company.clone());
+    // 2. Company: a match voucher's is its first PO's order company (KCOO); otherwise that of
+    //    the first line's business unit.
+    let company = match (matched.first(), raw_lines.first()) {
+        (Some(m), _) => m.key.kcoo.clone(),
+        (None, Some(first)) => refdata
+            .business_units
+            .get(&first.1)
+            .map(|b| b.company.clone())
+            .filter(|c| !c.trim().is_empty())
+            .unwrap_or_else(|| settings.company.clone()),
+        (None, None) => settings.company.clone(),
+    };
 
     // 3. Charges and tax.
     let charges = m.charges_for(&company);
@@ -320,11 +352,11 @@ pub fn plan_voucher(
         }
     }
 
-    // 5. Currency and rounding: lines sum exactly to the gross (less JDE-distributed tax).
-    let currency = inv.currency.trim().to_uppercase();
-    let decimals = refdata.decimals(&currency);
+    // 5. Currency and rounding: lines (matched and distributed) sum exactly to the gross (less
+    //    JDE-distributed tax).
     let gross = round(signed(inv.gross), decimals);
-    let target = gross - tax_amount.map(|t| round(t, decimals)).unwrap_or_default();
+    let matched_sum: Decimal = matched.iter().map(|m| m.amount).sum();
+    let target = gross - tax_amount.map(|t| round(t, decimals)).unwrap_or_default() - matched_sum;
     let unrounded_sum: Decimal = raw_lines.iter().map(|l| l.2).sum();
     let tolerance = Decimal::new(raw_lines.len() as i64 + 1, decimals) / Decimal::TWO;
     if (unrounded_sum - target).abs() > tolerance {
@@ -332,20 +364,21 @@ pub fn plan_voucher(
             "header.total",
             format!(
                 "does not tie: lines, charges and tax add up to {} {currency} but the invoice total is {} {currency}",
-                round(unrounded_sum, decimals) + tax_amount.unwrap_or_default(),
+                round(unrounded_sum, decimals) + matched_sum + tax_amount.unwrap_or_default(),
                 gross
             ),
         ));
     }
     let amounts: Vec<Decimal> = raw_lines.iter().map(|l| l.2).collect();
     let rounded = round_to_total(&amounts, target, decimals);
+    let first_edln = matched.len() as u32 + 1;
     let lines = raw_lines
         .into_iter()
         .zip(rounded)
         .enumerate()
         .map(
             |(i, ((account, business_unit, _, explanation), amount))| VoucherLine {
-                line: i as u32 + 1,
+                line: i as u32 + first_edln,
                 account,
                 business_unit,
                 amount,
@@ -401,10 +434,13 @@ pub fn plan_voucher(
         }
     }
 
-    let po = inv
-        .po_number
-        .as_deref()
-        .and_then(|p| OrderKey::from_str(p).ok());
+    let po = match matched.first() {
+        Some(m) => Some(m.key.clone()),
+        None => inv
+            .po_number
+            .as_deref()
+            .and_then(|p| OrderKey::from_str(p).ok()),
+    };
     let pay = &settings.payables;
     let terms = match pay.due_date {
         DueDateMode::Jde => None,
@@ -452,6 +488,10 @@ pub fn plan_voucher(
             .and_then(|t| t.discount)
             .filter(|d| !d.is_zero())
             .map(|d| round(signed(d.abs()), decimals)),
+        matching: (!matched.is_empty()).then(|| MatchPlan {
+            rule: settings.payables.matching.rule.trim().to_owned(),
+            lines: matched,
+        }),
     })
 }
 
@@ -504,6 +544,38 @@ pub fn voucher_input(plan: &VoucherPlan, edus: &str, edbt: &str, vinv: &str) -> 
             })
             .collect(),
     }
+}
+
+/// The match orchestration's input for a plan with a match part (interface 8): the voucher
+/// input of [`voucher_input`] (header, and the `GLDistribution` of what is not matched) plus
+/// `ATRL` and one `MatchLines` entry per matched line, amounts in the invoice currency. `None`
+/// for a plan without a match part.
+pub fn match_input(
+    plan: &VoucherPlan,
+    edus: &str,
+    edbt: &str,
+    vinv: &str,
+) -> Option<MatchVoucherInput> {
+    let m = plan.matching.as_ref()?;
+    Some(MatchVoucherInput {
+        voucher: voucher_input(plan, edus, edbt, vinv),
+        atrl: m.rule.clone(),
+        lines: m
+            .lines
+            .iter()
+            .map(|l| MatchLineInput {
+                edln: l.line,
+                kcoo: l.key.kcoo.clone(),
+                dcto: l.key.dcto.clone(),
+                doco: l.key.doco,
+                lnid: l.lnid,
+                uorg: l.quantity,
+                uom: l.unit_of_measure.clone(),
+                prrc: l.unit_price,
+                aexp: l.amount,
+            })
+            .collect(),
+    })
 }
 
 /// The gross of a JDE voucher row (F0411, F0411Z1): `ACR` when its currency mode (`CRRM`) is
