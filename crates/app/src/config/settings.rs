@@ -866,7 +866,7 @@ fn tenant(p: &mut Problems, key: &str, t: RawTenant) -> Option<TenantSettings> {
         intercompany: m.intercompany.unwrap_or(Intercompany::Allow),
         match_rule: match m.match_rule.as_deref().map(str::trim) {
             None => "02".to_owned(),
-            Some(r) if r.is_empty() => String::new(),
+            Some("") => String::new(),
             Some(r) if matches!(r, "01" | "02" | "03" | "04" | "05" | "07" | "08" | "09") => {
                 r.to_owned()
             }

@@ -969,7 +969,7 @@ async fn post(
                         Some(format!("{}/{edbt}/{}", s.batch_user, plan.edtn)),
                         LedgerStatus::Posted,
                     );
-                    row.detail = posted_detail_of(&plan, &edbt, &vinv);
+                    row.detail = posted_detail_of(plan, &edbt, &vinv);
 
                     commit.ledger.push(row);
                     commit.resolve.push(record.clone());

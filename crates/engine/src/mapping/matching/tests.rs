@@ -27,14 +27,30 @@ fn inv_line(po: Option<&str>, lnid: Option<&str>) -> InvoiceLine {
     }
 }
 
+/// `(poNumber, poLineNumber, want)`.
+type RoutingCase<'a> = (
+    Option<&'a str>,
+    Option<&'a str>,
+    Result<Option<(&'a str, &'a str)>, &'a str>,
+);
+
+/// `(case, receipts, line status, rule, qty, amount, tolerance, verdict, words)`.
+type ReadinessCase<'a> = (
+    &'a str,
+    &'a [Receipt],
+    PoStatus,
+    &'a str,
+    &'a str,
+    &'a str,
+    MatchTolerance,
+    V,
+    &'a str,
+);
+
 #[test]
 fn routing_per_line() {
     // (poNumber, poLineNumber) → matched PO line, or not a match line, or the field at fault.
-    let cases: &[(
-        Option<&str>,
-        Option<&str>,
-        Result<Option<(&str, &str)>, &str>,
-    )] = &[
+    let cases: &[RoutingCase] = &[
         (
             Some("00200-OP-4711"),
             Some("1"),
@@ -191,17 +207,7 @@ fn readiness_table() {
     let t = tol("0", "0.01");
     // (case, receipts, line status, rule, invoiced qty, invoiced amount, tolerance, verdict,
     //  words the reason must contain)
-    let cases: Vec<(
-        &str,
-        &[Receipt],
-        PoStatus,
-        &str,
-        &str,
-        &str,
-        MatchTolerance,
-        V,
-        &str,
-    )> = vec![
+    let cases: Vec<ReadinessCase> = vec![
         (
             "exact",
             &all,
