@@ -4,7 +4,7 @@
 
 use std::str::FromStr;
 
-use mlc_sim::jaggaer::{JaggaerSim, JaggaerSimConfig};
+use mlc_sim::jaggaer::{JaggaerSim, JaggaerSimConfig, PoInvoiceLine, PoInvoiceMix};
 use reqwest::Client;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
@@ -312,4 +312,130 @@ async fn inserted_invoice_keeps_what_the_test_gave() {
     // The next generated id does not collide.
     let next = sim.insert_invoice(json!({"header": {}})).unwrap();
     assert!(next > 777);
+}
+
+/// FNV-1a of the generated invoices (clock fields aside) of seed 7 with the default knobs.
+async fn default_fingerprint() -> (u64, usize) {
+    let cfg = JaggaerSimConfig {
+        seed: 7,
+        ..JaggaerSimConfig::default()
+    };
+    let sim = JaggaerSim::start(cfg).await.unwrap();
+    seed_data(&sim, 12).await;
+    sim.generate_invoices(20);
+    let mut out = sim.invoices();
+    out.sort_by_key(|i| i["header"]["invoiceId"].as_i64());
+    for i in &mut out {
+        let h = i["header"].as_object_mut().unwrap();
+        h.remove("lastUpdate");
+        h.remove("invoiceDate");
+        h.remove("invoiceCreateDate");
+    }
+    sim.shutdown().await;
+    let text = serde_json::to_string(&out).unwrap();
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in text.bytes() {
+        hash ^= u64::from(b);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    (hash, out.len())
+}
+
+#[tokio::test]
+async fn default_knobs_keep_the_historic_invoices() {
+    // Captured from the generator before the PO-invoice knobs existed (same seed, same data):
+    // the defaults must not draw a single extra random number.
+    let (hash, n) = default_fingerprint().await;
+    println!("fingerprint {hash:#x} of {n} invoices");
+    assert_eq!((hash, n), (GOLDEN_HASH, GOLDEN_COUNT));
+}
+
+const GOLDEN_HASH: u64 = 0x42f1_8e19_defb_3cfe;
+const GOLDEN_COUNT: usize = 29;
+
+#[tokio::test]
+async fn po_invoice_knobs_make_variances_two_po_and_mixed_invoices() {
+    let mut cfg = JaggaerSimConfig::default();
+    cfg.knobs.invoice_on_po = 1.0;
+    cfg.knobs.pending_rate = 0.0;
+    cfg.knobs.po_invoices = PoInvoiceMix {
+        partial_rate: 0.0,
+        price_beyond_rate: 1.0,
+        two_po_rate: 1.0,
+        non_po_line_rate: 1.0,
+        ..PoInvoiceMix::default()
+    };
+    let sim = JaggaerSim::start(cfg).await.unwrap();
+    // Supplier 0 gets POs 1000 and 1003: the second PO's invoice also bills the first.
+    seed_data(&sim, 4).await;
+    let all = sim.invoices();
+    assert_eq!(all.len(), 4);
+    let mut two_po = 0;
+    for inv in &all {
+        let lines = inv["lineList"]["invoiceLine"].as_array().unwrap();
+        assert_eq!(inv["header"]["containsNonPOLines"], "true");
+        assert_eq!(inv["header"]["nonPOInvoice"], "false");
+        let po_lines: Vec<&Value> = lines.iter().filter(|l| l["poNumber"].is_string()).collect();
+        let non_po: Vec<&Value> = lines.iter().filter(|l| l["poNumber"].is_null()).collect();
+        assert_eq!(non_po.len(), 1, "one non-PO line: {inv}");
+        assert!(non_po[0]["customFieldValueSetList"].is_object(), "coded");
+        for l in &po_lines {
+            // Full quantities (no partials), price 15 % over the PO's (rounded to cents).
+            let (q, p) = (d(&l["quantity"]), d(&l["unitPrice"]));
+            match l["poLineNumber"].as_str().unwrap() {
+                "1" => {
+                    assert_eq!(q, Decimal::from(4));
+                    let raised = Decimal::from_str("51.89").unwrap();
+                    let second_po = Decimal::from_str("45.1234").unwrap();
+                    assert!(p == raised || p == second_po, "{l}");
+                }
+                "1.5" => {
+                    assert_eq!(q, Decimal::from_str("2.5").unwrap());
+                    assert_eq!(p, Decimal::from_str("106.65").unwrap());
+                }
+                other => panic!("unexpected PO line {other}"),
+            }
+        }
+        let pos: std::collections::BTreeSet<&str> = po_lines
+            .iter()
+            .filter_map(|l| l["poNumber"].as_str())
+            .collect();
+        if pos.len() == 2 {
+            two_po += 1;
+        }
+        assert_ties(inv);
+    }
+    assert!(two_po >= 1, "an invoice bills lines of two POs");
+
+    // On request: an invoice for chosen lines (e.g. one JDE has not received yet).
+    let id = sim
+        .invoice_po_lines(
+            "00200-OP-1001",
+            &[PoInvoiceLine {
+                line_number: "1.5".into(),
+                quantity: Decimal::ONE,
+                unit_price: None,
+            }],
+        )
+        .expect("invoice");
+    let inv = sim.invoice_json(id).unwrap();
+    let l = &inv["lineList"]["invoiceLine"][0];
+    assert_eq!(l["poNumber"], "00200-OP-1001");
+    assert_eq!(l["poLineNumber"], "1.5");
+    assert_eq!(d(&l["quantity"]), Decimal::ONE);
+    assert_eq!(d(&l["unitPrice"]), Decimal::from_str("92.74").unwrap());
+    assert_eq!(inv["header"]["paymentStatus"], "Payable");
+    assert_ties(&inv);
+    assert!(
+        sim.invoice_po_lines(
+            "00200-OP-1001",
+            &[PoInvoiceLine {
+                line_number: "7".into(),
+                quantity: Decimal::ONE,
+                unit_price: None,
+            }]
+        )
+        .is_none(),
+        "unknown line"
+    );
 }

@@ -92,6 +92,43 @@ impl Default for JaggaerFaults {
     }
 }
 
+/// What the invoice generator puts on PO-backed invoices, as suppliers really invoice against
+/// POs. The defaults keep the generator's historic output (same seed, same invoices): only
+/// partial invoices, at 30 %; every other behaviour is off until its rate is raised.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PoInvoiceMix {
+    /// Share of whole-number PO lines invoiced in part (a partial delivery), default 0.3.
+    pub partial_rate: f64,
+    /// Share of lines invoiced at a unit price `within_pct` percent above the PO's (a price
+    /// variance inside JDE's default 5 % tolerance).
+    pub price_within_rate: f64,
+    /// Price increase of a variance within tolerance, in percent (default 2).
+    pub within_pct: rust_decimal::Decimal,
+    /// Share of lines invoiced at a unit price `beyond_pct` percent above the PO's.
+    pub price_beyond_rate: f64,
+    /// Price increase of a variance beyond tolerance, in percent (default 15).
+    pub beyond_pct: rust_decimal::Decimal,
+    /// Share of invoices that also bill the first open line of another PO of the same supplier
+    /// (lines of two POs on one invoice).
+    pub two_po_rate: f64,
+    /// Share of PO-backed invoices that get one non-PO line too (a mixed invoice).
+    pub non_po_line_rate: f64,
+}
+
+impl Default for PoInvoiceMix {
+    fn default() -> Self {
+        PoInvoiceMix {
+            partial_rate: 0.3,
+            price_within_rate: 0.0,
+            within_pct: rust_decimal::Decimal::TWO,
+            price_beyond_rate: 0.0,
+            beyond_pct: rust_decimal::Decimal::from(15),
+            two_po_rate: 0.0,
+            non_po_line_rate: 0.0,
+        }
+    }
+}
+
 /// Knobs that can change while the simulator serves.
 #[derive(Clone)]
 pub struct JaggaerKnobs {
@@ -114,6 +151,8 @@ pub struct JaggaerKnobs {
     pub invoice_on_po: f64,
     /// Probability that a generated invoice starts `Pending` (payable after `approve_pending`).
     pub pending_rate: f64,
+    /// What PO-backed invoices look like (partial, price variance, two POs, mixed).
+    pub po_invoices: PoInvoiceMix,
     /// SharedSecret expected in the cXML `Sender` credential.
     pub cxml_shared_secret: String,
     /// When set, the `Sender` identity must equal it too (case-insensitive).
@@ -138,6 +177,7 @@ impl fmt::Debug for JaggaerKnobs {
             .field("faults", &self.faults)
             .field("invoice_on_po", &self.invoice_on_po)
             .field("pending_rate", &self.pending_rate)
+            .field("po_invoices", &self.po_invoices)
             .field("cxml_shared_secret", &"[redacted]")
             .field("cxml_sender_identity", &self.cxml_sender_identity)
             .field("cxml_dtd", &self.cxml_dtd)
@@ -159,6 +199,7 @@ impl Default for JaggaerKnobs {
             faults: JaggaerFaults::default(),
             invoice_on_po: 0.6,
             pending_rate: 0.15,
+            po_invoices: PoInvoiceMix::default(),
             cxml_shared_secret: "mlc-cxml-secret".into(),
             cxml_sender_identity: None,
             cxml_dtd: default_dtd_path(),

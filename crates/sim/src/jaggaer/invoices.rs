@@ -11,6 +11,7 @@ use rand::Rng;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
+use super::config::PoInvoiceMix;
 use super::data::{Data, currency_dp, dec, invoice_total, num, round_to};
 
 /// An Account/CostCenter coding.
@@ -188,6 +189,8 @@ struct Head<'a> {
     currency: &'a str,
     credit: bool,
     po_backed: bool,
+    /// A PO-backed invoice that has non-PO lines too.
+    mixed: bool,
     pending: bool,
     coding: Option<&'a Coding>,
     sin_prefix: &'a str,
@@ -214,7 +217,7 @@ fn build(data: &mut Data, h: Head<'_>, lines: Vec<Value>, ch: &Charges, now_ms: 
         "invoiceLineType": if h.po_backed { "PO" } else { "Non-PO" },
         "invoiceSource": "Supplier Portal",
         "nonPOInvoice": if h.po_backed { "false" } else { "true" },
-        "containsNonPOLines": if h.po_backed { "false" } else { "true" },
+        "containsNonPOLines": if h.po_backed && !h.mixed { "false" } else { "true" },
         "validationStatus": "Valid",
         "paymentStatus": payment,
         "matchStatus": if h.po_backed { "Matched" } else { "Do Not Match" },
@@ -272,12 +275,55 @@ fn supplier_ref(data: &Data, bravo: Option<i64>, ext: Option<&str>) -> Value {
     json!({"name": ext.unwrap_or("Unknown supplier"), "supplierNumber": ext.unwrap_or("")})
 }
 
+/// The `poLineNumber` an invoice line carries: the PO line's own `lineNumber` as the
+/// connector sent it (J1P JSON: the LNID as AIS returns it, `1.5`; a cXML order: the integer of
+/// `mlc_core::po_line::lnid_to_line_number`, `1500`), so it names the line in the channel the
+/// PO came by.
+fn po_line_number(l: &Value, n: usize) -> Value {
+    json!(match &l["lineNumber"] {
+        Value::Number(x) => x.to_string(),
+        Value::String(s) => s.clone(),
+        _ => n.to_string(),
+    })
+}
+
+/// An invoice line billing `qty` of a PO line at `price`.
+fn po_line(
+    data: &mut Data,
+    n: usize,
+    po_number: &str,
+    l: &Value,
+    qty: Decimal,
+    price: Decimal,
+) -> Value {
+    let desc = l["description"].as_str().unwrap_or("PO item").to_owned();
+    let uom = l["unitOfMeasure"].as_str().unwrap_or("EA").to_owned();
+    let mut line = new_line(data, n, &desc, &uom, qty, price);
+    line["poNumber"] = json!(po_number);
+    line["poLineNumber"] = po_line_number(l, n);
+    if let Some(c) = po_line_coding(l) {
+        line["customFieldValueSetList"] = coding_sets(&c);
+    }
+    line
+}
+
+fn open_po_lines(po: &Value) -> impl Iterator<Item = (&Value, Decimal, Decimal)> {
+    po["lineList"]["poLine"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|l| !matches!(l["status"].as_str(), Some("Cancelled" | "Closed")))
+        .filter_map(|l| Some((l, dec(&l["quantity"])?, dec(&l["unitPrice"])?)))
+        .filter(|(_, q, _)| *q > Decimal::ZERO)
+}
+
 /// Maybe creates an invoice for a newly received PO (probability `p`). Returns its id.
 pub(crate) fn invoice_for_po(
     data: &mut Data,
     po: &Value,
     p: f64,
     pending_rate: f64,
+    mix: &PoInvoiceMix,
     now_ms: i64,
 ) -> Option<i64> {
     if !data.rng.random_bool(p.clamp(0.0, 1.0)) {
@@ -292,47 +338,164 @@ pub(crate) fn invoice_for_po(
         .or_else(|| header["total"]["currency"].as_str())
         .unwrap_or("USD")
         .to_owned();
+    let dp = currency_dp(&currency);
     let po_number = header["poNumber"].as_str().unwrap_or_default().to_owned();
     let mut lines = Vec::new();
     let mut base = Decimal::ZERO;
-    for l in po["lineList"]["poLine"].as_array().into_iter().flatten() {
-        if matches!(l["status"].as_str(), Some("Cancelled" | "Closed")) {
-            continue;
-        }
-        let (Some(qty), Some(price)) = (dec(&l["quantity"]), dec(&l["unitPrice"])) else {
-            continue;
-        };
-        if qty <= Decimal::ZERO {
-            continue;
-        }
+    let rate = |r: f64| r.clamp(0.0, 1.0);
+    for (l, qty, price) in open_po_lines(po) {
         // Partial deliveries: invoice part of a whole-number quantity now and then.
-        let qty = if qty.fract().is_zero() && qty >= Decimal::TWO && data.rng.random_bool(0.3) {
+        let qty = if qty.fract().is_zero()
+            && qty >= Decimal::TWO
+            && data.rng.random_bool(rate(mix.partial_rate))
+        {
             let q = i64::try_from(qty).unwrap_or(2).max(2);
             Decimal::from(data.rng.random_range(1..q))
         } else {
             qty
         };
-        let desc = l["description"].as_str().unwrap_or("PO item").to_owned();
-        let uom = l["unitOfMeasure"].as_str().unwrap_or("EA").to_owned();
-        let n = lines.len() + 1;
-        let mut line = new_line(data, n, &desc, &uom, qty, price);
-        line["poNumber"] = json!(po_number);
-        line["poLineNumber"] = json!(match &l["lineNumber"] {
-            Value::Number(x) => x.to_string(),
-            Value::String(s) => s.clone(),
-            _ => n.to_string(),
-        });
-        if let Some(c) = po_line_coding(l) {
-            line["customFieldValueSetList"] = coding_sets(&c);
+        // Price variances (no draw at all while their rates are 0: the default output stays).
+        let mut price = price;
+        if mix.price_beyond_rate > 0.0 && data.rng.random_bool(rate(mix.price_beyond_rate)) {
+            price = round_to(
+                price * (Decimal::ONE_HUNDRED + mix.beyond_pct) / Decimal::ONE_HUNDRED,
+                dp,
+            );
+        } else if mix.price_within_rate > 0.0 && data.rng.random_bool(rate(mix.price_within_rate)) {
+            price = round_to(
+                price * (Decimal::ONE_HUNDRED + mix.within_pct) / Decimal::ONE_HUNDRED,
+                dp,
+            );
         }
+        let n = lines.len() + 1;
+        let line = po_line(data, n, &po_number, l, qty, price);
         base += qty * price;
         lines.push(line);
     }
     if lines.is_empty() {
         return None;
     }
+    let bravo = header["supplier"]["bravoId"].as_i64();
+    // Lines of a second PO of the same supplier (and currency) on the same invoice.
+    if mix.two_po_rate > 0.0 && data.rng.random_bool(rate(mix.two_po_rate)) {
+        let other = data
+            .pos
+            .values()
+            .filter(|o| {
+                o["header"]["poNumber"].as_str() != Some(po_number.as_str())
+                    && o["header"]["supplier"]["bravoId"].as_i64() == bravo
+                    && o["header"]["status"].as_str() != Some("Cancelled")
+                    && o["header"]["currency"].as_str().unwrap_or("USD") == currency
+            })
+            .find_map(|o| {
+                let number = o["header"]["poNumber"].as_str()?.to_owned();
+                let (l, q, pr) = open_po_lines(o).next()?;
+                Some((number, l.clone(), q, pr))
+            });
+        if let Some((number, l, q, pr)) = other {
+            let n = lines.len() + 1;
+            let line = po_line(data, n, &number, &l, q, pr);
+            base += q * pr;
+            lines.push(line);
+        }
+    }
+    // A non-PO line on a PO-backed invoice (a fee or an item not on the order).
+    let mut mixed = false;
+    if mix.non_po_line_rate > 0.0 && data.rng.random_bool(rate(mix.non_po_line_rate)) {
+        let (desc, uom) = ITEMS[data.rng.random_range(0..ITEMS.len())];
+        let m = magnitude(&currency);
+        let price = amount(&mut data.rng, 5 * m, 200 * m, dp);
+        let accounts = data.active_values("Account");
+        let ccs = data.active_values("CostCenter");
+        let n = lines.len() + 1;
+        let mut line = new_line(data, n, desc, uom, Decimal::ONE, price);
+        if !accounts.is_empty() {
+            let c = pick_coding(data, &accounts, &ccs);
+            line["customFieldValueSetList"] = coding_sets(&c);
+        }
+        base += price;
+        lines.push(line);
+        mixed = true;
+    }
     let ch = roll_charges(&mut data.rng, base, &currency, false);
     let pending = data.rng.random_bool(pending_rate.clamp(0.0, 1.0));
+    let ext = header["supplier"]["extCode"].as_str().map(str::to_owned);
+    let supplier = supplier_ref(data, bravo, ext.as_deref());
+    let id = data.next_invoice;
+    data.next_invoice += 1;
+    let head = Head {
+        id,
+        supplier,
+        currency: &currency,
+        credit: false,
+        po_backed: true,
+        mixed,
+        pending,
+        coding: None,
+        sin_prefix: "INV",
+    };
+    let doc = build(data, head, lines, &ch, now_ms);
+    data.put_invoice(id, doc, now_ms);
+    Some(id)
+}
+
+/// One line of an invoice made on request against a stored PO.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PoInvoiceLine {
+    /// The PO line, by its `lineNumber` as stored (e.g. `"1.5"`, or `"1500"` for a cXML PO).
+    pub line_number: String,
+    /// Quantity invoiced.
+    pub quantity: Decimal,
+    /// Unit price invoiced (`None`: the PO line's).
+    pub unit_price: Option<Decimal>,
+}
+
+/// An invoice against chosen lines of a stored PO (e.g. a line JDE has not received yet), no
+/// charges or tax, payable. `None` when the PO or a line is unknown.
+pub(crate) fn invoice_po_lines(
+    data: &mut Data,
+    po_number: &str,
+    wanted: &[PoInvoiceLine],
+    now_ms: i64,
+) -> Option<i64> {
+    let po = data
+        .pos
+        .values()
+        .find(|o| o["header"]["poNumber"].as_str() == Some(po_number))?
+        .clone();
+    let header = &po["header"];
+    let currency = header["currency"]
+        .as_str()
+        .or_else(|| header["total"]["currency"].as_str())
+        .unwrap_or("USD")
+        .to_owned();
+    let dp = currency_dp(&currency);
+    let mut lines = Vec::with_capacity(wanted.len());
+    for w in wanted {
+        let l = po["lineList"]["poLine"]
+            .as_array()?
+            .iter()
+            .find(|l| {
+                let n = po_line_number(l, 0);
+                n.as_str() == Some(w.line_number.as_str())
+                    || dec(&n)
+                        .zip(w.line_number.parse::<Decimal>().ok())
+                        .is_some_and(|(a, b)| a == b)
+            })?
+            .clone();
+        let price = w.unit_price.or_else(|| dec(&l["unitPrice"]))?;
+        let n = lines.len() + 1;
+        lines.push(po_line(data, n, po_number, &l, w.quantity, price));
+    }
+    let zero = round_to(Decimal::ZERO, dp);
+    let ch = Charges {
+        tax1: zero,
+        tax2: zero,
+        shipping: zero,
+        handling: zero,
+        misc: Vec::new(),
+        discount: zero,
+    };
     let bravo = header["supplier"]["bravoId"].as_i64();
     let ext = header["supplier"]["extCode"].as_str().map(str::to_owned);
     let supplier = supplier_ref(data, bravo, ext.as_deref());
@@ -344,7 +507,8 @@ pub(crate) fn invoice_for_po(
         currency: &currency,
         credit: false,
         po_backed: true,
-        pending,
+        mixed: false,
+        pending: false,
         coding: None,
         sin_prefix: "INV",
     };
@@ -473,6 +637,7 @@ pub(crate) fn generate(data: &mut Data, n: usize, pending_rate: f64, now_ms: i64
             currency,
             credit,
             po_backed: false,
+            mixed: false,
             pending,
             coding: Some(&header_coding),
             sin_prefix: if credit { "CM" } else { "INV" },

@@ -47,8 +47,10 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 pub use config::{
-    JaggaerFaults, JaggaerKnobs, JaggaerPaths, JaggaerSimConfig, SimClient, default_dtd_path,
+    JaggaerFaults, JaggaerKnobs, JaggaerPaths, JaggaerSimConfig, PoInvoiceMix, SimClient,
+    default_dtd_path,
 };
+pub use invoices::PoInvoiceLine;
 pub use server::{router, serve};
 pub use xml::{
     ExportPush, PO_ACTION, SUPPLIER_ACTION, XmlDocRecord, XmlKnobs, XmlPoLineRecord, XmlPoRecord,
@@ -339,6 +341,15 @@ impl JaggaerSimState {
         invoices::generate(&mut d, n, pending, now)
     }
 
+    /// Creates a payable invoice (no tax or charges) against chosen lines of a stored PO, by
+    /// its `poNumber` (e.g. a line JDE has not received yet, or a price the test picks).
+    /// `None` when the PO or one of the lines is unknown.
+    pub fn invoice_po_lines(&self, po_number: &str, lines: &[PoInvoiceLine]) -> Option<i64> {
+        let mut d = lock(&self.inner.data);
+        let now = d.stamp();
+        invoices::invoice_po_lines(&mut d, po_number, lines, now)
+    }
+
     /// Inserts an exact invoice (`{"header": {...}, "lineList": {"invoiceLine": [...]}}`).
     /// Assigns `invoiceId` (and line ids) when absent, stamps `lastUpdate` when absent, and
     /// computes `total.value` by the tie rule only when no total value is given.
@@ -515,9 +526,9 @@ impl JaggaerSimState {
                 }
             }
         }
-        let (p, pending) = {
+        let (p, pending, mix) = {
             let k = read(&self.inner.knobs);
-            (k.invoice_on_po, k.pending_rate)
+            (k.invoice_on_po, k.pending_rate, k.po_invoices.clone())
         };
         let mut d = lock(&self.inner.data);
         let supplier = &header["supplier"];
@@ -547,7 +558,7 @@ impl JaggaerSimState {
         let (id, created) = store_po(&mut d, &po_number, header, doc_lines);
         if created {
             let doc = d.pos[&id].clone();
-            invoices::invoice_for_po(&mut d, &doc, p, pending, now);
+            invoices::invoice_for_po(&mut d, &doc, p, pending, &mix, now);
         }
         json!({"returnCode": 0, "returnMessage": "OK", "poId": id})
     }

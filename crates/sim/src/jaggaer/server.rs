@@ -799,7 +799,14 @@ fn apply_order(
     let (po_id, created) = store_po(&mut d, &o.order_id, header, json!({"poLine": o.lines}));
     if created || o.kind == "new" {
         let doc = d.pos[&po_id].clone();
-        invoices::invoice_for_po(&mut d, &doc, knobs.invoice_on_po, knobs.pending_rate, now);
+        invoices::invoice_for_po(
+            &mut d,
+            &doc,
+            knobs.invoice_on_po,
+            knobs.pending_rate,
+            &knobs.po_invoices,
+            now,
+        );
     }
     let idx = d.cxml.len();
     d.cxml.push(super::data::CxmlRec {

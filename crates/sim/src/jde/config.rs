@@ -146,6 +146,54 @@ pub enum JobOutcome {
     NeverEnds,
 }
 
+/// Standard tolerance of Voucher Match Automation (JDE's Tolerance Rules, P4322, as one
+/// setting for every company and item): how far an invoice line's amount may differ from the
+/// quantity times the receipt's (or PO line's) unit cost, either way. Every limit that is set
+/// must hold; with none set the amounts must be equal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MatchTolerance {
+    /// Extended amount tolerance in percent of the expected amount (`5` = 5 %).
+    pub percent: Option<rust_decimal::Decimal>,
+    /// Extended amount tolerance as an amount in the invoice currency.
+    pub amount: Option<rust_decimal::Decimal>,
+}
+
+impl Default for MatchTolerance {
+    /// 5 %, no amount limit.
+    fn default() -> Self {
+        MatchTolerance {
+            percent: Some(rust_decimal::Decimal::from(5)),
+            amount: None,
+        }
+    }
+}
+
+impl MatchTolerance {
+    /// Whether `diff` (absolute) is within every limit set, for an expected amount.
+    pub fn allows(&self, expected: rust_decimal::Decimal, diff: rust_decimal::Decimal) -> bool {
+        let diff = diff.abs();
+        if self.percent.is_none() && self.amount.is_none() {
+            return diff.is_zero();
+        }
+        self.percent
+            .is_none_or(|p| diff <= expected.abs() * p / rust_decimal::Decimal::ONE_HUNDRED)
+            && self.amount.is_none_or(|a| diff <= a)
+    }
+
+    /// The largest difference allowed for an expected amount (for messages).
+    pub fn allowed(&self, expected: rust_decimal::Decimal) -> rust_decimal::Decimal {
+        let by_pct = self
+            .percent
+            .map(|p| expected.abs() * p / rust_decimal::Decimal::ONE_HUNDRED);
+        match (by_pct, self.amount) {
+            (Some(p), Some(a)) => p.min(a),
+            (Some(p), None) => p,
+            (None, Some(a)) => a,
+            (None, None) => rust_decimal::Decimal::ZERO,
+        }
+    }
+}
+
 /// Fault injection.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Faults {
@@ -198,6 +246,12 @@ pub struct JdeKnobs {
     pub faults: Faults,
     /// Name of the voucher orchestration.
     pub voucher_orchestration: String,
+    /// Name of the match orchestration (PO-backed invoices for Voucher Match Automation).
+    pub match_orchestration: String,
+    /// Standard tolerance of R4304010 (rules 02, 03 and 08).
+    pub match_tolerance: MatchTolerance,
+    /// Rounding tolerance of R4304010 (rule 05; JDE's P43221 allows 0.01 to 0.99).
+    pub rounding_tolerance: rust_decimal::Decimal,
     /// How a failed voucher orchestration answers.
     pub error_shape: ErrorShape,
     /// When the batch voucher processor runs by itself.
@@ -214,7 +268,7 @@ pub struct JdeKnobs {
     pub report_runtime: Duration,
     /// How jobs launched from now on end.
     pub report_outcome: JobOutcome,
-    /// Data selection of each R04110ZA version. Versions not listed (and the delivered
+    /// Data selection of each R04110ZA / R4304010 version. Versions not listed (and the delivered
     /// `XJDE0001`/`XJDE0002`) select every unprocessed row.
     pub report_versions: BTreeMap<String, DataSelection>,
     /// Right-pad string columns to their declared length on the wire (JDE fixed-width style).
@@ -238,6 +292,9 @@ impl Default for JdeKnobs {
             max_concurrent: 64,
             faults: Faults::default(),
             voucher_orchestration: "ML_AddVoucherBatch".into(),
+            match_orchestration: "ML_AddVoucherMatch".into(),
+            match_tolerance: MatchTolerance::default(),
+            rounding_tolerance: rust_decimal::Decimal::new(5, 2),
             error_shape: ErrorShape::Http500,
             auto_process: AutoProcess::Off,
             intercompany_settlements: true,

@@ -1002,10 +1002,12 @@ pub(crate) fn add_po(
         } else {
             format!("{omcu}.{}.{sub}", item.6)
         };
-        let urec = if received || closed {
-            qty
+        // Open to receive: nothing of a cancelled line, everything of the others until the
+        // receipt below (received and closed lines are received in full).
+        let (uopn, aopn) = if cancelled {
+            (Decimal::ZERO, Decimal::ZERO)
         } else {
-            Decimal::ZERO
+            (qty, aexp)
         };
         db.tm("F4311").insert(vec![
             ("KCOO", Cell::s(company.co)),
@@ -1024,7 +1026,10 @@ pub(crate) fn add_po(
             ("UOM", Cell::s(item.4)),
             ("PRRC", Cell::d(prrc)),
             ("AEXP", Cell::d(aexp)),
-            ("UREC", Cell::d(urec)),
+            ("UREC", Cell::d(Decimal::ZERO)),
+            ("UOPN", Cell::d(uopn)),
+            ("AOPN", Cell::d(aopn)),
+            ("AREC", Cell::d(Decimal::ZERO)),
             ("FRRC", Cell::d(frrc)),
             ("FEA", Cell::d(fea)),
             ("CRCD", Cell::s(crcd)),
@@ -1038,6 +1043,10 @@ pub(crate) fn add_po(
             ("UPMJ", Cell::Int(stamp.date)),
             ("TDAY", Cell::Int(stamp.time)),
         ]);
+        if received || closed {
+            let li = db.t("F4311").rows.len() - 1;
+            super::vma::insert_receipt(db, li, qty, 1, ymd(trdj), stamp);
+        }
     }
     let hold = if rng.random_bool(0.05) { "B1" } else { "" };
     let drqj = trdj

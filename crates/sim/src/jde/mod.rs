@@ -7,11 +7,11 @@
 //! # Layout
 //! - [`config`]: [`JdeSimConfig`] (seed, size, address) and the runtime [`JdeKnobs`] (users and
 //!   their date formats, latency, page cap, token lifetime, result-set expiry, concurrency cap,
-//!   fault injection, voucher orchestration name and error shape, auto-processing, the
-//!   intercompany constant, the report service and its jobs).
+//!   fault injection, voucher and match orchestration names and error shape, auto-processing,
+//!   the intercompany constant, the report service and its jobs, the match tolerances).
 //! - `table`: column definitions (data dictionary aliases) of F0101, F0401, F0116, F01151,
-//!   F0006, F0901, F0010, F0008, F0013, F0015, F4301, F4311, F0411, F0411Z1, F0911Z1, F0911;
-//!   compact cells;
+//!   F0006, F0901, F0010, F0008, F0013, F0015, F4301, F4311, F43121, F0411, F0411Z1, F0411Z1T,
+//!   F0911Z1, F0911; compact cells;
 //!   GRID_DATA encoding (`<T>_<ALIAS>` keys, yyyyMMdd dates, exact decimal numbers, business
 //!   units right-justified in 12).
 //! - `datagen`: the seeded generator (companies 00100/00200 USD, 00300 EUR, 00400 JPY, business
@@ -19,15 +19,24 @@
 //!   orders) and the building blocks of the change methods.
 //! - `query`: the data service query language (all operators and special values, match types,
 //!   complexQuery, orderBy, date literals in the user's `simpleDateFormat`).
-//! - `voucher`: the voucher orchestration (a plain Z-table insert) and the batch voucher
-//!   processor (R04110ZA equivalent: edits at processing time, failures to the Work Center).
+//! - `voucher`: the voucher and match orchestrations (plain Z-table inserts) and the batch
+//!   voucher processor (R04110ZA equivalent: edits at processing time, failures to the Work
+//!   Center; it leaves `ATFLG = 1` rows to R4304010).
+//! - `vma`: Voucher Match Automation: F43121 receipts (made by `receive_lines`,
+//!   [`JdeSimState::receive_line`] and the generator's received lines) and R4304010 (rules
+//!   01–05 against receipts, 07–09 against PO lines; one voucher per invoice or none).
 //! - `report`: batch jobs of the report service (`v2/report/execute`, `v2/report/status`).
 //! - `server`: routes, authentication and sessions, paging with expiring result sets, request
 //!   log, counters, fault injection; `/__sim/workcenter/{user}` and `/__sim/jobs` (not AIS).
 //!
 //! The handle ([`JdeSim`], which dereferences to the shared [`JdeSimState`]) changes data over
-//! time (`add_pos`, `change_pos`, `receive_lines`, ...), runs the voucher processor, and exposes
-//! the request log and counters.
+//! time (`add_pos`, `change_pos`, `receive_lines`, `receive_line`, ...), runs the voucher
+//! processor and the match driver (`process_vouchers`, `process_matches`), and exposes the
+//! request log and counters. For tests of PO-backed invoices: [`JdeSimState::receipts`] (the
+//! F43121 rows of a PO as [`Receipt`]s), [`JdeSimState::set_supplier_rule`] (F0401 `ATRL`),
+//! [`JdeSimState::work_center`] (rejection reasons), `table_rows("F0411Z1T")`.
+//! The contract is `docs/jde-orchestration.md`, section "Match orchestration and Voucher Match
+//! Automation".
 
 pub mod config;
 mod datagen;
@@ -35,6 +44,7 @@ mod query;
 mod report;
 mod server;
 mod table;
+mod vma;
 mod voucher;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
@@ -56,10 +66,11 @@ use tokio::task::JoinHandle;
 
 pub use config::{
     AutoProcess, DataSelection, ErrorShape, Faults, JdeKnobs, JdeSimConfig, JobOutcome,
-    ReportService, SimSize, SimUser,
+    MatchTolerance, ReportService, SimSize, SimUser,
 };
-pub use report::{JobStatus, ReportJob, VOUCHER_PROCESSOR};
+pub use report::{JobStatus, MATCH_PROCESSOR, ReportJob, VOUCHER_PROCESSOR};
 pub use server::{EndpointStats, RequestRecord, router, serve};
+pub use vma::Receipt;
 pub use voucher::{ProcessReport, VoucherSummary, WorkCenterMessage};
 
 use datagen::{Stamp, currency_decimals, round_to};
@@ -113,7 +124,7 @@ struct Inner {
 /// Why the report service refuses to launch a job.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LaunchError {
-    /// The report is not one the simulator knows (only R04110ZA).
+    /// The report is not one the simulator knows (only R04110ZA and R4304010).
     UnknownReport(String),
     /// The report has no such version.
     UnknownVersion(String, String),
@@ -294,15 +305,53 @@ impl JdeSimState {
         out
     }
 
-    /// Receives `n` open lines in full: only UREC and UPMJ/TDAY change (nothing the connector
-    /// sends to JAGGAER).
+    /// Receives `n` open lines in full (what is left to receive): each gets an F43121 receipt
+    /// (`MATC = 1`, open until vouchered) and its F4311 UREC/AREC/UOPN/AOPN and UPMJ/TDAY change
+    /// (nothing the connector sends to JAGGAER).
     pub fn receive_lines(&self, n: usize) -> Vec<PoKey> {
-        self.touch_lines(n, |l, li| {
-            let (uorg, urec) = (l.def.c("UORG"), l.def.c("UREC"));
-            let q = l.rows[li][uorg].clone();
-            l.rows[li][urec] = q;
+        let s = Stamp::of(self.now());
+        self.touch_db_lines(n, |db, li| {
+            let rest = {
+                let l = db.t("F4311");
+                let r = &l.rows[li];
+                r[l.def.c("UORG")].as_dec() - r[l.def.c("UREC")].as_dec()
+            };
+            vma::receive(db, li, rest, s.date, s);
             false
         })
+    }
+
+    /// Receives `qty` of one PO line (a partial or a further receipt; capped to what is left to
+    /// receive) as its next F43121 receipt, dated today. Returns the receipt, or `None` for an
+    /// unknown line or nothing left to receive.
+    pub fn receive_line(&self, po: &PoKey, lnid: Decimal, qty: Decimal) -> Option<Receipt> {
+        let s = Stamp::of(self.now());
+        let mut db = lock(&self.inner.db);
+        let li = vma::find_line(&db, &po.kcoo, &po.dcto, po.doco, lnid)?;
+        let ri = vma::receive(&mut db, li, qty, s.date, s)?;
+        stamp_row(db.tm("F4311"), li, "TDAY", s);
+        Some(vma::receipt_of(&db, ri))
+    }
+
+    /// Every F43121 row of a purchase order (receipts `MATC = 1` and voucher matches
+    /// `MATC = 2`), in the order written.
+    pub fn receipts(&self, po: &PoKey) -> Vec<Receipt> {
+        vma::receipts_of(&lock(&self.inner.db), &po.kcoo, po.doco, &po.dcto)
+    }
+
+    /// Sets a supplier's default automation rule (F0401 ATRL; blank removes it). Returns false
+    /// for an unknown supplier.
+    pub fn set_supplier_rule(&self, an8: i64, rule: &str) -> bool {
+        let s = Stamp::of(self.now());
+        let mut db = lock(&self.inner.db);
+        let t = db.tm("F0401");
+        let (a, r) = (t.def.c("AN8"), t.def.c("ATRL"));
+        let Some(i) = t.rows.iter().position(|row| row[a].as_int() == an8) else {
+            return false;
+        };
+        t.rows[i][r] = Cell::s(rule);
+        stamp_row(t, i, "UPMT", s);
+        true
     }
 
     /// Cancels `n` open lines (LTTR 980, NXTR 999); the header total is recomputed.
@@ -320,6 +369,10 @@ impl JdeSimState {
         n: usize,
         mut f: impl FnMut(&mut table::Table, usize) -> bool,
     ) -> Vec<PoKey> {
+        self.touch_db_lines(n, |db, li| f(db.tm("F4311"), li))
+    }
+
+    fn touch_db_lines(&self, n: usize, mut f: impl FnMut(&mut Db, usize) -> bool) -> Vec<PoKey> {
         let mut stamp = self.stamp_source();
         let mut db = lock(&self.inner.db);
         let mut rng = lock(&self.inner.rng);
@@ -349,7 +402,7 @@ impl JdeSimState {
             }
             picked.push(li);
             let s = stamp();
-            let header_changes = f(db.tm("F4311"), li);
+            let header_changes = f(&mut db, li);
             stamp_row(db.tm("F4311"), li, "TDAY", s);
             let key = line_key(&db, li);
             if header_changes && let Some(&hi) = heads.get(&key) {
@@ -526,6 +579,32 @@ impl JdeSimState {
         voucher::process(&mut lock(&self.inner.db), selection, job, setup, s)
     }
 
+    /// Runs the Voucher Match Automation driver (R4304010, final mode) over every unprocessed
+    /// F0411Z1 row flagged `ATFLG = 1`, like a run on JDE's own schedule (its Work Center
+    /// messages carry no job number).
+    pub fn process_matches(&self) -> ProcessReport {
+        self.process_matches_for(&DataSelection::all())
+    }
+
+    /// Runs R4304010 over the unprocessed match rows a data selection covers.
+    pub fn process_matches_for(&self, selection: &DataSelection) -> ProcessReport {
+        self.run_match_processor(selection, None)
+    }
+
+    fn run_match_processor(&self, selection: &DataSelection, job: Option<i64>) -> ProcessReport {
+        let s = Stamp::of(self.now());
+        let k = read(&self.inner.knobs);
+        let ms = vma::MatchSetup {
+            setup: voucher::Setup {
+                intercompany_settlements: k.intercompany_settlements,
+            },
+            tolerance: k.match_tolerance,
+            rounding: k.rounding_tolerance,
+        };
+        drop(k);
+        vma::process_matches(&mut lock(&self.inner.db), selection, job, &ms, s)
+    }
+
     /// The Work Center (employee queue) of an E1 user: the messages processor runs sent for
     /// the transactions of that `EDUS` they could not process, oldest first.
     pub fn work_center(&self, user: &str) -> Vec<WorkCenterMessage> {
@@ -551,9 +630,12 @@ impl JdeSimState {
         user: &str,
     ) -> Result<i64, LaunchError> {
         let k = self.knobs();
-        if !report.eq_ignore_ascii_case(VOUCHER_PROCESSOR) {
+        let Some(report) = [VOUCHER_PROCESSOR, MATCH_PROCESSOR]
+            .into_iter()
+            .find(|r| report.eq_ignore_ascii_case(r))
+        else {
             return Err(LaunchError::UnknownReport(report.to_owned()));
-        }
+        };
         let selection = match k.report_versions.get(version) {
             Some(sel) => sel.clone(),
             None if report::DELIVERED_VERSIONS.contains(&version) => DataSelection::all(),
@@ -574,7 +656,7 @@ impl JdeSimState {
             number,
             report::Job {
                 number,
-                report: VOUCHER_PROCESSOR.to_owned(),
+                report: report.to_owned(),
                 version: version.to_owned(),
                 user: user.to_owned(),
                 started: std::time::Instant::now(),
@@ -602,7 +684,11 @@ impl JdeSimState {
                 continue;
             }
             if due == JobStatus::Done {
-                job.result = Some(self.run_processor(&job.selection, Some(job.number)));
+                job.result = Some(if job.report == MATCH_PROCESSOR {
+                    self.run_match_processor(&job.selection, Some(job.number))
+                } else {
+                    self.run_processor(&job.selection, Some(job.number))
+                });
             }
             job.status = due;
             job.last_at = self.now();
@@ -814,6 +900,7 @@ impl JdeSim {
                     AutoProcess::Every(d) => {
                         if last.elapsed() >= d.max(Duration::from_millis(10)) {
                             st.process_vouchers();
+                            st.process_matches();
                             last = tokio::time::Instant::now();
                         }
                     }

@@ -1,7 +1,7 @@
 //! The batch jobs of the AIS report service (`v2/report/execute`, `v2/report/status`): a job
 //! waits (`W`), processes (`P`) and ends done (`D`) or in error (`E`) after the configured run
 //! time; when an R04110ZA job ends done, the batch voucher processor runs over its version's
-//! data selection with the job's number.
+//! data selection with the job's number (an R4304010 job: the Voucher Match Automation driver).
 
 use std::time::{Duration, Instant};
 
@@ -10,10 +10,14 @@ use jiff::civil::DateTime;
 use super::config::{DataSelection, JobOutcome};
 use super::voucher::ProcessReport;
 
-/// The report the simulator can run: the batch voucher processor.
+/// A report the simulator can run: the batch voucher processor.
 pub const VOUCHER_PROCESSOR: &str = "R04110ZA";
 
-/// Versions every JDE ships for R04110ZA; other versions exist only when a knob defines them.
+/// A report the simulator can run: the Voucher Match Automation driver.
+pub const MATCH_PROCESSOR: &str = "R4304010";
+
+/// Versions every JDE ships for R04110ZA and R4304010; other versions exist only when a knob
+/// defines them.
 pub(crate) const DELIVERED_VERSIONS: [&str; 2] = ["XJDE0001", "XJDE0002"];
 
 /// A launched batch job as the simulator tracks it.

@@ -1043,15 +1043,17 @@ async fn orchestrate(
     {
         return service_error(406, &format!("Not Acceptable: '{accept}'"));
     }
-    let (orch, shape, auto) = {
+    let (orch, match_orch, shape, auto) = {
         let k = read(&st.inner.knobs);
         (
             k.voucher_orchestration.clone(),
+            k.match_orchestration.clone(),
             k.error_shape,
             k.auto_process,
         )
     };
-    if name != orch {
+    let is_match = name == match_orch;
+    if name != orch && !is_match {
         return with_info(
             service_error(404, &format!("Orchestration {name} not found")),
             Some(name),
@@ -1064,11 +1066,22 @@ async fn orchestrate(
     };
     let _ = caller;
     let body = body.unwrap_or(Value::Object(Default::default()));
-    let inputs = voucher::parse_inputs(&body);
     let stamp = Stamp::of(st.now());
-    let result = voucher::insert(&mut lock(&st.inner.db), &inputs, stamp);
+    let (inputs, result) = if is_match {
+        let named = voucher::parse_named_inputs(&body);
+        let result = voucher::insert_match(&mut lock(&st.inner.db), &named, stamp);
+        ((named.0, Vec::new()), result)
+    } else {
+        let inputs = voucher::parse_inputs(&body);
+        let result = voucher::insert(&mut lock(&st.inner.db), &inputs, stamp);
+        (inputs, result)
+    };
     if result.is_ok() && auto == AutoProcess::AfterEachCall {
-        st.process_vouchers();
+        if is_match {
+            st.process_matches();
+        } else {
+            st.process_vouchers();
+        }
     }
     let ended = jiff::Timestamp::now();
     let fmt = |t: jiff::Timestamp| {
@@ -1118,8 +1131,8 @@ async fn orchestrate(
     with_info(resp, Some(name), None)
 }
 
-fn orchestration_descriptor(name: &str) -> Value {
-    let inputs: Vec<Value> = [
+fn orchestration_descriptor(name: &str, is_match: bool) -> Value {
+    let mut inputs: Vec<Value> = [
         ("EDUS", "String"),
         ("EDBT", "String"),
         ("EDTN", "String"),
@@ -1151,18 +1164,38 @@ fn orchestration_descriptor(name: &str) -> Value {
     .iter()
     .map(|(n, t)| json!({ "name": n, "type": t }))
     .collect();
+    let gl = json!({ "name": "GLDistribution", "inputs": [
+        { "name": "EDLN", "type": "Numeric" }, { "name": "ANI", "type": "String" },
+        { "name": "AA", "type": "Numeric" }, { "name": "ACR", "type": "Numeric" },
+        { "name": "EXA", "type": "String" }, { "name": "MCU", "type": "String" } ] });
+    let outputs = json!([ { "name": "EDUS" }, { "name": "EDBT" }, { "name": "EDTN" }, { "name": "rowsInserted" } ]);
+    if !is_match {
+        return json!({
+            "name": name,
+            "description": "Add an A/P voucher to the batch voucher tables (F0411Z1/F0911Z1) for R04110ZA",
+            "inputFormat": "JDE Standard",
+            "omwObjectName": "ORC_2403010001JDE",
+            "version": "v3",
+            "inputs": inputs,
+            "detailInputs": [ gl ],
+            "outputs": outputs,
+        });
+    }
+    inputs.push(json!({ "name": "ATRL", "type": "String" }));
     json!({
         "name": name,
-        "description": "Add an A/P voucher to the batch voucher tables (F0411Z1/F0911Z1) for R04110ZA",
+        "description": "Add a PO-backed voucher for Voucher Match Automation (F0411Z1/F0411Z1T/F0911Z1) for R4304010",
         "inputFormat": "JDE Standard",
-        "omwObjectName": "ORC_2403010001JDE",
+        "omwObjectName": "ORC_2403010002JDE",
         "version": "v3",
         "inputs": inputs,
-        "detailInputs": [ { "name": "GLDistribution", "inputs": [
-            { "name": "EDLN", "type": "Numeric" }, { "name": "ANI", "type": "String" },
-            { "name": "AA", "type": "Numeric" }, { "name": "ACR", "type": "Numeric" },
-            { "name": "EXA", "type": "String" }, { "name": "MCU", "type": "String" } ] } ],
-        "outputs": [ { "name": "EDUS" }, { "name": "EDBT" }, { "name": "EDTN" }, { "name": "rowsInserted" } ],
+        "detailInputs": [ { "name": "MatchLines", "inputs": [
+            { "name": "EDLN", "type": "Numeric" }, { "name": "KCOO", "type": "String" },
+            { "name": "DCTO", "type": "String" }, { "name": "DOCO", "type": "Numeric" },
+            { "name": "LNID", "type": "Numeric" }, { "name": "UORG", "type": "Numeric" },
+            { "name": "UOM", "type": "String" }, { "name": "PRRC", "type": "Numeric" },
+            { "name": "AEXP", "type": "Numeric" } ] }, gl ],
+        "outputs": outputs,
     })
 }
 
@@ -1172,10 +1205,13 @@ async fn discover(State(st): State<JdeSimState>, req: Request) -> Response {
     if let Err(r) = authenticate(&st, &parts, None, &query_map(&parts), peer, false) {
         return r;
     }
-    let name = st.knobs().voucher_orchestration;
+    let k = st.knobs();
     json_response(
         200,
-        &json!({ "orchestrations": [ orchestration_descriptor(&name) ] }),
+        &json!({ "orchestrations": [
+            orchestration_descriptor(&k.voucher_orchestration, false),
+            orchestration_descriptor(&k.match_orchestration, true),
+        ] }),
     )
 }
 
@@ -1189,10 +1225,14 @@ async fn discover_one(
     if let Err(r) = authenticate(&st, &parts, None, &query_map(&parts), peer, false) {
         return r;
     }
-    if name != st.knobs().voucher_orchestration {
+    let k = st.knobs();
+    if name != k.voucher_orchestration && name != k.match_orchestration {
         return service_error(404, &format!("Orchestration {name} not found"));
     }
-    json_response(200, &orchestration_descriptor(&name))
+    json_response(
+        200,
+        &orchestration_descriptor(&name, name == k.match_orchestration),
+    )
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -270,6 +270,7 @@ table!(
         ("CRRP", Str(3), "Currency Code - A/P"),
         ("TRAP", Str(3), "Payment Terms - A/P"),
         ("HDPY", Str(1), "Hold Payment Code"),
+        ("ATRL", Str(2), "Automation Rule"),
         ("UPMJ", Date, "Date Updated"),
         ("UPMT", Int, "Time Last Updated"),
     ]
@@ -552,11 +553,84 @@ table!(
         ("DDJ", Date, "Due Date"),
         ("PTC", Str(3), "Payment Terms"),
         ("ADSC", Num, "Discount Available"),
+        ("ATFLG", Str(1), "Automation Flag"),
+        ("ATRL", Str(2), "Automation Rule"),
+        ("PSTE", Str(1), "Process Type"),
         ("DOC", Int, "Document Number"),
         ("DCT", Str(2), "Doc Type"),
         ("ICU", Int, "Batch Number"),
         ("UPMJ", Date, "Date Updated"),
         ("UPMT", Int, "Time Last Updated"),
+    ]
+);
+table!(
+    F0411Z1T,
+    "F0411Z1T",
+    "Voucher Transaction Batch Upload - Voucher Match Automation",
+    [
+        ("EDUS", Str(10), "EDI - User ID"),
+        ("EDBT", Str(15), "EDI - Batch Number"),
+        ("EDTN", Str(22), "EDI - Transaction Number"),
+        ("EDLN", Line, "EDI - Line Number"),
+        ("KCOO", Str(5), "Order Co"),
+        ("DOCO", Int, "Order Number"),
+        ("DCTO", Str(2), "Or Ty"),
+        ("SFXO", Str(3), "Order Suffix"),
+        ("LNID", Line, "Line Number"),
+        ("NLIN", Line, "Number of Lines"),
+        ("DOC", Int, "Document Number"),
+        ("ITM", Int, "Short Item No"),
+        ("LITM", Str(25), "2nd Item Number"),
+        ("CITM", Str(25), "Customer/Supplier Item Number"),
+        ("STAVM", Str(1), "Invoice Match Status"),
+        ("INVLYN", Str(1), "Invoice Line Flag"),
+        ("UORG", Line, "Quantity Invoiced"),
+        ("UOM", Str(2), "Unit of Measure"),
+        ("PRRC", Num, "Unit Cost"),
+        ("AEXP", Num, "Extended Price"),
+        ("UPMJ", Date, "Date Updated"),
+        ("UPMT", Int, "Time Last Updated"),
+    ]
+);
+table!(
+    F43121,
+    "F43121",
+    "Purchase Order Receiver File",
+    [
+        ("MATC", Str(1), "Match Type"),
+        ("AN8", Int, "Address Number"),
+        ("KCOO", Str(5), "Order Co"),
+        ("DOCO", Int, "Order Number"),
+        ("DCTO", Str(2), "Or Ty"),
+        ("SFXO", Str(3), "Order Suffix"),
+        ("LNID", Line, "Line Number"),
+        ("NLIN", Line, "Number of Lines"),
+        ("KCO", Str(5), "Document Company"),
+        ("DOC", Int, "Document Number"),
+        ("DCT", Str(2), "Doc Type"),
+        ("SFX", Str(3), "Pay Item"),
+        ("RCDJ", Date, "Date Received"),
+        ("DGL", Date, "G/L Date"),
+        ("UOM", Str(2), "Tr. UoM"),
+        ("UORG", Line, "Quantity Ordered"),
+        ("UREC", Line, "Quantity Received"),
+        ("UOPN", Line, "Quantity Open"),
+        ("UPTD", Line, "Quantity Paid to Date"),
+        ("UCLO", Line, "Quantity Closed"),
+        ("PRRC", Num, "Unit Cost"),
+        ("AREC", Num, "Amount Received"),
+        ("AOPN", Num, "Amount Open"),
+        ("APTD", Num, "Amount Paid to Date"),
+        ("ACLO", Num, "Amount Closed"),
+        ("CRCD", Str(3), "Currency Code"),
+        ("CRR", Num, "Exchange Rate"),
+        ("FRRC", Num, "Foreign Unit Cost"),
+        ("FREC", Num, "Foreign Amount Received"),
+        ("FAP", Num, "Foreign Open Amount"),
+        ("FAPT", Num, "Foreign Amount Paid to Date"),
+        ("VINV", Str(25), "Invoice Number"),
+        ("UPMJ", Date, "Date Updated"),
+        ("TDAY", Int, "Time of Day"),
     ]
 );
 table!(
@@ -616,9 +690,9 @@ table!(
 );
 
 /// Every table the simulator serves, by name.
-pub(crate) static ALL: [&TableDef; 16] = [
+pub(crate) static ALL: [&TableDef; 18] = [
     &F0101, &F0401, &F0116, &F01151, &F0006, &F0901, &F0010, &F0008, &F0013, &F0015, &F4301,
-    &F4311, &F0411, &F0411Z1, &F0911Z1, &F0911,
+    &F4311, &F43121, &F0411, &F0411Z1, &F0411Z1T, &F0911Z1, &F0911,
 ];
 
 /// The simulated database: all tables by name plus next-number counters.
@@ -635,6 +709,8 @@ pub(crate) struct Db {
     pub(crate) next_an8: i64,
     /// Next batch job number (F986110 JOBNBR).
     pub(crate) next_job: i64,
+    /// Next receipt document number (F43121 DOC of a `MATC = 1` row, document type `OV`).
+    pub(crate) next_receipt: i64,
     /// The simulated Work Center: messages per recipient (`EDUS`), oldest first.
     pub(crate) work_center: BTreeMap<String, Vec<crate::jde::WorkCenterMessage>>,
     /// Transactions already turned into vouchers: (EDUS, EDTN) → F0411 DOC. Survives the
@@ -651,6 +727,7 @@ impl Db {
             next_doco: 10_000,
             next_an8: 4_001,
             next_job: 5_200,
+            next_receipt: 70_000,
             work_center: BTreeMap::new(),
             vouchered: BTreeMap::new(),
         }

@@ -90,11 +90,11 @@ pub struct WorkCenterMessage {
     pub at: jiff::Timestamp,
 }
 
-fn get<'a>(t: &Table, row: &'a [Cell], alias: &str) -> &'a Cell {
+pub(crate) fn get<'a>(t: &Table, row: &'a [Cell], alias: &str) -> &'a Cell {
     &row[t.def.c(alias)]
 }
 
-fn set(t: &mut Table, i: usize, alias: &str, cell: Cell) {
+pub(crate) fn set(t: &mut Table, i: usize, alias: &str, cell: Cell) {
     let c = t.def.c(alias);
     t.rows[i][c] = cell;
 }
@@ -171,6 +171,65 @@ pub(crate) fn parse_inputs(body: &Value) -> Inputs {
     (header, lines)
 }
 
+/// Header inputs and the line inputs of each named detail (`GLDistribution`, `MatchLines`).
+pub(crate) type NamedInputs = (
+    HashMap<String, String>,
+    BTreeMap<String, Vec<HashMap<String, String>>>,
+);
+
+/// Like [`parse_inputs`], but keeps the lines of each detail input apart by its `name` (JDE
+/// Standard format) or by its key (Generic format: arrays of objects).
+pub(crate) fn parse_named_inputs(body: &Value) -> NamedInputs {
+    let mut details: BTreeMap<String, Vec<HashMap<String, String>>> = BTreeMap::new();
+    if body.get("inputs").is_some() || body.get("detailInputs").is_some() {
+        let header = name_values(body.get("inputs"));
+        for detail in body
+            .get("detailInputs")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let name = detail
+                .get("name")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned();
+            let lines = details.entry(name).or_default();
+            for rep in detail
+                .get("repeatingInputs")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                lines.push(name_values(rep.get("inputs")));
+            }
+        }
+        return (header, details);
+    }
+    let mut header = HashMap::new();
+    if let Some(obj) = body.as_object() {
+        for (k, v) in obj {
+            if let Some(items) = v.as_array() {
+                let lines = details.entry(k.clone()).or_default();
+                for line in items {
+                    let map = line
+                        .as_object()
+                        .map(|o| {
+                            o.iter()
+                                .filter_map(|(k, v)| Some((k.clone(), value_text(v)?)))
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    lines.push(map);
+                }
+            } else if let Some(t) = value_text(v) {
+                header.insert(k.clone(), t);
+            }
+        }
+    }
+    (header, details)
+}
+
 fn parse_iso_date(field: &str, s: &str) -> Result<i64, FormError> {
     let t = s.trim();
     let d = t.parse::<Date>().ok().or_else(|| {
@@ -200,7 +259,7 @@ fn parse_amount(field: &str, s: &str) -> Result<Decimal, FormError> {
 }
 
 /// Splits an account number in mode 2 (`BU.OBJ[.SUB]`).
-fn split_ani(ani: &str) -> Option<(String, String, String)> {
+pub(crate) fn split_ani(ani: &str) -> Option<(String, String, String)> {
     let mut parts = ani.trim().split('.');
     let bu = parts.next()?.trim().to_owned();
     let obj = parts.next()?.trim().to_owned();
@@ -211,7 +270,7 @@ fn split_ani(ani: &str) -> Option<(String, String, String)> {
     Some((bu, obj, sub))
 }
 
-fn bu_company(db: &Db, mcu: &str) -> Option<String> {
+pub(crate) fn bu_company(db: &Db, mcu: &str) -> Option<String> {
     let t = db.t("F0006");
     t.rows
         .iter()
@@ -220,7 +279,7 @@ fn bu_company(db: &Db, mcu: &str) -> Option<String> {
 }
 
 /// (AID, PEC) of an account.
-fn account(db: &Db, mcu: &str, obj: &str, sub: &str) -> Option<(String, String)> {
+pub(crate) fn account(db: &Db, mcu: &str, obj: &str, sub: &str) -> Option<(String, String)> {
     let t = db.t("F0901");
     t.rows
         .iter()
@@ -288,6 +347,84 @@ fn to_cell(table: &str, alias: &str, kind: Kind, value: &str) -> Result<Cell, Fo
 /// when anything is refused. Returns the number of rows inserted.
 pub(crate) fn insert(db: &mut Db, inputs: &Inputs, stamp: Stamp) -> Result<usize, FormError> {
     let (h, lines) = inputs;
+    insert_transaction(db, h, lines, None, stamp)
+}
+
+/// The match orchestration: the same insert as [`insert`] for the header (plus `ATFLG = 1`,
+/// the sent `ATRL`, `PSTE = 1`) and the `GLDistribution` lines, and one F0411Z1T row per
+/// `MatchLines` item (at least one), keyed `EDUS+EDBT+EDTN+EDLN` too.
+pub(crate) fn insert_match(
+    db: &mut Db,
+    inputs: &NamedInputs,
+    stamp: Stamp,
+) -> Result<usize, FormError> {
+    let (h, details) = inputs;
+    let gl = details.get("GLDistribution").cloned().unwrap_or_default();
+    let matches = details.get("MatchLines").cloned().unwrap_or_default();
+    if matches.is_empty() {
+        return Err(err(
+            "0001",
+            "Required Input Missing",
+            "MatchLines",
+            "Detail input MatchLines needs at least one line (F0411Z1T)".into(),
+        ));
+    }
+    insert_transaction(db, h, &gl, Some(&matches), stamp)
+}
+
+/// Columns the match orchestration sets itself on the F0411Z1 row.
+const VMA_SET: [&str; 2] = ["ATFLG", "PSTE"];
+
+/// One Z row to insert: its line number and the cells from its inputs.
+type DetailRow = (Decimal, Vec<(&'static str, Cell)>);
+
+/// Stored rows of one detail list: (EDLN, cells), refusing a duplicate line number.
+fn detail_rows(
+    table: &str,
+    def: &'static TableDef,
+    lines: &[HashMap<String, String>],
+    edtn: &str,
+) -> Result<Vec<DetailRow>, FormError> {
+    let mut out: Vec<DetailRow> = Vec::with_capacity(lines.len());
+    for (i, l) in lines.iter().enumerate() {
+        let lv = |k: &str| l.get(k).map(|s| s.trim()).filter(|s| !s.is_empty());
+        let edln = match lv("EDLN") {
+            Some(v) => parse_amount("EDLN", v)?,
+            None => Decimal::from(i as i64 + 1),
+        };
+        if out.iter().any(|(e, _)| *e == edln) {
+            return Err(err(
+                "0005",
+                "Duplicate Key",
+                "EDLN",
+                format!("Line number {edln} appears twice in transaction {edtn} ({table})"),
+            ));
+        }
+        let mut row: Vec<(&'static str, Cell)> = Vec::new();
+        let mut names: Vec<&String> = l.keys().collect();
+        names.sort();
+        for name in names {
+            let v = l[name].trim();
+            if v.is_empty() || NOT_INPUT.contains(&name.as_str()) {
+                continue;
+            }
+            if let Some(i) = def.col(name) {
+                let (alias, kind, _) = def.cols[i];
+                row.push((alias, to_cell(table, alias, kind, v)?));
+            }
+        }
+        out.push((edln, row));
+    }
+    Ok(out)
+}
+
+fn insert_transaction(
+    db: &mut Db,
+    h: &HashMap<String, String>,
+    lines: &[HashMap<String, String>],
+    matches: Option<&[HashMap<String, String>]>,
+    stamp: Stamp,
+) -> Result<usize, FormError> {
     let hv = |k: &str| h.get(k).map(|s| s.trim()).filter(|s| !s.is_empty());
     for r in ["EDUS", "EDBT", "EDTN"] {
         if hv(r).is_none() {
@@ -301,6 +438,7 @@ pub(crate) fn insert(db: &mut Db, inputs: &Inputs, stamp: Stamp) -> Result<usize
     }
     let zdef = db.t("F0411Z1").def;
     let ldef = db.t("F0911Z1").def;
+    let tdef = db.t("F0411Z1T").def;
     let mut keys = Vec::new();
     for k in ["EDUS", "EDBT", "EDTN"] {
         let (_, kind, _) = zdef.cols[zdef.c(k)];
@@ -311,13 +449,17 @@ pub(crate) fn insert(db: &mut Db, inputs: &Inputs, stamp: Stamp) -> Result<usize
         keys[1].as_str().to_owned(),
         keys[2].as_str().to_owned(),
     );
+    let vma = matches.is_some();
     // Header: every input naming a column, sorted so the first error is deterministic.
     let mut header: Vec<(&str, Cell)> = Vec::new();
     let mut names: Vec<&String> = h.keys().collect();
     names.sort();
     for name in names {
         let v = h[name].trim();
-        if v.is_empty() || NOT_INPUT.contains(&name.as_str()) {
+        if v.is_empty()
+            || NOT_INPUT.contains(&name.as_str())
+            || (vma && VMA_SET.contains(&name.as_str()))
+        {
             continue;
         }
         if let Some(i) = zdef.col(name) {
@@ -333,34 +475,9 @@ pub(crate) fn insert(db: &mut Db, inputs: &Inputs, stamp: Stamp) -> Result<usize
     };
     // Lines: the same rule; the orchestration also maps the header's DGJ, CRCD and company into
     // each row, and splits an account in mode 2 (BU.OBJ.SUB) into MCU/OBJ/SUB when it can.
-    let mut z_lines: Vec<(Decimal, Vec<(&str, Cell)>)> = Vec::with_capacity(lines.len());
-    for (i, l) in lines.iter().enumerate() {
+    let mut z_lines = detail_rows("F0911Z1", ldef, lines, &edtn)?;
+    for ((_, row), l) in z_lines.iter_mut().zip(lines) {
         let lv = |k: &str| l.get(k).map(|s| s.trim()).filter(|s| !s.is_empty());
-        let edln = match lv("EDLN") {
-            Some(v) => parse_amount("EDLN", v)?,
-            None => Decimal::from(i as i64 + 1),
-        };
-        if z_lines.iter().any(|(e, _)| *e == edln) {
-            return Err(err(
-                "0005",
-                "Duplicate Key",
-                "EDLN",
-                format!("Line number {edln} appears twice in transaction {edtn}"),
-            ));
-        }
-        let mut row: Vec<(&str, Cell)> = Vec::new();
-        let mut names: Vec<&String> = l.keys().collect();
-        names.sort();
-        for name in names {
-            let v = l[name].trim();
-            if v.is_empty() || NOT_INPUT.contains(&name.as_str()) {
-                continue;
-            }
-            if let Some(i) = ldef.col(name) {
-                let (alias, kind, _) = ldef.cols[i];
-                row.push((alias, to_cell("F0911Z1", alias, kind, v)?));
-            }
-        }
         if let Some((bu, obj, sub)) = lv("ANI").and_then(split_ani) {
             row.retain(|(a, _)| !matches!(*a, "MCU" | "OBJ" | "SUB"));
             for (alias, v) in [("MCU", bu), ("OBJ", obj), ("SUB", sub)] {
@@ -376,8 +493,11 @@ pub(crate) fn insert(db: &mut Db, inputs: &Inputs, stamp: Stamp) -> Result<usize
                 row.push((alias, c));
             }
         }
-        z_lines.push((edln, row));
     }
+    let t_lines = match matches {
+        Some(m) => detail_rows("F0411Z1T", tdef, m, &edtn)?,
+        None => Vec::new(),
+    };
 
     let key_taken = |db: &Db, table: &str, edln: Decimal| {
         let t = db.t(table);
@@ -390,6 +510,7 @@ pub(crate) fn insert(db: &mut Db, inputs: &Inputs, stamp: Stamp) -> Result<usize
     };
     if key_taken(db, "F0411Z1", Decimal::ONE)
         || z_lines.iter().any(|(e, _)| key_taken(db, "F0911Z1", *e))
+        || t_lines.iter().any(|(e, _)| key_taken(db, "F0411Z1T", *e))
     {
         return Err(err(
             "0005",
@@ -410,10 +531,14 @@ pub(crate) fn insert(db: &mut Db, inputs: &Inputs, stamp: Stamp) -> Result<usize
     ];
     row.retain(|(a, _)| !header.iter().any(|(h, _)| h == a));
     row.extend(header.iter().cloned());
+    if vma {
+        row.push(("ATFLG", Cell::s("1")));
+        row.push(("PSTE", Cell::s("1")));
+    }
     row.push(("UPMJ", Cell::Int(stamp.date)));
     row.push(("UPMT", Cell::Int(stamp.time)));
     db.tm("F0411Z1").insert(row);
-    let n = z_lines.len();
+    let n = z_lines.len() + t_lines.len();
     for (edln, mut l) in z_lines {
         let mut row = vec![
             ("EDUS", Cell::s(&edus)),
@@ -430,6 +555,20 @@ pub(crate) fn insert(db: &mut Db, inputs: &Inputs, stamp: Stamp) -> Result<usize
         row.push(("UPMT", Cell::Int(stamp.time)));
         db.tm("F0911Z1").insert(row);
     }
+    for (edln, mut l) in t_lines {
+        let mut row = vec![
+            ("EDUS", Cell::s(&edus)),
+            ("EDBT", Cell::s(&edbt)),
+            ("EDTN", Cell::s(&edtn)),
+            ("EDLN", Cell::d(edln)),
+            ("SFXO", Cell::s("000")),
+        ];
+        row.retain(|(a, _)| !l.iter().any(|(h, _)| h == a));
+        row.append(&mut l);
+        row.push(("UPMJ", Cell::Int(stamp.date)));
+        row.push(("UPMT", Cell::Int(stamp.time)));
+        db.tm("F0411Z1T").insert(row);
+    }
     Ok(1 + n)
 }
 
@@ -442,7 +581,7 @@ fn exists_in(db: &Db, table: &str, alias: &str, value: &str) -> bool {
     })
 }
 
-fn decimals_of(db: &Db, crcd: &str) -> Option<u32> {
+pub(crate) fn decimals_of(db: &Db, crcd: &str) -> Option<u32> {
     let t = db.t("F0013");
     t.rows
         .iter()
@@ -450,7 +589,7 @@ fn decimals_of(db: &Db, crcd: &str) -> Option<u32> {
         .map(|r| get(t, r, "CDEC").as_int() as u32)
 }
 
-fn company_currency(db: &Db, co: &str) -> Option<String> {
+pub(crate) fn company_currency(db: &Db, co: &str) -> Option<String> {
     let t = db.t("F0010");
     t.rows
         .iter()
@@ -541,30 +680,30 @@ pub(crate) fn exchange_rate(db: &Db, from: &str, to: &str, on: i64) -> Option<De
         .filter(|r| !r.is_zero())
 }
 
-/// A Z line as the processor sees it.
-struct ZLine {
-    idx: usize,
-    edln: Decimal,
-    ani: String,
-    mcu: String,
-    obj: String,
-    sub: String,
-    aa: Decimal,
-    acr: Decimal,
-    exa: String,
+/// A Z line as the processor sees it (also a matched line of a match voucher, `idx` unused).
+pub(crate) struct ZLine {
+    pub(crate) idx: usize,
+    pub(crate) edln: Decimal,
+    pub(crate) ani: String,
+    pub(crate) mcu: String,
+    pub(crate) obj: String,
+    pub(crate) sub: String,
+    pub(crate) aa: Decimal,
+    pub(crate) acr: Decimal,
+    pub(crate) exa: String,
 }
 
 /// What the processor books for a transaction that passed every edit.
-struct Plan {
+pub(crate) struct Plan {
     /// (AID, company) per line.
     accounts: Vec<(String, String)>,
     pst: String,
     ptc: String,
     ddj: i64,
     /// Rate from the transaction currency to the company's (1 when domestic).
-    rate: Decimal,
+    pub(crate) rate: Decimal,
     /// Decimals of the company's currency.
-    dom_dec: u32,
+    pub(crate) dom_dec: u32,
 }
 
 /// Processor settings that come from JDE's setup rather than the row.
@@ -579,8 +718,17 @@ fn terms_days(ptc: &str) -> i64 {
     digits.parse().unwrap_or(0)
 }
 
-/// The R04110ZA edits of one transaction, in the order JDE reports them.
-fn check(db: &Db, z: &Table, row: &[Cell], lines: &[ZLine], setup: Setup) -> Result<Plan, String> {
+/// The R04110ZA edits of one transaction, in the order JDE reports them. `matched` is the
+/// amount of a match voucher's invoice lines (R4304010): then the distribution lines may be
+/// none and they balance with it.
+pub(crate) fn check(
+    db: &Db,
+    z: &Table,
+    row: &[Cell],
+    lines: &[ZLine],
+    setup: Setup,
+    matched: Option<Decimal>,
+) -> Result<Plan, String> {
     let s = |a: &str| get(z, row, a).as_str();
     let (edus, edtn) = (s("EDUS"), s("EDTN"));
     if !matches!(s("EDTC"), "A" | "") {
@@ -618,7 +766,7 @@ fn check(db: &Db, z: &Table, row: &[Cell], lines: &[ZLine], setup: Setup) -> Res
     if !mcu.is_empty() && bu_company(db, mcu).is_none() {
         return Err(format!("0003 Business unit {mcu} is not set up (F0006)"));
     }
-    if lines.is_empty() {
+    if lines.is_empty() && matched.is_none() {
         return Err("0013 No G/L distribution lines for voucher".into());
     }
     let foreign = s("CRRM") == "F";
@@ -634,7 +782,7 @@ fn check(db: &Db, z: &Table, row: &[Cell], lines: &[ZLine], setup: Setup) -> Res
             "0078 Amount has more decimals than currency {crcd} allows ({cdec})"
         ));
     }
-    let dist: Decimal = lines.iter().map(line_amt).sum();
+    let dist: Decimal = lines.iter().map(line_amt).sum::<Decimal>() + matched.unwrap_or_default();
     // When tax is handed to JDE (STAM/CTAM), the distribution covers the gross less the tax.
     if dist != gross - tax {
         return Err(format!(
@@ -743,9 +891,238 @@ fn check(db: &Db, z: &Table, row: &[Cell], lines: &[ZLine], setup: Setup) -> Res
     })
 }
 
+/// The unprocessed transactions a data selection covers, by batch (`EDUS`+`EDBT`): F0411Z1
+/// row indexes; `vma` picks the rows flagged for Voucher Match Automation (`ATFLG = 1`) or
+/// the others.
+pub(crate) fn pending_batches(
+    db: &Db,
+    sel: &DataSelection,
+    vma: bool,
+) -> BTreeMap<(String, String), Vec<usize>> {
+    let mut batches: BTreeMap<(String, String), Vec<usize>> = BTreeMap::new();
+    let z = db.t("F0411Z1");
+    for (i, r) in z.rows.iter().enumerate() {
+        let (u, b) = (get(z, r, "EDUS").as_str(), get(z, r, "EDBT").as_str());
+        if get(z, r, "EDSP").as_str() != "1"
+            && (get(z, r, "ATFLG").as_str() == "1") == vma
+            && sel.covers(u, b)
+        {
+            batches
+                .entry((u.to_owned(), b.to_owned()))
+                .or_default()
+                .push(i);
+        }
+    }
+    batches
+}
+
+/// The F0911Z1 lines of one transaction, by line number.
+pub(crate) fn z_lines(db: &Db, edus: &str, edbt: &str, edtn: &str) -> Vec<ZLine> {
+    let t = db.t("F0911Z1");
+    let mut v: Vec<ZLine> = t
+        .rows
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| {
+            get(t, r, "EDUS").as_str() == edus
+                && get(t, r, "EDBT").as_str() == edbt
+                && get(t, r, "EDTN").as_str() == edtn
+        })
+        .map(|(idx, r)| ZLine {
+            idx,
+            edln: get(t, r, "EDLN").as_dec(),
+            ani: get(t, r, "ANI").as_str().to_owned(),
+            mcu: get(t, r, "MCU").as_str().to_owned(),
+            obj: get(t, r, "OBJ").as_str().to_owned(),
+            sub: get(t, r, "SUB").as_str().to_owned(),
+            aa: get(t, r, "AA").as_dec(),
+            acr: get(t, r, "ACR").as_dec(),
+            exa: get(t, r, "EXA").as_str().to_owned(),
+        })
+        .collect();
+    v.sort_by_key(|l| l.edln);
+    v
+}
+
+/// Sends a processor's message for a transaction it could not process to the Work Center of
+/// its `EDUS` and records the rejection.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn reject(
+    db: &mut Db,
+    report: &mut ProcessReport,
+    edus: &str,
+    edbt: &str,
+    edtn: &str,
+    job: Option<i64>,
+    message: String,
+    at: jiff::Timestamp,
+) {
+    db.work_center
+        .entry(edus.to_owned())
+        .or_default()
+        .push(WorkCenterMessage {
+            job_number: job,
+            edbt: edbt.to_owned(),
+            edtn: edtn.to_owned(),
+            message: message.clone(),
+            at,
+        });
+    report.rejected.push((edtn.to_owned(), message));
+}
+
+/// A booked voucher.
+pub(crate) struct Booked {
+    pub(crate) doc: i64,
+    pub(crate) kco: String,
+    pub(crate) dgj: i64,
+    pub(crate) vinv: String,
+}
+
+/// Books a transaction that passed every edit as R04110ZA does: one F0411 pay item, one F0911
+/// line per distribution line and then per `extra` line (the matched lines of a match voucher,
+/// with their (AID, company)), the Z rows marked processed with `DOC`/`DCT`/`ICU` written back.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn book(
+    db: &mut Db,
+    zi: usize,
+    lines: &[ZLine],
+    plan: &Plan,
+    extra: &[(ZLine, (String, String))],
+    icu: &mut Option<i64>,
+    stamp: Stamp,
+) -> Booked {
+    let row = db.t("F0411Z1").rows[zi].clone();
+    let zdef: &'static TableDef = db.t("F0411Z1").def;
+    let key = |alias: &str| row[zdef.c(alias)].as_str().to_owned();
+    let icu = *icu.get_or_insert_with(|| {
+        db.next_icu += 1;
+        db.next_icu
+    });
+    db.next_doc += 1;
+    let doc = db.next_doc;
+    let c = |alias: &str| row[zdef.c(alias)].clone();
+    let crcd = key("CRCD");
+    let kco = key("KCO");
+    let co = match key("CO").as_str() {
+        "" => kco.clone(),
+        co => co.to_owned(),
+    };
+    let foreign = key("CRRM") == "F";
+    let dom = |amount: Decimal| round_to(amount * plan.rate, plan.dom_dec);
+    let ag = if foreign {
+        dom(c("ACR").as_dec())
+    } else {
+        round_to(c("AG").as_dec(), plan.dom_dec)
+    };
+    let stam = if foreign {
+        dom(c("CTAM").as_dec())
+    } else {
+        c("STAM").as_dec()
+    };
+    let all: Vec<(&ZLine, &(String, String))> = lines
+        .iter()
+        .zip(&plan.accounts)
+        .chain(extra.iter().map(|(l, a)| (l, a)))
+        .collect();
+    let header_mcu = if key("MCU").is_empty() {
+        all.first().map(|(l, _)| l.mcu.clone()).unwrap_or_default()
+    } else {
+        key("MCU")
+    };
+    let vinv = key("VINV");
+    let an8 = c("AN8").as_int();
+    let crrm = if key("CRRM").is_empty() {
+        "D".to_owned()
+    } else {
+        key("CRRM")
+    };
+    db.tm("F0411").insert(vec![
+        ("KCO", Cell::s(&kco)),
+        ("DOC", Cell::Int(doc)),
+        ("DCT", Cell::s("PV")),
+        ("SFX", Cell::s("001")),
+        ("AN8", Cell::Int(an8)),
+        ("PYE", Cell::Int(an8)),
+        ("VINV", Cell::s(&vinv)),
+        ("DIVJ", c("DIVJ")),
+        ("DGJ", c("DGJ")),
+        ("DDJ", Cell::Int(plan.ddj)),
+        ("PTC", Cell::s(&plan.ptc)),
+        ("ADSC", c("ADSC")),
+        ("ICU", Cell::Int(icu)),
+        ("ICUT", Cell::s("V")),
+        ("CO", Cell::s(&co)),
+        ("PST", Cell::s(&plan.pst)),
+        ("AG", Cell::d(ag)),
+        ("AAP", Cell::d(ag)),
+        ("STAM", Cell::d(stam)),
+        ("CRRM", Cell::s(&crrm)),
+        ("CRCD", Cell::s(&crcd)),
+        (
+            "CRR",
+            Cell::d(if foreign { plan.rate } else { Decimal::ZERO }),
+        ),
+        ("ACR", c("ACR")),
+        ("MCU", Cell::s(&header_mcu)),
+        ("RMK", c("RMK")),
+        ("PO", c("PO")),
+        ("PDCT", c("PDCT")),
+        ("PKCO", c("PKCO")),
+        ("UPMJ", Cell::Int(stamp.date)),
+        ("UPMT", Cell::Int(stamp.time)),
+    ]);
+    for (n, (l, (aid, line_co))) in all.iter().enumerate() {
+        let aa = if foreign && l.aa.is_zero() {
+            dom(l.acr)
+        } else {
+            round_to(l.aa, plan.dom_dec)
+        };
+        db.tm("F0911").insert(vec![
+            ("KCO", Cell::s(&kco)),
+            ("DOC", Cell::Int(doc)),
+            ("DCT", Cell::s("PV")),
+            ("DGJ", c("DGJ")),
+            ("JELN", Cell::d(Decimal::from(n as i64 + 1))),
+            ("LT", Cell::s("AA")),
+            ("CO", Cell::s(line_co)),
+            ("ANI", Cell::s(&l.ani)),
+            ("AID", Cell::s(aid)),
+            ("MCU", Cell::s(&l.mcu)),
+            ("OBJ", Cell::s(&l.obj)),
+            ("SUB", Cell::s(&l.sub)),
+            ("AA", Cell::d(aa)),
+            ("ACR", Cell::d(l.acr)),
+            ("EXA", Cell::s(&l.exa)),
+            ("CRCD", Cell::s(&crcd)),
+            ("ICU", Cell::Int(icu)),
+            ("AN8", Cell::Int(an8)),
+            ("VINV", Cell::s(&vinv)),
+            ("UPMJ", Cell::Int(stamp.date)),
+            ("UPMT", Cell::Int(stamp.time)),
+        ]);
+    }
+    let z = db.tm("F0411Z1");
+    set(z, zi, "EDSP", Cell::s("1"));
+    set(z, zi, "DOC", Cell::Int(doc));
+    set(z, zi, "DCT", Cell::s("PV"));
+    set(z, zi, "ICU", Cell::Int(icu));
+    let zl = db.tm("F0911Z1");
+    for l in lines {
+        set(zl, l.idx, "EDSP", Cell::s("1"));
+    }
+    db.vouchered.insert((key("EDUS"), key("EDTN")), doc);
+    Booked {
+        doc,
+        kco,
+        dgj: c("DGJ").as_int(),
+        vinv,
+    }
+}
+
 /// Runs the batch voucher processor over the unprocessed F0411Z1 rows its data selection
 /// covers, batch (`EDUS`+`EDBT`) by batch. A transaction that fails an edit stays at
-/// `EDSP = 0` and its reason goes to the Work Center of its `EDUS`.
+/// `EDSP = 0` and its reason goes to the Work Center of its `EDUS`. Rows flagged for Voucher
+/// Match Automation (`ATFLG = 1`) are left to R4304010.
 pub(crate) fn process(
     db: &mut Db,
     sel: &DataSelection,
@@ -754,183 +1131,20 @@ pub(crate) fn process(
     stamp: Stamp,
 ) -> ProcessReport {
     let mut report = ProcessReport::default();
-    let mut batches: BTreeMap<(String, String), Vec<usize>> = BTreeMap::new();
-    {
-        let z = db.t("F0411Z1");
-        for (i, r) in z.rows.iter().enumerate() {
-            let (u, b) = (get(z, r, "EDUS").as_str(), get(z, r, "EDBT").as_str());
-            if get(z, r, "EDSP").as_str() != "1" && sel.covers(u, b) {
-                batches
-                    .entry((u.to_owned(), b.to_owned()))
-                    .or_default()
-                    .push(i);
-            }
-        }
-    }
     let at = jiff::Timestamp::now();
-    for ((edus, edbt), rows) in batches {
+    for ((edus, edbt), rows) in pending_batches(db, sel, false) {
         let mut icu = None;
         for zi in rows {
             let row = db.t("F0411Z1").rows[zi].clone();
-            let zdef: &'static TableDef = db.t("F0411Z1").def;
-            let key = |alias: &str| row[zdef.c(alias)].as_str().to_owned();
-            let edtn = key("EDTN");
-            let lines: Vec<ZLine> = {
-                let t = db.t("F0911Z1");
-                let mut v: Vec<ZLine> = t
-                    .rows
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, r)| {
-                        get(t, r, "EDUS").as_str() == edus
-                            && get(t, r, "EDBT").as_str() == edbt
-                            && get(t, r, "EDTN").as_str() == edtn
-                    })
-                    .map(|(idx, r)| ZLine {
-                        idx,
-                        edln: get(t, r, "EDLN").as_dec(),
-                        ani: get(t, r, "ANI").as_str().to_owned(),
-                        mcu: get(t, r, "MCU").as_str().to_owned(),
-                        obj: get(t, r, "OBJ").as_str().to_owned(),
-                        sub: get(t, r, "SUB").as_str().to_owned(),
-                        aa: get(t, r, "AA").as_dec(),
-                        acr: get(t, r, "ACR").as_dec(),
-                        exa: get(t, r, "EXA").as_str().to_owned(),
-                    })
-                    .collect();
-                v.sort_by_key(|l| l.edln);
-                v
-            };
-            let plan = match check(db, db.t("F0411Z1"), &row, &lines, setup) {
-                Ok(p) => p,
-                Err(message) => {
-                    db.work_center
-                        .entry(edus.clone())
-                        .or_default()
-                        .push(WorkCenterMessage {
-                            job_number: job,
-                            edbt: edbt.clone(),
-                            edtn: edtn.clone(),
-                            message: message.clone(),
-                            at,
-                        });
-                    report.rejected.push((edtn, message));
-                    continue;
+            let edtn = get(db.t("F0411Z1"), &row, "EDTN").as_str().to_owned();
+            let lines = z_lines(db, &edus, &edbt, &edtn);
+            match check(db, db.t("F0411Z1"), &row, &lines, setup, None) {
+                Ok(plan) => {
+                    let b = book(db, zi, &lines, &plan, &[], &mut icu, stamp);
+                    report.created.push((edtn, b.doc));
                 }
-            };
-            let icu = *icu.get_or_insert_with(|| {
-                db.next_icu += 1;
-                db.next_icu
-            });
-            db.next_doc += 1;
-            let doc = db.next_doc;
-            let c = |alias: &str| row[zdef.c(alias)].clone();
-            let crcd = key("CRCD");
-            let kco = key("KCO");
-            let co = match key("CO").as_str() {
-                "" => kco.clone(),
-                co => co.to_owned(),
-            };
-            let foreign = key("CRRM") == "F";
-            let dom = |amount: Decimal| round_to(amount * plan.rate, plan.dom_dec);
-            let ag = if foreign {
-                dom(c("ACR").as_dec())
-            } else {
-                round_to(c("AG").as_dec(), plan.dom_dec)
-            };
-            let stam = if foreign {
-                dom(c("CTAM").as_dec())
-            } else {
-                c("STAM").as_dec()
-            };
-            let header_mcu = if key("MCU").is_empty() {
-                lines[0].mcu.clone()
-            } else {
-                key("MCU")
-            };
-            let vinv = key("VINV");
-            let an8 = c("AN8").as_int();
-            let crrm = if key("CRRM").is_empty() {
-                "D".to_owned()
-            } else {
-                key("CRRM")
-            };
-            db.tm("F0411").insert(vec![
-                ("KCO", Cell::s(&kco)),
-                ("DOC", Cell::Int(doc)),
-                ("DCT", Cell::s("PV")),
-                ("SFX", Cell::s("001")),
-                ("AN8", Cell::Int(an8)),
-                ("PYE", Cell::Int(an8)),
-                ("VINV", Cell::s(&vinv)),
-                ("DIVJ", c("DIVJ")),
-                ("DGJ", c("DGJ")),
-                ("DDJ", Cell::Int(plan.ddj)),
-                ("PTC", Cell::s(&plan.ptc)),
-                ("ADSC", c("ADSC")),
-                ("ICU", Cell::Int(icu)),
-                ("ICUT", Cell::s("V")),
-                ("CO", Cell::s(&co)),
-                ("PST", Cell::s(&plan.pst)),
-                ("AG", Cell::d(ag)),
-                ("AAP", Cell::d(ag)),
-                ("STAM", Cell::d(stam)),
-                ("CRRM", Cell::s(&crrm)),
-                ("CRCD", Cell::s(&crcd)),
-                (
-                    "CRR",
-                    Cell::d(if foreign { plan.rate } else { Decimal::ZERO }),
-                ),
-                ("ACR", c("ACR")),
-                ("MCU", Cell::s(&header_mcu)),
-                ("RMK", c("RMK")),
-                ("PO", c("PO")),
-                ("PDCT", c("PDCT")),
-                ("PKCO", c("PKCO")),
-                ("UPMJ", Cell::Int(stamp.date)),
-                ("UPMT", Cell::Int(stamp.time)),
-            ]);
-            for (n, (l, (aid, line_co))) in lines.iter().zip(&plan.accounts).enumerate() {
-                let aa = if foreign && l.aa.is_zero() {
-                    dom(l.acr)
-                } else {
-                    round_to(l.aa, plan.dom_dec)
-                };
-                db.tm("F0911").insert(vec![
-                    ("KCO", Cell::s(&kco)),
-                    ("DOC", Cell::Int(doc)),
-                    ("DCT", Cell::s("PV")),
-                    ("DGJ", c("DGJ")),
-                    ("JELN", Cell::d(Decimal::from(n as i64 + 1))),
-                    ("LT", Cell::s("AA")),
-                    ("CO", Cell::s(line_co)),
-                    ("ANI", Cell::s(&l.ani)),
-                    ("AID", Cell::s(aid)),
-                    ("MCU", Cell::s(&l.mcu)),
-                    ("OBJ", Cell::s(&l.obj)),
-                    ("SUB", Cell::s(&l.sub)),
-                    ("AA", Cell::d(aa)),
-                    ("ACR", Cell::d(l.acr)),
-                    ("EXA", Cell::s(&l.exa)),
-                    ("CRCD", Cell::s(&crcd)),
-                    ("ICU", Cell::Int(icu)),
-                    ("AN8", Cell::Int(an8)),
-                    ("VINV", Cell::s(&vinv)),
-                    ("UPMJ", Cell::Int(stamp.date)),
-                    ("UPMT", Cell::Int(stamp.time)),
-                ]);
+                Err(message) => reject(db, &mut report, &edus, &edbt, &edtn, job, message, at),
             }
-            let z = db.tm("F0411Z1");
-            set(z, zi, "EDSP", Cell::s("1"));
-            set(z, zi, "DOC", Cell::Int(doc));
-            set(z, zi, "DCT", Cell::s("PV"));
-            set(z, zi, "ICU", Cell::Int(icu));
-            let zl = db.tm("F0911Z1");
-            for l in &lines {
-                set(zl, l.idx, "EDSP", Cell::s("1"));
-            }
-            db.vouchered.insert((edus.clone(), edtn.clone()), doc);
-            report.created.push((edtn, doc));
         }
     }
     report
@@ -986,7 +1200,34 @@ pub(crate) fn delete_batch(db: &mut Db, edus: &str, edbt: &str) -> usize {
             .retain(|r| !(r[u].as_str() == edus && r[b].as_str() == edbt && r[sp].as_str() != "1"));
         removed += before - t.rows.len();
     }
-    removed
+    removed + drop_orphan_match_lines(db)
+}
+
+/// Deletes F0411Z1T rows whose F0411Z1 transaction is gone (deleted or purged with it).
+fn drop_orphan_match_lines(db: &mut Db) -> usize {
+    let z = db.t("F0411Z1");
+    let live: std::collections::HashSet<(String, String, String)> = z
+        .rows
+        .iter()
+        .map(|r| {
+            (
+                get(z, r, "EDUS").as_str().to_owned(),
+                get(z, r, "EDBT").as_str().to_owned(),
+                get(z, r, "EDTN").as_str().to_owned(),
+            )
+        })
+        .collect();
+    let t = db.tm("F0411Z1T");
+    let (u, b, n) = (t.def.c("EDUS"), t.def.c("EDBT"), t.def.c("EDTN"));
+    let before = t.rows.len();
+    t.rows.retain(|r| {
+        live.contains(&(
+            r[u].as_str().to_owned(),
+            r[b].as_str().to_owned(),
+            r[n].as_str().to_owned(),
+        ))
+    });
+    before - t.rows.len()
 }
 
 /// Deletes processed Z rows (`EDSP = 1`) of F0411Z1 and F0911Z1, of one `EDUS` or all, like
@@ -1001,7 +1242,7 @@ pub(crate) fn purge_processed(db: &mut Db, edus: Option<&str>) -> usize {
             .retain(|r| !(r[sp].as_str() == "1" && edus.is_none_or(|e| r[u].as_str() == e)));
         removed += before - t.rows.len();
     }
-    removed
+    removed + drop_orphan_match_lines(db)
 }
 
 /// Changes the amount of one F0911 line by hand (a journal correction). Returns whether the
