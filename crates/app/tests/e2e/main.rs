@@ -6,6 +6,7 @@ mod cxml;
 mod first_sync;
 mod incremental;
 mod invoices;
+mod matching;
 mod ping;
 mod probe;
 mod resilience;
