@@ -136,7 +136,10 @@ async fn a_mixed_month_of_po_backed_and_non_po_invoices() {
         .iter()
         .filter(|l| l.open > Decimal::ZERO && l.open.fract().is_zero())
         .collect();
-    assert!(received.len() >= 2, "the generated data has received lines: {all:?}");
+    assert!(
+        received.len() >= 2,
+        "the generated data has received lines: {all:?}"
+    );
     let unreceived = all
         .iter()
         .find(|l| l.received.is_zero() && l.ordered > Decimal::ZERO && l.ordered.fract().is_zero())
@@ -265,7 +268,8 @@ async fn a_sigkill_between_the_match_call_and_the_commit_posts_nothing_twice() {
     let id = invoice(&sims, l, l.open, None);
     let edtn = format!("JG{id}");
     // Each AIS answer takes a while: the match call lands, the binary dies before it commits.
-    sims.jde.set_knobs(|k| k.latency = Duration::from_millis(400));
+    sims.jde
+        .set_knobs(|k| k.latency = Duration::from_millis(400));
     let mut child = env
         .command()
         .args(["sync", "--json"])
