@@ -215,7 +215,7 @@ pub fn plan_voucher(
                     .map(|u| u.trim().to_owned())
                     .unwrap_or_default(),
                 unit_price: r.unit_price,
-                amount: round(line.amount, decimals),
+                amount: signed(line.amount),
                 description: line.description.chars().take(30).collect(),
             });
             continue;
@@ -355,22 +355,32 @@ pub fn plan_voucher(
     // 5. Currency and rounding: lines (matched and distributed) sum exactly to the gross (less
     //    JDE-distributed tax).
     let gross = round(signed(inv.gross), decimals);
-    let matched_sum: Decimal = matched.iter().map(|m| m.amount).sum();
-    let target = gross - tax_amount.map(|t| round(t, decimals)).unwrap_or_default() - matched_sum;
-    let unrounded_sum: Decimal = raw_lines.iter().map(|l| l.2).sum();
-    let tolerance = Decimal::new(raw_lines.len() as i64 + 1, decimals) / Decimal::TWO;
+    let target = gross - tax_amount.map(|t| round(t, decimals)).unwrap_or_default();
+    // Matched lines and distribution lines are rounded together, so the remainder of the
+    // rounding lands on the largest of all of them and the voucher ties exactly.
+    let amounts: Vec<Decimal> = matched
+        .iter()
+        .map(|m| m.amount)
+        .chain(raw_lines.iter().map(|l| l.2))
+        .collect();
+    let unrounded_sum: Decimal = amounts.iter().copied().sum();
+    let tolerance = Decimal::new(amounts.len() as i64 + 1, decimals) / Decimal::TWO;
     if (unrounded_sum - target).abs() > tolerance {
         return Err(MappingError::new(
             "header.total",
             format!(
                 "does not tie: lines, charges and tax add up to {} {currency} but the invoice total is {} {currency}",
-                round(unrounded_sum, decimals) + matched_sum + tax_amount.unwrap_or_default(),
+                round(unrounded_sum, decimals) + tax_amount.unwrap_or_default(),
                 gross
             ),
         ));
     }
-    let amounts: Vec<Decimal> = raw_lines.iter().map(|l| l.2).collect();
-    let rounded = round_to_total(&amounts, target, decimals);
+    let mut rounded = round_to_total(&amounts, target, decimals);
+    let rounded_gl = rounded.split_off(matched.len());
+    for (m, a) in matched.iter_mut().zip(rounded) {
+        m.amount = a;
+    }
+    let rounded = rounded_gl;
     let first_edln = matched.len() as u32 + 1;
     let lines = raw_lines
         .into_iter()
