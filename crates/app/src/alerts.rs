@@ -451,15 +451,24 @@ impl Monitor {
             seen.jde_since = Some(since);
         }
 
-        // The batch voucher processor: a launch that failed or a job that ended in error,
-        // reported once per failure (a job that ends normally clears it).
-        let processor = mlc_engine::processor::ProcessorState::parse(
-            self.store
-                .cursor(tenant, mlc_engine::processor::STATE)
-                .await?
-                .as_deref(),
-        );
-        if let Some(f) = processor.last_error
+        // The batch voucher processor and the voucher match driver: a launch that failed or a
+        // job that ended in error, reported once per failure (a job that ends normally clears
+        // it); the latest failure of the two when both failed.
+        let mut latest: Option<mlc_engine::processor::Failure> = None;
+        for which in mlc_engine::processor::Processor::ALL {
+            let st = mlc_engine::processor::ProcessorState::parse(
+                self.store
+                    .cursor(tenant, which.state_key())
+                    .await?
+                    .as_deref(),
+            );
+            if let Some(f) = st.last_error
+                && latest.as_ref().is_none_or(|l| f.at > l.at)
+            {
+                latest = Some(f);
+            }
+        }
+        if let Some(f) = latest
             && seen.processor_reported != Some(f.at)
         {
             seen.processor_reported = Some(f.at);

@@ -376,6 +376,14 @@ pub(crate) fn engine_settings(t: &TenantSettings, cxml_identity: String) -> es::
                     wait: signed(p.wait),
                 }
             }),
+            matching: es::MatchSettings {
+                orchestration: t.jde.match_orchestration.clone(),
+                rule: m.match_rule.clone(),
+                tolerance: es::MatchTolerance {
+                    percent: m.match_tolerance.0,
+                    amount: m.match_tolerance.1,
+                },
+            },
         },
         cycle_deadline: Some(t.sync.cycle_deadline),
     }

@@ -243,6 +243,27 @@ pub struct InvoiceLine {
     pub cost_center: Option<String>,
     /// Splits: (account, cost center, amount) when the line is split over codings.
     pub splits: Vec<Split>,
+    /// The JDE PO line this line was ordered as, when the line names one (raw text: the
+    /// mapping validates it and routes the line to Voucher Match Automation). Not part of a
+    /// posted invoice's fingerprint (`amount` is).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub po_line: Option<InvoicePoLine>,
+}
+
+/// What an invoice line says about the PO line it bills (J1P `poNumber` / `poLineNumber`,
+/// cXML `OrderReference@orderID` / `InvoiceDetailItemReference@lineNumber`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvoicePoLine {
+    /// `KCOO-DCTO-DOCO`, raw.
+    pub po_number: Option<String>,
+    /// JDE `LNID` in AIS's decimal form (`1`, `1.5`), raw.
+    pub line: Option<String>,
+    /// Quantity invoiced.
+    pub quantity: Decimal,
+    /// Unit price invoiced.
+    pub unit_price: Decimal,
+    /// Unit of measure, when the document gives one.
+    pub unit_of_measure: Option<String>,
 }
 
 /// An accounting split of an invoice line.

@@ -38,7 +38,7 @@ use crate::mapping::purchase_order::PoOut;
 use crate::mapping::supplier::SupplierOut;
 use crate::ports::{
     ApVoucher, CxmlOrderKind, GlLine, InvoiceStub, JaggaerSide, JdeSource, JobState, PageStream,
-    PoHeader, PoLineRow, PoSummary, RemoteError, RemoteErrorKind, SupplierPageOutcome,
+    PoHeader, PoLineRow, PoSummary, Receipt, RemoteError, RemoteErrorKind, SupplierPageOutcome,
     SupplierTable, ValueOut, VoucherDoc, VoucherRequest, ZVoucher,
 };
 use crate::refdata::CompanyInfo;
@@ -275,14 +275,32 @@ impl JdeSource for RecordingJde {
     async fn distribution(&self, doc: &VoucherDoc) -> Result<Vec<GlLine>, RemoteError> {
         self.inner.distribution(doc).await
     }
+    async fn receipts(&self, keys: &[OrderKey]) -> Result<Vec<Receipt>, RemoteError> {
+        self.inner.receipts(keys).await
+    }
+    async fn supplier_match_rules(
+        &self,
+        an8s: &[AddressNumber],
+    ) -> Result<HashMap<AddressNumber, String>, RemoteError> {
+        self.inner.supplier_match_rules(an8s).await
+    }
     async fn post_voucher(
         &self,
         orchestration: &str,
         req: &VoucherRequest,
     ) -> Result<(), RemoteError> {
-        let body =
-            crate::mapping::voucher::voucher_input(&req.plan, &req.edus, &req.edbt, &req.vinv)
-                .to_body();
+        // The body exactly as the AIS connector sends it: a match voucher's input when the plan
+        // has a match part, the expense voucher's otherwise.
+        let (kind, body) = match crate::mapping::voucher::match_input(
+            &req.plan, &req.edus, &req.edbt, &req.vinv,
+        ) {
+            Some(m) => ("voucher-match", m.to_body()),
+            None => (
+                "voucher",
+                crate::mapping::voucher::voucher_input(&req.plan, &req.edus, &req.edbt, &req.vinv)
+                    .to_body(),
+            ),
+        };
         let res = if self.log.discard {
             Ok(())
         } else {
@@ -292,7 +310,7 @@ impl JdeSource for RecordingJde {
         if res.is_ok() {
             self.log.push(
                 "jde",
-                "voucher",
+                kind,
                 &req.plan.edtn,
                 serde_json::json!({"orchestration": orchestration, "input": body}),
             );

@@ -21,7 +21,7 @@ use crate::mapping::purchase_order::PoOut;
 use crate::mapping::supplier::SupplierOut;
 use crate::ports::{
     ApVoucher, CxmlOrderKind, GlLine, InvoiceStub, JaggaerSide, JdeSource, JobState, PageStream,
-    PoHeader, PoLineRow, PoSummary, RemoteError, RemoteErrorKind, SupplierTable, ValueOut,
+    PoHeader, PoLineRow, PoSummary, Receipt, RemoteError, RemoteErrorKind, SupplierTable, ValueOut,
     VoucherDoc, VoucherRequest, ZVoucher,
 };
 use crate::refdata::CompanyInfo;
@@ -111,6 +111,15 @@ impl JdeSource for FencedJde {
     }
     async fn vouchers_of(&self, an8s: &[AddressNumber]) -> Result<Vec<ApVoucher>, RemoteError> {
         self.inner.vouchers_of(an8s).await
+    }
+    async fn receipts(&self, keys: &[OrderKey]) -> Result<Vec<Receipt>, RemoteError> {
+        self.inner.receipts(keys).await
+    }
+    async fn supplier_match_rules(
+        &self,
+        an8s: &[AddressNumber],
+    ) -> Result<HashMap<AddressNumber, String>, RemoteError> {
+        self.inner.supplier_match_rules(an8s).await
     }
     async fn distribution(&self, doc: &VoucherDoc) -> Result<Vec<GlLine>, RemoteError> {
         self.inner.distribution(doc).await

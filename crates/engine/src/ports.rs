@@ -175,6 +175,49 @@ pub struct GlLine {
     pub amount: Decimal,
 }
 
+/// What an F43121 row is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReceiptKind {
+    /// A receipt (`MATC = 1`): received quantity and amount, and what is still open to voucher.
+    Receipt,
+    /// A voucher matched to a receipt or PO line (`MATC = 2`): the voucher in `doc`.
+    Match,
+}
+
+/// A row of F43121 (Purchase Order Receiver File).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Receipt {
+    /// The PO.
+    pub key: OrderKey,
+    /// The PO line (`LNID`, decimal form).
+    pub lnid: Decimal,
+    /// Receipt or match row.
+    pub kind: ReceiptKind,
+    /// Receipt line (`NLIN`).
+    pub line: Decimal,
+    /// Receipt document (or, on a match row, the voucher) `DOC`/`DCT`/`KCO`.
+    pub doc: u64,
+    /// Its type.
+    pub dct: String,
+    /// Its company.
+    pub kco: String,
+    /// Supplier.
+    pub an8: AddressNumber,
+    /// Date received (`RCDJ`).
+    pub date: Option<Date>,
+    /// Quantity received (`UREC`); on a match row, vouchered.
+    pub quantity: Decimal,
+    /// Amount received (`AREC`); on a match row, vouchered.
+    pub amount: Decimal,
+    /// Received and not yet vouchered (`UOPN`).
+    pub open_quantity: Decimal,
+    /// Received and not yet vouchered (`AOPN`), domestic.
+    pub open_amount: Decimal,
+    /// Received and not yet vouchered in the order's foreign currency (`FAP`; zero on a
+    /// domestic order).
+    pub open_foreign_amount: Decimal,
+}
+
 /// A voucher call: the plan plus batch user, batch number and the final `VINV`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VoucherRequest {
@@ -272,7 +315,16 @@ pub trait JdeSource: Send + Sync {
     async fn vouchers_of(&self, an8s: &[AddressNumber]) -> Result<Vec<ApVoucher>, RemoteError>;
     /// F0911 lines of a voucher.
     async fn distribution(&self, doc: &VoucherDoc) -> Result<Vec<GlLine>, RemoteError>;
-    /// Calls the voucher orchestration.
+    /// F43121 rows (receipts and voucher matches) of these POs: one bulk read, never one
+    /// request per line.
+    async fn receipts(&self, keys: &[OrderKey]) -> Result<Vec<Receipt>, RemoteError>;
+    /// The Voucher Match Automation rule of these suppliers (F0401 `ATRL`), blank when none.
+    async fn supplier_match_rules(
+        &self,
+        an8s: &[AddressNumber],
+    ) -> Result<HashMap<AddressNumber, String>, RemoteError>;
+    /// Calls the voucher orchestration (`orchestration`): a plan with a match part goes as a
+    /// match voucher (`ATRL` + `MatchLines`), the caller naming `match_orchestration`.
     async fn post_voucher(
         &self,
         orchestration: &str,

@@ -11,6 +11,11 @@
 //! written and wait.
 //!
 //! The state lives in the tenant's cursor key-value store under [`STATE`] as JSON.
+//!
+//! Two processors are handled alike, each with its own state ([`Processor`]): the batch voucher
+//! processor (R04110ZA, `voucher`) for expense vouchers, and the voucher match driver
+//! (R4304010, `match`) for PO-backed invoices (interface 8). Each is launched only after a run
+//! that wrote rows for it, and each judges only its own batches.
 use std::time::Duration;
 
 use jiff::Timestamp;
@@ -22,6 +27,53 @@ use crate::settings::ReportRef;
 
 /// Cursor key of the voucher processor's state.
 pub const STATE: &str = "processor/voucher";
+/// Cursor key of the voucher match driver's state.
+pub const MATCH_STATE: &str = "processor/match";
+
+/// Which of JDE's batch processors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Processor {
+    /// R04110ZA over expense vouchers (`[tenants.jde.processor] voucher`).
+    Voucher,
+    /// R4304010 over match vouchers (`[tenants.jde.processor] match`).
+    Match,
+}
+
+impl Processor {
+    /// Both.
+    pub const ALL: [Processor; 2] = [Processor::Voucher, Processor::Match];
+
+    /// Cursor key of its state.
+    pub fn state_key(self) -> &'static str {
+        match self {
+            Processor::Voucher => STATE,
+            Processor::Match => MATCH_STATE,
+        }
+    }
+
+    /// The processor that handles a voucher.
+    pub fn of(is_match: bool) -> Processor {
+        if is_match {
+            Processor::Match
+        } else {
+            Processor::Voucher
+        }
+    }
+
+    pub(crate) fn index(self) -> usize {
+        match self {
+            Processor::Voucher => 0,
+            Processor::Match => 1,
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            Processor::Voucher => "batch voucher processor",
+            Processor::Match => "voucher match driver",
+        }
+    }
+}
 
 /// A job we launched.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -76,28 +128,31 @@ impl ProcessorState {
     }
 }
 
-fn voucher_report<'a>(run: &Run<'a>) -> Option<(&'a ReportRef, Duration)> {
+fn report_of<'a>(run: &Run<'a>, which: Processor) -> Option<(&'a ReportRef, Duration)> {
     let p = run.engine.settings.payables.processor.as_ref()?;
-    let r = p.voucher.as_ref()?;
+    let r = match which {
+        Processor::Voucher => p.voucher.as_ref()?,
+        Processor::Match => p.match_.as_ref()?,
+    };
     Some((r, Duration::try_from(p.wait).unwrap_or(Duration::ZERO)))
 }
 
-/// The stored state.
-pub(crate) async fn state(run: &Run<'_>) -> Result<ProcessorState, SyncError> {
+/// The stored state of one processor.
+pub(crate) async fn state(run: &Run<'_>, which: Processor) -> Result<ProcessorState, SyncError> {
     Ok(ProcessorState::parse(
         run.engine
             .store
-            .cursor(run.tenant(), STATE)
+            .cursor(run.tenant(), which.state_key())
             .await?
             .as_deref(),
     ))
 }
 
-async fn save(run: &Run<'_>, st: &ProcessorState) -> Result<(), SyncError> {
+async fn save(run: &Run<'_>, which: Processor, st: &ProcessorState) -> Result<(), SyncError> {
     let text = serde_json::to_string(st).unwrap_or_default();
     run.engine
         .store
-        .set_cursor(run.tenant(), STATE, Some(&text))
+        .set_cursor(run.tenant(), which.state_key(), Some(&text))
         .await?;
     Ok(())
 }
@@ -133,45 +188,57 @@ fn ended(st: &mut ProcessorState, mut job: Job, how: JobState) {
 /// At the start of a cycle: when a job of ours was left running, asks how it is. A status
 /// call that fails leaves the state as it was (the next cycle asks again).
 pub(crate) async fn check_running(run: &Run<'_>) -> Result<(), SyncError> {
-    let mut st = state(run).await?;
-    if voucher_report(run).is_none() {
-        // Launching was switched off: a job we left running no longer blocks anything.
-        if st.running.take().is_some() {
-            save(run, &st).await?;
+    for which in Processor::ALL {
+        let mut st = state(run, which).await?;
+        if report_of(run, which).is_none() {
+            // Launching was switched off: a job we left running no longer blocks anything.
+            if st.running.take().is_some() {
+                save(run, which, &st).await?;
+            }
+            continue;
         }
-        return Ok(());
-    }
-    let Some(job) = st.running.clone() else {
-        return Ok(());
-    };
-    let how = run.engine.jde.report_status(job.job).await?;
-    if how.ended() {
-        st.running = None;
-        ended(&mut st, job, how);
-        save(run, &st).await?;
+        let Some(job) = st.running.clone() else {
+            continue;
+        };
+        let how = run.engine.jde.report_status(job.job).await?;
+        if how.ended() {
+            st.running = None;
+            ended(&mut st, job, how);
+            save(run, which, &st).await?;
+        }
     }
     Ok(())
 }
 
 /// Records that Z rows were written that no job of ours covers yet (a run that failed after
 /// writing some): the next run launches the processor for them.
-pub(crate) async fn mark_pending(run: &Run<'_>) -> Result<(), SyncError> {
-    if voucher_report(run).is_none() {
+pub(crate) async fn mark_pending(run: &Run<'_>, which: Processor) -> Result<(), SyncError> {
+    if report_of(run, which).is_none() {
         return Ok(());
     }
-    let mut st = state(run).await?;
+    let mut st = state(run, which).await?;
     if !st.pending {
         st.pending = true;
-        save(run, &st).await?;
+        save(run, which, &st).await?;
     }
     Ok(())
 }
 
-/// After the invoices of a sync run: launches the voucher processor when Z rows wait for it
-/// and none of our jobs runs, then waits (bounded) for the job. Returns true when a job of
-/// ours ended normally during this call (the caller reads back again).
-pub(crate) async fn after_sync(run: &Run<'_>, wrote: bool) -> Result<bool, SyncError> {
-    let Some((report, wait)) = voucher_report(run) else {
+/// After the invoices of a sync run: launches each processor whose Z rows wait for it (the
+/// voucher processor for expense vouchers, the match driver for match vouchers) when none of
+/// our jobs of it runs, then waits (bounded) for the job. Returns true when a job of ours ended
+/// normally during this call (the caller reads back again).
+pub(crate) async fn after_sync(run: &Run<'_>) -> Result<bool, SyncError> {
+    let mut any = false;
+    for which in Processor::ALL {
+        let wrote = run.wrote[which.index()].load(std::sync::atomic::Ordering::Relaxed);
+        any |= after_sync_of(run, which, wrote).await?;
+    }
+    Ok(any)
+}
+
+async fn after_sync_of(run: &Run<'_>, which: Processor, wrote: bool) -> Result<bool, SyncError> {
+    let Some((report, wait)) = report_of(run, which) else {
         return Ok(false);
     };
     let after_sync = run
@@ -184,10 +251,10 @@ pub(crate) async fn after_sync(run: &Run<'_>, wrote: bool) -> Result<bool, SyncE
     if !after_sync {
         return Ok(false);
     }
-    let mut st = state(run).await?;
+    let mut st = state(run, which).await?;
     if wrote && !st.pending {
         st.pending = true;
-        save(run, &st).await?;
+        save(run, which, &st).await?;
     }
     if !st.pending || st.running.is_some() {
         // Never a second job of ours at once: the rows wait for the next run.
@@ -205,19 +272,21 @@ pub(crate) async fn after_sync(run: &Run<'_>, wrote: bool) -> Result<bool, SyncE
         Err(e) => {
             let message = format!(
                 "could not launch {} version {} through the AIS report service \
-                 (v2/report/execute): {e}. The vouchers are written and wait for JDE's batch \
-                 voucher processor; an older Tools release without the report service, or a \
+                 (v2/report/execute): {e}. The vouchers are written and wait for JDE's {}; \
+                 an older Tools release without the report service, or a \
                  user without permission to run the report, needs [tenants.jde.processor] \
                  removed or JDE's own schedule",
-                report.report, report.version
+                report.report,
+                report.version,
+                which.label()
             );
             tracing::error!(report = %report.report, version = %report.version, error = %e, "Processor launch failed.");
             fail(&mut st, message, None);
-            save(run, &st).await?;
+            save(run, which, &st).await?;
             return Ok(false);
         }
     };
-    tracing::info!(job, report = %report.report, version = %report.version, "Batch voucher processor launched.");
+    tracing::info!(job, report = %report.report, version = %report.version, processor = which.label(), "Processor launched.");
     let j = Job {
         job,
         report: report.report.clone(),
@@ -227,7 +296,7 @@ pub(crate) async fn after_sync(run: &Run<'_>, wrote: bool) -> Result<bool, SyncE
     };
     st.pending = false;
     st.running = Some(j.clone());
-    save(run, &st).await?;
+    save(run, which, &st).await?;
 
     // Bounded wait for the job; polls stop at the deadline whatever the job does.
     let deadline = tokio::time::Instant::now() + wait;
@@ -244,7 +313,7 @@ pub(crate) async fn after_sync(run: &Run<'_>, wrote: bool) -> Result<bool, SyncE
         if how.ended() {
             st.running = None;
             ended(&mut st, j, how);
-            save(run, &st).await?;
+            save(run, which, &st).await?;
             return Ok(how == JobState::Done);
         }
         let now = tokio::time::Instant::now();

@@ -119,7 +119,11 @@ pub(crate) struct Run<'a> {
     started: Instant,
     counts: Mutex<BTreeMap<Entity, EntityCounts>>,
     edbt: OnceCell<String>,
+    /// The batch of this run's match vouchers (interface 8: never mixed with expense ones).
+    match_edbt: OnceCell<String>,
     refdata: OnceCell<RefData>,
+    /// This run wrote expense vouchers (for R04110ZA) / match vouchers (for R4304010).
+    pub(crate) wrote: [std::sync::atomic::AtomicBool; 2],
 }
 
 impl<'a> Run<'a> {
@@ -131,7 +135,9 @@ impl<'a> Run<'a> {
             started,
             counts: Mutex::new(BTreeMap::new()),
             edbt: OnceCell::new(),
+            match_edbt: OnceCell::new(),
             refdata: OnceCell::new(),
+            wrote: Default::default(),
         }
     }
 
@@ -222,6 +228,21 @@ impl<'a> Run<'a> {
     /// The batch number of this run (one `EDBT` per tenant and run), allocated on first use.
     pub(crate) async fn edbt(&self) -> Result<&str, StoreError> {
         self.edbt
+            .get_or_try_init(|| async {
+                self.engine
+                    .store
+                    .next_sequence(self.tenant(), "edbt", 1000)
+                    .await
+                    .map(|n| n.to_string())
+            })
+            .await
+            .map(String::as_str)
+    }
+
+    /// The batch number of this run's match vouchers, from the same sequence as [`Run::edbt`]
+    /// (so the two never share a number), allocated on first use.
+    pub(crate) async fn match_edbt(&self) -> Result<&str, StoreError> {
+        self.match_edbt
             .get_or_try_init(|| async {
                 self.engine
                     .store

@@ -125,6 +125,50 @@ pub struct PayablesSettings {
     pub voucher_processing_sla: SignedDuration,
     /// `[tenants.jde.processor]`; `None`: JDE's own schedule runs the processors.
     pub processor: Option<ProcessorSettings>,
+    /// PO-backed invoices: Voucher Match Automation (interface 8).
+    pub matching: MatchSettings,
+}
+
+/// `match_tolerance`: how far an invoice line may exceed what is received and not yet
+/// vouchered before the connector quarantines it instead of sending it. A pre-check only:
+/// JDE's processor applies its own tolerance rules and decides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MatchTolerance {
+    /// Percent of the open (received, not vouchered) quantity or amount.
+    pub percent: mlc_core::Decimal,
+    /// Absolute amount in the invoice currency.
+    pub amount: mlc_core::Decimal,
+}
+
+impl Default for MatchTolerance {
+    fn default() -> Self {
+        Self {
+            percent: mlc_core::Decimal::ZERO,
+            amount: mlc_core::Decimal::new(1, 2),
+        }
+    }
+}
+
+/// PO-backed invoices (interface 8): `[tenants.jde] match_orchestration`,
+/// `[tenants.mapping] match_rule` and `match_tolerance`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MatchSettings {
+    /// The orchestration that writes F0411Z1 + F0411Z1T rows for Voucher Match Automation.
+    pub orchestration: String,
+    /// `ATRL` sent (`01`–`05`, `07`–`09`); blank: JDE uses the supplier's rule (F0401).
+    pub rule: String,
+    /// Pre-check tolerance.
+    pub tolerance: MatchTolerance,
+}
+
+impl Default for MatchSettings {
+    fn default() -> Self {
+        Self {
+            orchestration: "ML_AddVoucherMatch".into(),
+            rule: "02".into(),
+            tolerance: MatchTolerance::default(),
+        }
+    }
 }
 
 impl Default for PayablesSettings {
@@ -135,6 +179,7 @@ impl Default for PayablesSettings {
             intercompany: Intercompany::default(),
             voucher_processing_sla: SignedDuration::from_hours(24),
             processor: None,
+            matching: MatchSettings::default(),
         }
     }
 }

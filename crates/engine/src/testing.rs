@@ -36,8 +36,8 @@ use crate::mapping::purchase_order::PoOut;
 use crate::mapping::supplier::SupplierOut;
 use crate::ports::{
     ApVoucher, CxmlOrderKind, GlLine, InvoiceStub, JaggaerSide, JdeSource, JobState, PageStream,
-    PoHeader, PoLineRow, PoSummary, RemoteError, RemoteErrorKind, SupplierPageOutcome,
-    SupplierTable, ValueOut, VoucherDoc, VoucherRequest, ZVoucher,
+    PoHeader, PoLineRow, PoSummary, Receipt, ReceiptKind, RemoteError, RemoteErrorKind,
+    SupplierPageOutcome, SupplierTable, ValueOut, VoucherDoc, VoucherRequest, ZVoucher,
 };
 use crate::refdata::CompanyInfo;
 use crate::settings::{
@@ -122,6 +122,10 @@ pub enum Call {
     Distribution,
     /// [`JdeSource::post_voucher`].
     PostVoucher,
+    /// [`JdeSource::receipts`].
+    Receipts,
+    /// [`JdeSource::supplier_match_rules`].
+    SupplierMatchRules,
     /// [`JaggaerSide::upsert_supplier`].
     UpsertSupplier,
     /// [`JaggaerSide::upsert_po`].
@@ -258,6 +262,12 @@ struct JdeData {
     f0411: Vec<ApVoucher>,
     next_doc: u64,
     posted: Vec<VoucherRequest>,
+    /// The orchestration each call of `posted` named.
+    orchestrations: Vec<String>,
+    /// F43121.
+    receipts: Vec<Receipt>,
+    /// F0401 `ATRL` by supplier.
+    match_rules: HashMap<AddressNumber, String>,
 }
 
 /// An in-memory JD Edwards.
@@ -408,9 +418,12 @@ impl FakeJde {
     /// becomes an F0411 voucher, except those whose `EDTN` is in `errors`: those stay unprocessed
     /// (`EDSP = 0`), the reason kept aside as JDE keeps it in the Work Center, never in the row.
     pub fn process_batch(&self, errors: &[(&str, &str)]) {
-        let mut d = self.lock();
+        let mut guard = self.lock();
+        let d = &mut *guard;
         let mut next = d.next_doc;
         let mut new = Vec::new();
+        let mut new_matches = Vec::new();
+        let mut d_receipts = std::mem::take(&mut d.receipts);
         for z in d.z.iter_mut().filter(|z| !z.processed && z.error.is_none()) {
             if let Some((_, why)) = errors.iter().find(|(e, _)| *e == z.request.plan.edtn) {
                 z.error = Some((*why).to_owned());
@@ -425,6 +438,37 @@ impl FakeJde {
             };
             z.processed = true;
             z.doc = Some(doc.clone());
+            // Voucher Match Automation (R4304010): each matched line clears what it can of
+            // its PO line's open receipts and leaves a match row naming the voucher.
+            if let Some(m) = &z.request.plan.matching {
+                for l in &m.lines {
+                    let (mut q, mut a) = (l.quantity, l.amount);
+                    for r in d_receipts_open(&mut d_receipts, &l.key, l.lnid) {
+                        let take_q = q.min(r.open_quantity);
+                        let take_a = a.min(r.open_amount);
+                        r.open_quantity -= take_q;
+                        r.open_amount -= take_a;
+                        q -= take_q;
+                        a -= take_a;
+                    }
+                    new_matches.push(Receipt {
+                        key: l.key.clone(),
+                        lnid: l.lnid,
+                        kind: ReceiptKind::Match,
+                        line: Decimal::ONE,
+                        doc: doc.doc,
+                        dct: doc.dct.clone(),
+                        kco: doc.kco.clone(),
+                        an8: z.request.plan.an8,
+                        date: None,
+                        quantity: l.quantity,
+                        amount: l.amount,
+                        open_quantity: Decimal::ZERO,
+                        open_amount: Decimal::ZERO,
+                        open_foreign_amount: Decimal::ZERO,
+                    });
+                }
+            }
             new.push(ApVoucher {
                 an8: z.request.plan.an8,
                 vinv: z.request.vinv.clone(),
@@ -436,6 +480,63 @@ impl FakeJde {
         }
         d.next_doc = next;
         d.f0411.extend(new);
+        d_receipts.extend(new_matches);
+        d.receipts = d_receipts;
+    }
+
+    /// Receives `quantity` of a PO line at its unit price (an F43121 receipt row, all of it open
+    /// to voucher), as JDE's receipt program does. Returns the receipt's document number.
+    pub fn receive(&self, key: &OrderKey, lnid: &str, quantity: &str) -> u64 {
+        let lnid: Decimal = lnid.parse().expect("a decimal LNID");
+        let quantity: Decimal = quantity.parse().expect("a decimal quantity");
+        let mut d = self.lock();
+        let price = d
+            .lines
+            .iter()
+            .find(|l| &l.key == key && l.line.line_number == lnid)
+            .map(|l| l.line.unit_price)
+            .expect("receiving a PO line that exists");
+        let an8 = d
+            .headers
+            .iter()
+            .find(|h| &h.key == key)
+            .map(|h| h.supplier)
+            .unwrap_or(AddressNumber(0));
+        d.next_doc += 1;
+        let doc = d.next_doc;
+        let amount = (quantity * price).round_dp(2);
+        d.receipts.push(Receipt {
+            key: key.clone(),
+            lnid: lnid.normalize(),
+            kind: ReceiptKind::Receipt,
+            line: Decimal::ONE,
+            doc,
+            dct: "OV".into(),
+            kco: key.kcoo.clone(),
+            an8,
+            date: Some(jiff::civil::date(2026, 1, 5)),
+            quantity,
+            amount,
+            open_quantity: quantity,
+            open_amount: amount,
+            open_foreign_amount: Decimal::ZERO,
+        });
+        doc
+    }
+
+    /// Sets a supplier's Voucher Match Automation rule (F0401 `ATRL`).
+    pub fn put_match_rule(&self, an8: AddressNumber, rule: &str) {
+        self.lock().match_rules.insert(an8, rule.to_owned());
+    }
+
+    /// The F43121 rows.
+    pub fn receipt_rows(&self) -> Vec<Receipt> {
+        self.lock().receipts.clone()
+    }
+
+    /// The orchestration each voucher call named, in order.
+    pub fn orchestrations(&self) -> Vec<String> {
+        self.lock().orchestrations.clone()
     }
 
     /// Deletes an unprocessed Z voucher (someone cleared the batch).
@@ -481,6 +582,20 @@ impl FakeJde {
             None => Ok(()),
         }
     }
+}
+
+/// The receipt rows of a PO line with something open, oldest first.
+fn d_receipts_open<'a>(
+    rows: &'a mut [Receipt],
+    key: &OrderKey,
+    lnid: Decimal,
+) -> impl Iterator<Item = &'a mut Receipt> {
+    rows.iter_mut().filter(move |r| {
+        r.kind == ReceiptKind::Receipt
+            && &r.key == key
+            && r.lnid == lnid.normalize()
+            && r.open_quantity > Decimal::ZERO
+    })
 }
 
 /// Whether a row stamped `s` is selected by the AIS query of `window` (dates only, inclusive).
@@ -746,6 +861,31 @@ impl JdeSource for FakeJde {
         Ok(out)
     }
 
+    async fn receipts(&self, keys: &[OrderKey]) -> Result<Vec<Receipt>, RemoteError> {
+        self.check(Call::Receipts)?;
+        Ok(self
+            .lock()
+            .receipts
+            .iter()
+            .filter(|r| keys.contains(&r.key))
+            .cloned()
+            .collect())
+    }
+
+    async fn supplier_match_rules(
+        &self,
+        an8s: &[AddressNumber],
+    ) -> Result<HashMap<AddressNumber, String>, RemoteError> {
+        self.check(Call::SupplierMatchRules)?;
+        Ok(self
+            .lock()
+            .match_rules
+            .iter()
+            .filter(|(a, _)| an8s.contains(a))
+            .map(|(a, r)| (*a, r.clone()))
+            .collect())
+    }
+
     async fn distribution(&self, doc: &VoucherDoc) -> Result<Vec<GlLine>, RemoteError> {
         self.check(Call::Distribution)?;
         Ok(self
@@ -764,7 +904,7 @@ impl JdeSource for FakeJde {
 
     async fn post_voucher(
         &self,
-        _orchestration: &str,
+        orchestration: &str,
         req: &VoucherRequest,
     ) -> Result<(), RemoteError> {
         let failure = self.faults.hit(Call::PostVoucher);
@@ -772,6 +912,7 @@ impl JdeSource for FakeJde {
         if applied {
             let mut d = self.lock();
             d.posted.push(req.clone());
+            d.orchestrations.push(orchestration.to_owned());
             d.z.push(FakeZVoucher {
                 request: req.clone(),
                 processed: false,

@@ -80,7 +80,7 @@ fn order(t: OrderType) -> OrderRequestDoc {
         }),
         bill_to: None,
         items: vec![OrderItem {
-            line_number: d("1"),
+            line_number: 1000,
             quantity: d("2"),
             supplier_part_id: "ABC-100".into(),
             description: "Widget, blue".into(),

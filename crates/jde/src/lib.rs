@@ -36,14 +36,16 @@ pub mod settings;
 
 pub use client::{AisClient, ClientStats, DefaultConfig, SessionInfo};
 pub use error::{FormError, JdeError};
-pub use orchestration::{PoReference, VoucherAccepted, VoucherInput, VoucherLineInput};
+pub use orchestration::{
+    MatchLineInput, MatchVoucherInput, PoReference, VoucherAccepted, VoucherInput, VoucherLineInput,
+};
 pub use query::{
     AndOr, Asc, Condition, Desc, Direction, Filter, Literal, MatchType, Op, PageSize, Query,
     SpecialValue,
 };
 pub use report::{JobStatus, ReportJob};
 pub use rows::{
-    F0006Row, F0008Row, F0010Row, F0013Row, F0101Row, F0116Row, F0401Row, F0411Row, F0411Z1Row,
-    F0901Row, F0911Row, F01151Row, F4301Row, F4311Row, JdeRow,
+    F0006Row, F0008Row, F0010Row, F0013Row, F0101Row, F0116Row, F0401MatchRow, F0401Row, F0411Row,
+    F0411Z1Row, F0901Row, F0911Row, F01151Row, F4301Row, F4311Row, F43121Row, JdeRow,
 };
 pub use settings::{AisSettings, RetryPolicy};

@@ -211,6 +211,74 @@ impl VoucherInput {
     }
 }
 
+/// One invoice line matched to a PO line (`MatchLines` repeating input, one F0411Z1T row).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MatchLineInput {
+    /// Line number (`EDLN`).
+    pub edln: u32,
+    /// Order company (`KCOO`).
+    pub kcoo: String,
+    /// Order type (`DCTO`).
+    pub dcto: String,
+    /// Order number (`DOCO`).
+    pub doco: u64,
+    /// PO line in AIS's decimal form (`LNID`: `1`, `1.5`).
+    pub lnid: Decimal,
+    /// Quantity invoiced (`UORG`).
+    pub uorg: Decimal,
+    /// Unit of measure (`UOM`).
+    pub uom: String,
+    /// Unit price (`PRRC`), invoice currency.
+    pub prrc: Decimal,
+    /// Line amount (`AEXP`), invoice currency.
+    pub aexp: Decimal,
+}
+
+/// A voucher for Voucher Match Automation (interface 8): the voucher orchestration's input
+/// plus the automation rule and the matched lines; `voucher.lines` is the `GLDistribution` of
+/// what is not matched (charges, tax, non-PO lines).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MatchVoucherInput {
+    /// Header and unmatched distribution, as for an expense voucher.
+    pub voucher: VoucherInput,
+    /// Automation rule (`ATRL`); blank lets JDE take the supplier's rule (F0401).
+    pub atrl: String,
+    /// The matched lines.
+    pub lines: Vec<MatchLineInput>,
+}
+
+impl MatchVoucherInput {
+    /// The "JDE Standard" body: the voucher's, with `ATRL` among the `inputs` and a second
+    /// detail input `MatchLines`.
+    pub fn to_body(&self) -> Value {
+        let mut body = self.voucher.to_body();
+        if let Some(h) = body["inputs"].as_array_mut() {
+            h.push(input("ATRL", &self.atrl));
+        }
+        let lines: Vec<Value> = self
+            .lines
+            .iter()
+            .map(|l| {
+                json!({ "inputs": [
+                    input("EDLN", l.edln.to_string()),
+                    input("KCOO", &l.kcoo),
+                    input("DCTO", &l.dcto),
+                    input("DOCO", l.doco.to_string()),
+                    input("LNID", l.lnid.normalize().to_string()),
+                    input("UORG", amount(l.uorg.normalize())),
+                    input("UOM", &l.uom),
+                    input("PRRC", amount(l.prrc)),
+                    input("AEXP", amount(l.aexp)),
+                ] })
+            })
+            .collect();
+        if let Some(d) = body["detailInputs"].as_array_mut() {
+            d.push(json!({ "name": "MatchLines", "repeatingInputs": lines }));
+        }
+        body
+    }
+}
+
 impl AisClient {
     /// Runs an orchestration with a JSON input and returns its output. Failure shapes:
     /// non-2xx → [`JdeError::Remote`] (`business` set when JDE says `ERROR`); 200 with
@@ -257,13 +325,32 @@ impl AisClient {
         name: &str,
         v: &VoucherInput,
     ) -> Result<VoucherAccepted, JdeError> {
+        self.post_voucher_body(name, v, &v.to_body()).await
+    }
+
+    /// Sends one match voucher to the match orchestration (`match_orchestration`): the same
+    /// call and answer as [`AisClient::add_voucher`], with `ATRL` and `MatchLines` added.
+    pub async fn add_voucher_match(
+        &self,
+        name: &str,
+        v: &MatchVoucherInput,
+    ) -> Result<VoucherAccepted, JdeError> {
+        self.post_voucher_body(name, &v.voucher, &v.to_body()).await
+    }
+
+    async fn post_voucher_body(
+        &self,
+        name: &str,
+        v: &VoucherInput,
+        body: &Value,
+    ) -> Result<VoucherAccepted, JdeError> {
         if v.edtn.is_empty() || v.edtn.chars().count() > 22 {
             return Err(JdeError::Query {
                 table: "F0411Z1".into(),
                 reason: format!("EDTN must be 1..=22 characters, got {:?}", v.edtn),
             });
         }
-        let out = self.call_orchestration(name, &v.to_body()).await?;
+        let out = self.call_orchestration(name, body).await?;
         let text = |k: &str| match out.get(k) {
             Some(Value::String(s)) if !s.trim().is_empty() => Some(s.trim().to_owned()),
             Some(Value::Number(n)) => Some(n.to_string()),

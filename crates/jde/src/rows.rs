@@ -494,6 +494,70 @@ jde_row! {
 }
 
 jde_row! {
+    /// F43121 Purchase Order Receiver File: receipt rows (`MATC = 1`) carry what was received
+    /// and what of it is still open to voucher (`UOPN`/`AOPN`); each voucher match adds a row
+    /// (`MATC = 2`) naming the voucher (`DOC`/`DCT`/`KCO`).
+    F43121Row, "F43121",
+    columns ["MATC", "KCOO", "DOCO", "DCTO", "SFXO", "LNID", "NLIN", "DOC", "DCT", "KCO", "AN8",
+             "RCDJ", "UREC", "AREC", "UOPN", "AOPN", "FAP", "CRCD", "UPMJ"],
+    dates ["RCDJ", "UPMJ"],
+    |c| {
+        /// Match type: `1` receipt, `2` voucher match.
+        matc: String = c.string("MATC")?,
+        /// Order company.
+        kcoo: String = c.string("KCOO")?,
+        /// Order number.
+        doco: i64 = c.int("DOCO")?,
+        /// Order type.
+        dcto: String = c.string("DCTO")?,
+        /// Order suffix.
+        sfxo: String = c.string("SFXO")?,
+        /// PO line (1, 1.5...).
+        lnid: Decimal = c.dec("LNID")?,
+        /// Receipt line (several receipts of one PO line are numbered 1, 2...).
+        nlin: Decimal = c.opt_dec("NLIN")?.unwrap_or_default(),
+        /// Receipt document, or the voucher on a match row.
+        doc: i64 = c.opt_int("DOC")?.unwrap_or(0),
+        /// Its document type (`OV` receipt, `PV` voucher).
+        dct: String = c.string("DCT")?,
+        /// Its company.
+        kco: String = c.string("KCO")?,
+        /// Supplier.
+        an8: i64 = c.opt_int("AN8")?.unwrap_or(0),
+        /// Date received.
+        rcdj: Option<Date> = c.date("RCDJ")?,
+        /// Quantity received (on a match row: quantity vouchered).
+        urec: Decimal = c.opt_dec("UREC")?.unwrap_or_default(),
+        /// Amount received (on a match row: amount vouchered).
+        arec: Decimal = c.opt_dec("AREC")?.unwrap_or_default(),
+        /// Quantity received and not yet vouchered.
+        uopn: Decimal = c.opt_dec("UOPN")?.unwrap_or_default(),
+        /// Amount received and not yet vouchered.
+        aopn: Decimal = c.opt_dec("AOPN")?.unwrap_or_default(),
+        /// Foreign amount received and not yet vouchered (a foreign order).
+        fap: Decimal = c.opt_dec("FAP")?.unwrap_or_default(),
+        /// Currency.
+        crcd: String = c.string("CRCD")?,
+        /// Date last updated.
+        updated: Option<Date> = c.date("UPMJ")?,
+    }
+}
+
+jde_row! {
+    /// F0401 Supplier Master, the Voucher Match Automation rule only (read when
+    /// `match_rule = ""` to know whether the supplier's rule needs a receipt).
+    F0401MatchRow, "F0401",
+    columns ["AN8", "ATRL"],
+    dates [],
+    |c| {
+        /// Supplier address number.
+        an8: i64 = c.int("AN8")?,
+        /// Automation rule (`01`–`09`, blank = none).
+        atrl: String = c.string("ATRL")?,
+    }
+}
+
+jde_row! {
     /// F0411 A/P Ledger (vouchers).
     F0411Row, "F0411",
     columns ["KCO", "DOC", "DCT", "SFX", "AN8", "VINV", "DIVJ", "DGJ", "ICU", "CO", "AG", "CRCD",

@@ -557,6 +557,25 @@ pub fn assert_pos_match_with(sims: &Sims, line_status: bool) {
     }
 }
 
+/// Payable PO-backed invoices held back on purpose until their PO line is in JDE or received
+/// (interface §8): ledger `waiting` with the reason kept (`waiting_for`). They are neither a
+/// voucher nor a quarantine entry yet.
+pub async fn invoices_waiting_for_po(env: &Env) -> usize {
+    let tenant: mlc_core::ids::TenantId = TENANT.parse().unwrap();
+    env.store()
+        .await
+        .ledger_by_status(
+            &tenant,
+            mlc_core::record::RecordKind::Invoice,
+            Some(mlc_store::LedgerStatus::Waiting),
+        )
+        .await
+        .unwrap()
+        .iter()
+        .filter(|l| l.detail.get("waiting_for").is_some())
+        .count()
+}
+
 /// JDE suppliers (F0401 AN8).
 pub fn jde_suppliers(jde: &JdeSim) -> BTreeSet<String> {
     jde.table_rows("F0401")

@@ -95,6 +95,10 @@ voucher_processing_sla = "24h"
 # each sync that wrote vouchers, waiting at most `wait` for the job (default: not launched, JDE's
 # own schedule runs it). See docs/jde-orchestration.md.
 # processor = { voucher = { report = "R04110ZA", version = "XJDE0002" }, wait = "60s" }
+# PO-backed invoices (lines naming a JDE PO line) go through this orchestration for Voucher
+# Match Automation (F0411Z1 + F0411Z1T rows; R4304010 processes them, launched like R04110ZA
+# with processor.match = { report = "R4304010", version = "XJDE0001" }). See docs/vouchers.md.
+match_orchestration = "ML_AddVoucherMatch"
 
 [tenants.jaggaer]
 # "rest": POs upserted through J1P REST, invoices polled. "cxml": POs sent as cXML
@@ -138,6 +142,13 @@ cost_center_field = "CostCenter"
 invoice_statuses = ["Payable"]
 # "full": Account = BU.OBJ.SUB; "object": Account = OBJ[.SUB], BU from CostCenter (default full).
 account_format = "full"
+# Voucher Match Automation rule (ATRL) of PO-backed invoices: "01"-"05" match to receipts,
+# "07"-"09" to PO lines; "" = the supplier's rule in JDE (F0401) (default "02").
+match_rule = "02"
+# Pre-check before sending a match voucher: invoiced beyond what is received and not vouchered
+# by more than percent % (quantity, amount) or amount (amount) is quarantined with the figures.
+# JDE's processor applies its own tolerance and decides (defaults shown).
+match_tolerance = { percent = "0", amount = "0.01" }
 # "line": tax goes to tax_account as a distribution line; "jde": sent as STAM/TXA1/EXR1 and JDE
 # distributes it (default line).
 tax = "line"

@@ -104,6 +104,7 @@ pub(crate) struct RawTenantJde {
     pub(crate) voucher_processing_sla: Option<String>,
     pub(crate) pay_status: Option<PayStatus>,
     pub(crate) processor: Option<RawProcessor>,
+    pub(crate) match_orchestration: Option<String>,
 }
 
 /// `pay_status`.
@@ -241,6 +242,8 @@ pub(crate) struct RawMapping {
     pub(crate) inactive_suppliers: Option<RawInactiveSuppliers>,
     pub(crate) voucher_approval: Option<VoucherApproval>,
     pub(crate) voucher_approval_above: Option<String>,
+    pub(crate) match_rule: Option<String>,
+    pub(crate) match_tolerance: Option<RawMatchTolerance>,
     #[serde(default)]
     pub(crate) account_companies: Vec<String>,
     #[serde(default)]
@@ -249,6 +252,14 @@ pub(crate) struct RawMapping {
     pub(crate) charge_accounts: RawChargeAccounts,
     #[serde(default)]
     pub(crate) companies: BTreeMap<String, RawCompany>,
+}
+
+/// `match_tolerance = { percent = "0", amount = "0.01" }` (decimals as strings or numbers).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawMatchTolerance {
+    pub(crate) percent: Option<toml::Value>,
+    pub(crate) amount: Option<toml::Value>,
 }
 
 /// `inactive_suppliers = { column = "AT1", values = [] }`.

@@ -115,6 +115,8 @@ pub(crate) struct JdeSettings {
     pub(crate) voucher_processing_sla: Duration,
     pub(crate) pay_status: PayStatus,
     pub(crate) processor: Option<ProcessorSettings>,
+    /// Orchestration writing F0411Z1 + F0411Z1T rows for Voucher Match Automation.
+    pub(crate) match_orchestration: String,
 }
 
 /// `[tenants.jde.processor]`.
@@ -187,6 +189,10 @@ pub(crate) struct MappingSettings {
     pub(crate) inactive_suppliers: mlc_engine::mapping::supplier::InactiveRule,
     /// `account_companies` and `account_objects` (default: all).
     pub(crate) account_scope: mlc_engine::mapping::account::AccountScope,
+    /// `match_rule`: `ATRL` of PO-backed invoices, blank = the supplier's.
+    pub(crate) match_rule: String,
+    /// `match_tolerance`: `(percent, amount)`.
+    pub(crate) match_tolerance: (mlc_core::Decimal, mlc_core::Decimal),
     pub(crate) charges: ChargeAccounts,
     pub(crate) companies: BTreeMap<String, ChargeAccounts>,
     /// `voucher_approval` (default `none`) and `voucher_approval_above` (default: every voucher).
@@ -679,6 +685,11 @@ fn tenant(p: &mut Problems, key: &str, t: RawTenant) -> Option<TenantSettings> {
             (Duration::from_secs(1), Duration::from_secs(90 * 86_400)),
         ),
         pay_status: j.pay_status.unwrap_or(PayStatus::Supplier),
+        match_orchestration: p.non_empty(
+            &k("match_orchestration"),
+            j.match_orchestration,
+            "ML_AddVoucherMatch",
+        ),
         processor: j.processor.map(|r| {
             let report = |p: &mut Problems, name: &str, r: Option<RawReport>| {
                 r.map(|r| {
@@ -856,6 +867,50 @@ fn tenant(p: &mut Problems, key: &str, t: RawTenant) -> Option<TenantSettings> {
         },
         due_date: m.due_date.unwrap_or(DueDate::Jde),
         intercompany: m.intercompany.unwrap_or(Intercompany::Allow),
+        match_rule: match m.match_rule.as_deref().map(str::trim) {
+            None => "02".to_owned(),
+            Some("") => String::new(),
+            Some(r) if matches!(r, "01" | "02" | "03" | "04" | "05" | "07" | "08" | "09") => {
+                r.to_owned()
+            }
+            Some(r) => {
+                p.push(
+                    &format!("{mk}.match_rule"),
+                    format!(
+                        "{r:?} is not a Voucher Match Automation rule: \"01\"-\"05\", \"07\"-\"09\", \
+                         or \"\" for the supplier's rule"
+                    ),
+                );
+                "02".to_owned()
+            }
+        },
+        match_tolerance: {
+            let tk = format!("{mk}.match_tolerance");
+            let dec = |p: &mut Problems, name: &str, v: Option<&toml::Value>, default: &str| {
+                let text = match v {
+                    None => default.to_owned(),
+                    Some(toml::Value::String(s)) => s.trim().to_owned(),
+                    Some(toml::Value::Integer(i)) => i.to_string(),
+                    Some(toml::Value::Float(f)) => f.to_string(),
+                    Some(_) => String::new(),
+                };
+                match text.parse::<mlc_core::Decimal>() {
+                    Ok(d) if d >= mlc_core::Decimal::ZERO => d,
+                    _ => {
+                        p.push(
+                            &format!("{tk}.{name}"),
+                            format!("{text:?} must be a decimal of at least 0, e.g. \"0.01\""),
+                        );
+                        default.parse().unwrap_or_default()
+                    }
+                }
+            };
+            let t = m.match_tolerance.as_ref();
+            (
+                dec(p, "percent", t.and_then(|t| t.percent.as_ref()), "0"),
+                dec(p, "amount", t.and_then(|t| t.amount.as_ref()), "0.01"),
+            )
+        },
         account_scope: mlc_engine::mapping::account::AccountScope::parse(
             &m.account_companies,
             &m.account_objects,

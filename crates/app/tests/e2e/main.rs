@@ -7,6 +7,7 @@ mod first_sync;
 mod golive;
 mod incremental;
 mod invoices;
+mod matching;
 mod ping;
 mod probe;
 mod resilience;

@@ -219,6 +219,23 @@ async fn a_mixed_month_of_invoices_becomes_vouchers_jde_accepts_and_that_tie_to_
         .map(|d| d["header"]["invoiceId"].as_i64().unwrap())
         .collect();
     assert!(all.len() > generated.len() + 3, "no PO-backed invoices");
+    // Invoices whose lines name PO lines are matched to receipts instead (interface §8, see
+    // e2e `matching.rs`): they wait for their receipt or go in match batches of their own.
+    // This month is about the expense vouchers.
+    let po_backed = |id: &i64| {
+        sims.jag.invoice_json(*id).unwrap()["lineList"]["invoiceLine"]
+            .as_array()
+            .is_some_and(|ls| ls.iter().any(|l| !l["poLineNumber"].is_null()))
+    };
+    let all: Vec<i64> = all.into_iter().filter(|id| !po_backed(id)).collect();
+    let edtns: BTreeSet<String> = all.iter().map(|id| format!("JG{id}")).collect();
+    let expense_vouchers = || {
+        sims.jde
+            .vouchers()
+            .into_iter()
+            .filter(|v| edtns.contains(&v.edtn))
+            .collect::<Vec<_>>()
+    };
 
     // Post them.
     let posted = sync(&env, &["invoices"]);
@@ -229,7 +246,10 @@ async fn a_mixed_month_of_invoices_becomes_vouchers_jde_accepts_and_that_tie_to_
         Some(0),
         "invoices quarantined: {quarantine:#}"
     );
-    assert_eq!(inv["created"].as_u64(), Some(all.len() as u64), "{posted}");
+    assert!(
+        inv["created"].as_u64().unwrap_or_default() >= all.len() as u64,
+        "{posted}"
+    );
 
     // JDE's batch voucher processor accepts every one of them.
     let report = sims.jde.process_vouchers();
@@ -238,7 +258,7 @@ async fn a_mixed_month_of_invoices_becomes_vouchers_jde_accepts_and_that_tie_to_
         "R04110ZA rejected: {:?}",
         report.rejected
     );
-    let vouchers = sims.jde.vouchers();
+    let vouchers = expense_vouchers();
     assert_eq!(vouchers.len(), all.len(), "one voucher per invoice");
     assert!(vouchers.iter().all(|v| v.processed && v.doc.is_some()));
     let batches: BTreeSet<&str> = vouchers.iter().map(|v| v.edbt.as_str()).collect();
@@ -309,7 +329,8 @@ async fn a_mixed_month_of_invoices_becomes_vouchers_jde_accepts_and_that_tie_to_
         Some(0),
         "{after}"
     );
-    assert_eq!(sims.jde.vouchers().len(), all.len(), "nothing posted twice");
+    assert_eq!(expense_vouchers().len(), all.len(), "nothing posted twice");
+    harness::assert_vouchers_unique(&sims.jde);
     let q = json_out(&env.cmd(&["quarantine", "list", "--json"]), "quarantine");
     let changed: BTreeSet<String> = q
         .as_array()

@@ -10,14 +10,16 @@ use mlc_core::jdetime::{JdeStamp, TimeOfDay};
 use mlc_core::model::{BusinessUnit, GlAccount, Supplier};
 use mlc_jde::{
     AisClient, Asc, Condition, F0006Row, F0008Row, F0010Row, F0013Row, F0101Row, F0116Row,
-    F0401Row, F0411Row, F0411Z1Row, F0901Row, F0911Row, F01151Row, F4301Row, F4311Row, JdeError,
-    JdeRow, JobStatus, Literal, Op, Query,
+    F0401MatchRow, F0401Row, F0411Row, F0411Z1Row, F0901Row, F0911Row, F01151Row, F4301Row,
+    F4311Row, F43121Row, JdeError, JdeRow, JobStatus, Literal, Op, Query,
 };
 
 use crate::mapping::account::{account_from_f0901, business_unit_from_f0006};
 use crate::mapping::purchase_order::{PoStatusCodes, line_from_f4311};
 use crate::mapping::supplier::{InactiveRule, RuleTable, supplier_from_jde};
-use crate::mapping::voucher::{gl_account, gl_amount, gross_of, is_actual_amount, voucher_input};
+use crate::mapping::voucher::{
+    gl_account, gl_amount, gross_of, is_actual_amount, match_input, voucher_input,
+};
 use crate::ports::*;
 use crate::refdata::CompanyInfo;
 use crate::window::Window;
@@ -654,17 +656,87 @@ impl JdeSource for AisSource {
             .collect())
     }
 
+    async fn receipts(&self, keys: &[OrderKey]) -> Result<Vec<Receipt>, RemoteError> {
+        if keys.is_empty() {
+            return Ok(vec![]);
+        }
+        let (d, t) = doco_list(keys);
+        let q = self
+            .q("F43121")
+            .condition(d)
+            .condition(t)
+            .condition(Condition::list("MATC", ["1", "2"]))
+            .order_by("DOCO", Asc)
+            .order_by("DCTO", Asc)
+            .order_by("KCOO", Asc)
+            .order_by("LNID", Asc)
+            .order_by("MATC", Asc)
+            .order_by("DOC", Asc)
+            .order_by("NLIN", Asc);
+        let wanted: std::collections::HashSet<&OrderKey> = keys.iter().collect();
+        Ok(self
+            .all::<F43121Row>(q)
+            .await?
+            .into_iter()
+            .map(|r| Receipt {
+                key: key_of(&r.kcoo, &r.dcto, r.doco),
+                lnid: r.lnid.normalize(),
+                kind: if r.matc.trim() == "2" {
+                    ReceiptKind::Match
+                } else {
+                    ReceiptKind::Receipt
+                },
+                line: r.nlin,
+                doc: r.doc.max(0) as u64,
+                dct: r.dct.trim().to_owned(),
+                kco: r.kco.trim().to_owned(),
+                an8: AddressNumber(r.an8.max(0) as u64),
+                date: r.rcdj,
+                quantity: r.urec,
+                amount: r.arec,
+                open_quantity: r.uopn,
+                open_amount: r.aopn,
+                open_foreign_amount: r.fap,
+            })
+            .filter(|r| wanted.contains(&r.key))
+            .collect())
+    }
+
+    async fn supplier_match_rules(
+        &self,
+        an8s: &[AddressNumber],
+    ) -> Result<HashMap<AddressNumber, String>, RemoteError> {
+        if an8s.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let q = self
+            .q("F0401")
+            .condition(Condition::list(
+                "AN8",
+                an8s.iter().map(|a| Literal::Int(a.0 as i64)),
+            ))
+            .order_by("AN8", Asc);
+        Ok(self
+            .all::<F0401MatchRow>(q)
+            .await?
+            .into_iter()
+            .map(|r| (AddressNumber(r.an8.max(0) as u64), r.atrl.trim().to_owned()))
+            .collect())
+    }
+
     async fn post_voucher(
         &self,
         orchestration: &str,
         req: &VoucherRequest,
     ) -> Result<(), RemoteError> {
-        let input = voucher_input(&req.plan, &req.edus, &req.edbt, &req.vinv);
-        self.client
-            .add_voucher(orchestration, &input)
-            .await
-            .map(|_| ())
-            .map_err(classify)
+        let sent = match match_input(&req.plan, &req.edus, &req.edbt, &req.vinv) {
+            Some(m) => self.client.add_voucher_match(orchestration, &m).await,
+            None => {
+                let input = voucher_input(&req.plan, &req.edus, &req.edbt, &req.vinv);
+                self.client.add_voucher(orchestration, &input).await
+            }
+        };
+        sent.map(|_| ()).map_err(classify)
     }
 
     async fn launch_report(&self, report: &str, version: &str) -> Result<i64, RemoteError> {

@@ -228,6 +228,23 @@ impl JaggaerSide for J1pSide {
             domain: "NetworkID".into(),
             identity: identity.to_owned(),
         };
+        // cXML line numbers are integers: LNID × 1000 (`mlc_core::po_line`), the rule the
+        // invoice reader reverses. A line JDE could not hold cannot be named.
+        if let Some(l) = po
+            .lines
+            .iter()
+            .find(|l| mlc_core::po_line::lnid_to_line_number(l.line_number).is_none())
+        {
+            return Err(RemoteError::new(
+                "jaggaer",
+                RemoteErrorKind::RecordRefused,
+                format!(
+                    "PO line {} cannot be a cXML line number (LNID × 1000 must be an integer \
+                     from 1 to 999999999)",
+                    l.line_number
+                ),
+            ));
+        }
         let doc = OrderRequestDoc {
             payload_id: payload_id.to_owned(),
             timestamp: jiff::Timestamp::now(),
@@ -261,7 +278,8 @@ impl JaggaerSide for J1pSide {
                 .lines
                 .iter()
                 .map(|l| OrderItem {
-                    line_number: l.line_number,
+                    line_number: mlc_core::po_line::lnid_to_line_number(l.line_number)
+                        .unwrap_or_default(),
                     quantity: l.quantity,
                     supplier_part_id: l.supplier_part_id.clone(),
                     description: l.description.clone(),

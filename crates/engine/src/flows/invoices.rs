@@ -31,27 +31,32 @@ pub(crate) async fn run(run: &Run<'_>) -> Result<(), SyncError> {
     read_back(run).await?;
     // Vouchers AP approved since the last cycle (issue 19).
     super::approvals::decided(run).await?;
-    let posted = match run.engine.settings.transport {
-        crate::settings::Transport::Cxml => inbox(run).await,
-        crate::settings::Transport::Rest => poll(run).await,
-        // The J1P poll unless turned off. Pushed `BuyerInvoiceExportMessage`s are not read yet
-        // (issue 14, the export endpoint is still open): the inbox holds only cXML documents.
-        crate::settings::Transport::Xml if run.engine.settings.poll_invoices => poll(run).await,
-        crate::settings::Transport::Xml => Ok(()),
+    // PO-backed invoices waiting for their PO line or receipt are planned again every cycle,
+    // whether or not JAGGAER changed them.
+    let posted = match recheck_waiting(run).await {
+        Err(e) => Err(e),
+        Ok(()) => match run.engine.settings.transport {
+            crate::settings::Transport::Cxml => inbox(run).await,
+            crate::settings::Transport::Rest => poll(run).await,
+            // The J1P poll unless turned off. Pushed `BuyerInvoiceExportMessage`s are not read yet
+            // (issue 14, the export endpoint is still open): the inbox holds only cXML documents.
+            crate::settings::Transport::Xml if run.engine.settings.poll_invoices => poll(run).await,
+            crate::settings::Transport::Xml => Ok(()),
+        },
     };
-    // One processor launch per run that wrote Z rows; when the job ends within the bounded
-    // wait, its outcome is read back in this cycle (and counts in this sync's summary).
-    let wrote = run
-        .counts_of(Entity::Invoices)
-        .is_some_and(|c| c.created > 0);
+    // One processor launch per run that wrote Z rows (per processor: expense and match
+    // vouchers are separate batches); when the job ends within the bounded wait, its outcome is
+    // read back in this cycle (and counts in this sync's summary).
     if let Err(e) = posted {
         // What was written before the failure still needs a processor run: the next one.
-        if wrote {
-            crate::processor::mark_pending(run).await?;
+        for which in crate::processor::Processor::ALL {
+            if run.wrote[which.index()].load(std::sync::atomic::Ordering::Relaxed) {
+                crate::processor::mark_pending(run, which).await?;
+            }
         }
         return Err(e);
     }
-    if crate::processor::after_sync(run, wrote).await? {
+    if crate::processor::after_sync(run).await? {
         read_back(run).await?;
     }
     Ok(())
@@ -195,18 +200,31 @@ pub(crate) async fn process(
     docs: Vec<(String, serde_json::Value, Result<Invoice, MappingError>)>,
     ledger: &HashMap<String, LedgerEntry>,
 ) -> Result<Commit, SyncError> {
+    process_with(run, docs, ledger, false).await
+}
+
+/// [`process`]; `recheck` for waiting PO-backed invoices planned again from the ledger (not
+/// read from JAGGAER, so no `read` audit event).
+async fn process_with(
+    run: &Run<'_>,
+    docs: Vec<(String, serde_json::Value, Result<Invoice, MappingError>)>,
+    ledger: &HashMap<String, LedgerEntry>,
+    recheck: bool,
+) -> Result<Commit, SyncError> {
     let s = &run.engine.settings;
     let mut commit = Commit::default();
     let mut plans: Vec<Planned> = Vec::new();
     for (id, raw, decoded) in docs {
         let record = RecordKey::new(RecordKind::Invoice, run.tenant(), id.clone());
         run.count(Entity::Invoices, |c| c.read += 1);
-        commit.audit.push(run.audit(
-            &record,
-            actions::READ,
-            format!("read invoice {id} from JAGGAER"),
-            serde_json::Value::Null,
-        ));
+        if !recheck {
+            commit.audit.push(run.audit(
+                &record,
+                actions::READ,
+                format!("read invoice {id} from JAGGAER"),
+                serde_json::Value::Null,
+            ));
+        }
         let inv = match decoded {
             Ok(inv) => inv,
             Err(err) => {
@@ -284,19 +302,32 @@ pub(crate) async fn process(
         let refdata = run.refdata().await?;
         match plan_voucher(&inv, an8, s, refdata) {
             Ok(plan) => {
-                commit.audit.push(run.audit(
-                    &record,
-                    actions::MAPPED,
-                    format!("mapped to voucher {} for supplier {an8}: {} {} in {} lines", plan.edtn, plan.gross, plan.currency, plan.lines.len()),
-                    serde_json::json!({"edtn": plan.edtn, "company": plan.company, "gl_date": plan.gl_date.to_string(), "gl_date_moved_from": plan.gl_date_moved_from.map(|d| d.to_string())}),
-                ));
-                plans.push(Planned {
+                let prior_wait = prior
+                    .filter(|p| p.status == LedgerStatus::Waiting)
+                    .and_then(|p| p.detail.get("waiting_for"))
+                    .and_then(|w| w.as_str())
+                    .map(str::to_owned);
+                if prior_wait.is_none() {
+                    commit.audit.push(run.audit(
+                        &record,
+                        actions::MAPPED,
+                        match &plan.matching {
+                            Some(m) => format!("mapped to match voucher {} for supplier {an8}: {} {}, {} lines matched to PO lines, {} distribution lines", plan.edtn, plan.gross, plan.currency, m.lines.len(), plan.lines.len()),
+                            None => format!("mapped to voucher {} for supplier {an8}: {} {} in {} lines", plan.edtn, plan.gross, plan.currency, plan.lines.len()),
+                        },
+                        serde_json::json!({"edtn": plan.edtn, "company": plan.company, "gl_date": plan.gl_date.to_string(), "gl_date_moved_from": plan.gl_date_moved_from.map(|d| d.to_string()), "match": plan.matching.is_some()}),
+                    ));
+                }
+                let planned = Planned {
                     record,
                     plan,
                     hash,
                     raw,
                     version: ver,
-                });
+                    invoice: inv,
+                    prior_wait,
+                };
+                plans.push(planned);
             }
             Err(err) => {
                 run.quarantine(&mut commit, &record, &err, raw);
@@ -308,6 +339,163 @@ pub(crate) async fn process(
         post(run, plans, &mut commit).await?;
     }
     Ok(commit)
+}
+
+/// Waiting PO-backed invoices (ledger `Waiting` with the invoice kept in its detail), planned
+/// again: a receipt or PO line that appeared in JDE since lets them through.
+async fn recheck_waiting(run: &Run<'_>) -> Result<(), SyncError> {
+    let rows = run
+        .engine
+        .store
+        .ledger_by_status(
+            run.tenant(),
+            RecordKind::Invoice,
+            Some(LedgerStatus::Waiting),
+        )
+        .await?;
+    let mut docs = Vec::new();
+    let mut ledger = HashMap::new();
+    for l in rows {
+        let Some(inv) = l
+            .detail
+            .get("invoice")
+            .and_then(|v| serde_json::from_value::<Invoice>(v.clone()).ok())
+        else {
+            continue;
+        };
+        let raw = l.detail.get("raw").cloned().unwrap_or_default();
+        docs.push((l.record.key.clone(), raw, Ok(inv)));
+        ledger.insert(l.record.key.clone(), l);
+    }
+    let mut docs = docs.into_iter().peekable();
+    while docs.peek().is_some() {
+        let page: Vec<_> = docs.by_ref().take(100).collect();
+        let commit = process_with(run, page, &ledger, true).await?;
+        run.commit(commit).await?;
+    }
+    Ok(())
+}
+
+/// What the readiness pre-check of the match vouchers of one chunk knows.
+struct MatchFacts {
+    available: crate::mapping::matching::Available,
+    rules: HashMap<AddressNumber, String>,
+}
+
+/// The JDE facts for the readiness pre-check of the match vouchers of a chunk, in bulk: one
+/// F4301, one F4311 and one F43121 read per `lines_chunk` POs (and one F0401 read when
+/// `match_rule` is blank), never one request per line. `None` when the chunk has no match
+/// voucher.
+async fn match_facts(run: &Run<'_>, chunk: &[Planned]) -> Result<Option<MatchFacts>, SyncError> {
+    let s = &run.engine.settings;
+    let jde = &run.engine.jde;
+    let mut keys: Vec<mlc_core::ids::OrderKey> = chunk
+        .iter()
+        .filter_map(|p| p.plan.matching.as_ref())
+        .flat_map(|m| m.lines.iter().map(|l| l.key.clone()))
+        .collect();
+    if keys.is_empty() {
+        return Ok(None);
+    }
+    keys.sort_by(|a, b| (&a.kcoo, &a.dcto, a.doco).cmp(&(&b.kcoo, &b.dcto, b.doco)));
+    keys.dedup();
+    let (mut headers, mut lines, mut receipts) = (Vec::new(), Vec::new(), Vec::new());
+    for part in keys.chunks(s.lines_chunk.max(1)) {
+        let (h, l, r) =
+            futures::try_join!(jde.po_headers(part), jde.po_lines(part), jde.receipts(part))?;
+        headers.extend(h);
+        lines.extend(l);
+        receipts.extend(r);
+    }
+    let rules = if s.payables.matching.rule.trim().is_empty() {
+        let mut an8s: Vec<AddressNumber> = chunk
+            .iter()
+            .filter(|p| p.plan.matching.is_some())
+            .map(|p| p.plan.an8)
+            .collect();
+        an8s.sort();
+        an8s.dedup();
+        jde.supplier_match_rules(&an8s).await?
+    } else {
+        HashMap::new()
+    };
+    Ok(Some(MatchFacts {
+        available: crate::mapping::matching::Available::new(&headers, &lines, &receipts),
+        rules,
+    }))
+}
+
+/// The readiness pre-check of one match voucher that passed the dedup checks
+/// (`mapping::matching::readiness`): true to send it; otherwise it waits (ledger `Waiting`
+/// with the invoice kept, re-checked every cycle) or goes to quarantine with the figures.
+fn judge(run: &Run<'_>, commit: &mut Commit, p: &Planned, facts: &mut MatchFacts) -> bool {
+    use crate::mapping::matching::{Readiness, needs_receipt, readiness};
+    let Some(m) = p.plan.matching.as_ref() else {
+        return true;
+    };
+    let verdict = readiness(
+        m,
+        p.plan.an8,
+        &p.plan.currency,
+        facts.rules.get(&p.plan.an8).map(String::as_str),
+        &facts.available,
+        run.engine.settings.payables.matching.tolerance,
+    );
+    match verdict {
+        Readiness::Ready { rule, receipts } => {
+            facts.available.claim(m, needs_receipt(&rule));
+            let expected: Vec<String> = receipts
+                .iter()
+                .map(|(line, rs)| match rs.as_slice() {
+                    [] => format!("{line} (to the PO line)"),
+                    rs => format!(
+                        "{line} against receipt {}",
+                        rs.iter()
+                            .map(|(doc, nlin)| format!("{doc} line {}", nlin.normalize()))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                })
+                .collect();
+            let detail: Vec<serde_json::Value> = receipts
+                .iter()
+                .map(|(l, rs)| {
+                    serde_json::json!({"po_line": l, "receipts": rs.iter().map(|(d, n)| serde_json::json!({"doc": d, "nlin": n.normalize().to_string()})).collect::<Vec<_>>()})
+                })
+                .collect();
+            commit.audit.push(run.audit(
+                &p.record,
+                actions::MAPPED,
+                format!("ready to match (rule {rule}): {}", expected.join("; ")),
+                serde_json::json!({"rule": rule, "lines": detail}),
+            ));
+            true
+        }
+        Readiness::Wait(reason) => {
+            if p.prior_wait.as_deref() != Some(reason.as_str()) {
+                commit.audit.push(run.audit(
+                    &p.record,
+                    actions::WAITING,
+                    reason.clone(),
+                    serde_json::Value::Null,
+                ));
+            }
+            let mut row = ledger_row(&p.record, &p.hash, &p.version, None, LedgerStatus::Waiting);
+            row.detail = serde_json::json!({
+                "waiting_for": reason,
+                "invoice": p.invoice,
+                "raw": p.raw,
+            });
+            commit.ledger.push(row);
+            run.count(Entity::Invoices, |c| c.waiting += 1);
+            false
+        }
+        Readiness::Refuse(err) => {
+            run.quarantine(commit, &p.record, &err, p.raw.clone());
+            held(commit, &p.record, &p.hash, &p.version);
+            false
+        }
+    }
 }
 
 /// Records in the ledger that this version of an invoice is in quarantine, so later polls
@@ -434,6 +622,10 @@ struct Planned {
     raw: serde_json::Value,
     /// Its `lastUpdate`.
     version: String,
+    /// The invoice (kept in the ledger while a match voucher waits).
+    invoice: Invoice,
+    /// Why it waited at the last check, when it did.
+    prior_wait: Option<String>,
 }
 
 /// A planned invoice that passed the dedup checks, with its batch and final `VINV`.
@@ -444,10 +636,23 @@ struct Posting<'a> {
 }
 
 /// Dedup checks and voucher calls for planned invoices.
-async fn post(run: &Run<'_>, plans: Vec<Planned>, commit: &mut Commit) -> Result<(), SyncError> {
+async fn post(
+    run: &Run<'_>,
+    mut plans: Vec<Planned>,
+    commit: &mut Commit,
+) -> Result<(), SyncError> {
     let s = &run.engine.settings;
     let jde = &run.engine.jde;
-    for chunk in plans.chunks(100) {
+    for chunk in plans.chunks_mut(100) {
+        let mut facts = match_facts(run, chunk).await?;
+        if let Some(f) = &facts {
+            for p in chunk.iter_mut() {
+                if let Some(m) = p.plan.matching.as_mut() {
+                    crate::mapping::matching::fill_units(m, &f.available);
+                }
+            }
+        }
+        let chunk = &*chunk;
         let edtns: Vec<String> = chunk.iter().map(|p| p.plan.edtn.clone()).collect();
         let ours: HashMap<String, crate::ports::ZVoucher> = jde
             .z_vouchers(&s.batch_user, &edtns)
@@ -470,6 +675,7 @@ async fn post(run: &Run<'_>, plans: Vec<Planned>, commit: &mut Commit) -> Result
                 hash,
                 raw,
                 version: ver,
+                ..
             } = planned;
             // The ledger keeps what read-back needs; the posted document itself is in the
             // audit trail (the `created` event), so loading every posted row stays light.
@@ -495,8 +701,7 @@ async fn post(run: &Run<'_>, plans: Vec<Planned>, commit: &mut Commit) -> Result
                     Some(format!("{}/{}/{}", s.batch_user, z.edbt, plan.edtn)),
                     LedgerStatus::Processed,
                 );
-                row.detail =
-                    super::voucher_status::posted_detail(&plan.edtn, &z.edbt, plan.an8, &z.vinv);
+                row.detail = posted_detail_of(plan, &z.edbt, &z.vinv);
                 if let (Some(d), Some(obj)) = (&d, row.detail.as_object_mut()) {
                     obj.insert(
                         "doc".into(),
@@ -544,8 +749,7 @@ async fn post(run: &Run<'_>, plans: Vec<Planned>, commit: &mut Commit) -> Result
                     Some(format!("{}/{}/{}", s.batch_user, z.edbt, plan.edtn)),
                     LedgerStatus::Posted,
                 );
-                row.detail =
-                    super::voucher_status::posted_detail(&plan.edtn, &z.edbt, plan.an8, &z.vinv);
+                row.detail = posted_detail_of(plan, &z.edbt, &z.vinv);
                 commit.ledger.push(row);
                 commit.resolve.push(record.clone());
                 run.count(Entity::Invoices, |c| c.unchanged += 1);
@@ -595,7 +799,19 @@ async fn post(run: &Run<'_>, plans: Vec<Planned>, commit: &mut Commit) -> Result
             if super::approvals::hold(run, commit, record, plan, hash, ver, raw, &vinv).await? {
                 continue;
             }
-            let edbt = run.edbt().await?.to_owned();
+            // The readiness pre-check of a match voucher, after the dedup checks: an invoice
+            // already in JDE is never judged again.
+            if let Some(f) = facts.as_mut()
+                && !judge(run, commit, planned, f)
+            {
+                continue;
+            }
+            // Match vouchers go in their own batch, never mixed with expense vouchers.
+            let edbt = if plan.matching.is_some() {
+                run.match_edbt().await?.to_owned()
+            } else {
+                run.edbt().await?.to_owned()
+            };
             // Claimed now: later invoices of this chunk see this number as taken.
             existing.entry(plan.an8).or_default().push(ApVoucher {
                 an8: plan.an8,
@@ -630,7 +846,11 @@ async fn post(run: &Run<'_>, plans: Vec<Planned>, commit: &mut Commit) -> Result
                  }| {
                     let plan = &planned.plan;
                     let jde = jde.clone();
-                    let orchestration = s.voucher_orchestration.clone();
+                    let orchestration = if plan.matching.is_some() {
+                        s.payables.matching.orchestration.clone()
+                    } else {
+                        s.voucher_orchestration.clone()
+                    };
                     let req = VoucherRequest {
                         plan: (*plan).clone(),
                         edus: s.batch_user.clone(),
@@ -669,17 +889,24 @@ async fn post(run: &Run<'_>, plans: Vec<Planned>, commit: &mut Commit) -> Result
                         hash,
                         raw,
                         version: ver,
+                        ..
                     },
                 edbt,
                 vinv,
             } = posting;
             match outcome {
                 Ok(()) => {
+                    let which = crate::processor::Processor::of(plan.matching.is_some());
+                    run.wrote[which.index()].store(true, std::sync::atomic::Ordering::Relaxed);
                     commit.audit.push(run.audit(
                         record,
                         actions::CREATED,
-                        format!("voucher {} posted to JDE batch {edbt} (supplier {}, VINV {vinv}, {} {})", plan.edtn, plan.an8, plan.gross, plan.currency),
-                        serde_json::json!({"edus": s.batch_user, "edbt": edbt, "edtn": plan.edtn, "vinv": vinv, "kco": plan.company, "lines": plan.lines.len(), "invoice": raw}),
+                        format!(
+                            "{} {} posted to JDE batch {edbt} (supplier {}, VINV {vinv}, {} {})",
+                            if plan.matching.is_some() { "match voucher" } else { "voucher" },
+                            plan.edtn, plan.an8, plan.gross, plan.currency
+                        ),
+                        serde_json::json!({"edus": s.batch_user, "edbt": edbt, "edtn": plan.edtn, "vinv": vinv, "kco": plan.company, "lines": plan.lines.len(), "match_lines": plan.matching.as_ref().map(|m| m.lines.len()), "invoice": raw}),
                     ));
                     let mut row = ledger_row(
                         record,
@@ -688,8 +915,7 @@ async fn post(run: &Run<'_>, plans: Vec<Planned>, commit: &mut Commit) -> Result
                         Some(format!("{}/{edbt}/{}", s.batch_user, plan.edtn)),
                         LedgerStatus::Posted,
                     );
-                    row.detail =
-                        super::voucher_status::posted_detail(&plan.edtn, &edbt, plan.an8, &vinv);
+                    row.detail = posted_detail_of(plan, &edbt, &vinv);
 
                     commit.ledger.push(row);
                     commit.resolve.push(record.clone());
@@ -827,6 +1053,24 @@ fn invoice_number_check<'a>(theirs: &'a [ApVoucher], plan: &VoucherPlan) -> Numb
         )
         .kind("number-taken"),
     )
+}
+
+/// The ledger detail of a posted voucher: what read-back needs, and for a match voucher the
+/// PO lines it bills (to find the receipt lines it cleared).
+fn posted_detail_of(plan: &VoucherPlan, edbt: &str, vinv: &str) -> serde_json::Value {
+    let mut d = super::voucher_status::posted_detail(&plan.edtn, edbt, plan.an8, vinv);
+    if let (Some(m), Some(obj)) = (&plan.matching, d.as_object_mut()) {
+        obj.insert("match".into(), serde_json::Value::Bool(true));
+        obj.insert(
+            "po_lines".into(),
+            serde_json::json!(m
+                .lines
+                .iter()
+                .map(|l| serde_json::json!({"po": l.key.to_string(), "lnid": l.lnid.normalize().to_string()}))
+                .collect::<Vec<_>>()),
+        );
+    }
+    d
 }
 
 /// Whether read-back already judged this voucher rejected or not processed (its ledger row is

@@ -226,7 +226,13 @@ pub(crate) async fn read_back(run: &Run<'_>) -> Result<(), SyncError> {
         }
     }
 
-    let job = crate::processor::state(run).await?;
+    use crate::processor::Processor;
+    let jobs = [
+        crate::processor::state(run, Processor::Voucher).await?,
+        crate::processor::state(run, Processor::Match).await?,
+    ];
+    // Match vouchers processed or purged now: the receipt lines they cleared go to the audit.
+    let mut cleared: Vec<(&LedgerEntry, crate::ports::VoucherDoc)> = Vec::new();
     let now = Timestamp::now();
     let edus = &s.batch_user;
     let mut observed = BTreeMap::new();
@@ -243,12 +249,28 @@ pub(crate) async fn read_back(run: &Run<'_>) -> Result<(), SyncError> {
             any_processed: batch_rows.iter().any(|r| r.processed),
             unchanged_since_last: previous.get(edbt) == Some(&fp),
         };
-        let v = verdict(view, &job, s.payables.voucher_processing_sla, now);
+        // A batch is judged by its own processor's jobs (match batches by R4304010's).
+        let is_match = entries.iter().any(|(l, _)| is_match_voucher(l));
+        let processor = Processor::of(is_match);
+        let report = if is_match { "R4304010" } else { "R04110ZA" };
+        let v = verdict(
+            view,
+            &jobs[processor.index()],
+            s.payables.voucher_processing_sla,
+            now,
+        );
         let mut still_open = false;
         for (l, p) in entries {
             let row = batch_rows.iter().find(|r| r.edtn == p.edtn);
             match row {
-                Some(z) if z.processed => processed(run, &mut commit, l, z),
+                Some(z) if z.processed => {
+                    processed(run, &mut commit, l, z);
+                    if is_match_voucher(l)
+                        && let Some(d) = &z.doc
+                    {
+                        cleared.push((l, d.clone()));
+                    }
+                }
                 Some(_) => match v {
                     Verdict::Wait => still_open = true,
                     Verdict::Rejected(job) => {
@@ -285,9 +307,10 @@ pub(crate) async fn read_back(run: &Run<'_>) -> Result<(), SyncError> {
                             format!(
                                 "batch {edbt} of user {edus} (voucher {}) has not been processed by JDE \
                                  within {:#} of being written ({}): nothing of the batch is processed. \
-                                 Run the batch voucher processor (R04110ZA) over it; its messages go to \
+                                 Run the {} ({report}) over it; its messages go to \
                                  the Work Center of {edus}",
-                                p.edtn, s.payables.voucher_processing_sla, view.committed
+                                p.edtn, s.payables.voucher_processing_sla, view.committed,
+                                if is_match { "voucher match driver" } else { "batch voucher processor" }
                             ),
                         )
                         .kind("jde-not-processed");
@@ -307,7 +330,12 @@ pub(crate) async fn read_back(run: &Run<'_>) -> Result<(), SyncError> {
                         vs.iter().find(|v| normalize(&v.vinv) == normalize(vinv))
                     });
                     match held {
-                        Some(v) => purged(run, &mut commit, l, v),
+                        Some(v) => {
+                            purged(run, &mut commit, l, v);
+                            if is_match_voucher(l) {
+                                cleared.push((l, v.doc.clone()));
+                            }
+                        }
                         None => {
                             let err = MappingError::new(
                                 "F0411Z1",
@@ -330,12 +358,91 @@ pub(crate) async fn read_back(run: &Run<'_>) -> Result<(), SyncError> {
             observed.insert(edbt.clone(), fp);
         }
     }
+    if !cleared.is_empty() {
+        receipts_cleared(run, &mut commit, &cleared).await?;
+    }
     commit.cursors.push((
         run.tenant().clone(),
         OBSERVED.to_owned(),
         serde_json::to_string(&observed).unwrap_or_default(),
     ));
     run.commit(commit).await?;
+    Ok(())
+}
+
+/// Whether a posted voucher is a match voucher (interface 8).
+fn is_match_voucher(l: &LedgerEntry) -> bool {
+    l.detail.get("match").and_then(serde_json::Value::as_bool) == Some(true)
+}
+
+/// The F43121 rows each processed match voucher now holds (match rows naming its document),
+/// read in one bulk query, into the invoice's audit trail: which receipt lines it cleared.
+async fn receipts_cleared(
+    run: &Run<'_>,
+    commit: &mut Commit,
+    done: &[(&LedgerEntry, crate::ports::VoucherDoc)],
+) -> Result<(), SyncError> {
+    let mut keys: Vec<mlc_core::ids::OrderKey> = done
+        .iter()
+        .flat_map(|(l, _)| {
+            l.detail
+                .get("po_lines")
+                .and_then(|v| v.as_array())
+                .into_iter()
+                .flatten()
+                .filter_map(|p| p.get("po")?.as_str()?.parse().ok())
+        })
+        .collect();
+    keys.sort_by(|a: &mlc_core::ids::OrderKey, b| {
+        (&a.kcoo, &a.dcto, a.doco).cmp(&(&b.kcoo, &b.dcto, b.doco))
+    });
+    keys.dedup();
+    let mut rows = Vec::new();
+    for chunk in keys.chunks(run.engine.settings.lines_chunk.max(1)) {
+        rows.extend(run.engine.jde.receipts(chunk).await?);
+    }
+    for (l, doc) in done {
+        let mine: Vec<&crate::ports::Receipt> = rows
+            .iter()
+            .filter(|r| {
+                r.kind == crate::ports::ReceiptKind::Match
+                    && r.doc == doc.doc
+                    && r.dct == doc.dct
+                    && (r.kco.is_empty() || r.kco == doc.kco)
+            })
+            .collect();
+        let text = if mine.is_empty() {
+            format!(
+                "voucher {} {} {}: no receipt line of F43121 names it yet",
+                doc.doc, doc.dct, doc.kco
+            )
+        } else {
+            format!(
+                "voucher {} {} {} cleared {}",
+                doc.doc,
+                doc.dct,
+                doc.kco,
+                mine.iter()
+                    .map(|r| format!(
+                        "{} line {} ({} for {})",
+                        r.key,
+                        r.lnid.normalize(),
+                        r.quantity.normalize(),
+                        r.amount
+                    ))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        };
+        commit.audit.push(run.audit(
+            &l.record,
+            actions::READ_BACK,
+            text,
+            serde_json::json!({"cleared": mine.iter().map(|r| serde_json::json!({
+                "po": r.key.to_string(), "lnid": r.lnid.normalize().to_string(),
+                "quantity": r.quantity.to_string(), "amount": r.amount.to_string()})).collect::<Vec<_>>()}),
+        ));
+    }
     Ok(())
 }
 

@@ -13,6 +13,7 @@
 //! | freight, handling, misc, discount | `shippingCharge`, `handlingCharge`, Σ `miscFee`, `discountAmount` | `ShippingAmount`, `SpecialHandlingAmount`, –, `InvoiceDetailDiscount` |
 //! | status | `paymentStatus` | `Payable` (a supplier's invoice is ready once received) |
 //! | PO | first line's `poNumber` | `OrderReference@orderID` |
+//! | line's PO line (routes it to Voucher Match Automation) | `poNumber` + `poLineNumber` (LNID as text) | `OrderReference@orderID` + `InvoiceDetailItemReference@lineNumber` ÷ 1000 (`mlc_core::po_line`) |
 //! | line amount | `quantity × unitPrice` | `SubtotalAmount` (else quantity × unit price) |
 //! | line coding | line custom fields `Account`/`CostCenter`, else the header's; splits | `Distribution/Accounting` segments named like the fields |
 // Every number here comes from a remote document: no unchecked arithmetic, no indexing.
@@ -21,7 +22,7 @@
 use jiff::Timestamp;
 use mlc_core::Decimal;
 use mlc_core::ids::JaggaerId;
-use mlc_core::model::{Charges, Invoice, InvoiceKind, InvoiceLine, Split};
+use mlc_core::model::{Charges, Invoice, InvoiceKind, InvoiceLine, InvoicePoLine, Split};
 use mlc_jaggaer::cxml::{CxmlDistribution, CxmlInvoice};
 use mlc_jaggaer::{InvoiceDetail, SplitKind};
 
@@ -153,6 +154,17 @@ pub fn from_j1p(d: &InvoiceDetail, m: &MappingSettings) -> Result<Invoice, Mappi
                 .map(str::to_owned)
                 .or_else(|| header_cc.clone()),
             splits,
+            po_line: (l.po_number.is_some() || l.po_line_number.is_some()).then(|| InvoicePoLine {
+                po_number: l.po_number.clone(),
+                line: l.po_line_number.clone(),
+                quantity: l.quantity,
+                unit_price: l.unit_price,
+                unit_of_measure: l
+                    .item
+                    .unit_of_measure
+                    .as_ref()
+                    .and_then(|u| u.dimension.clone()),
+            }),
         });
     }
     Ok(Invoice {
@@ -243,6 +255,18 @@ pub fn from_cxml(c: &CxmlInvoice, m: &MappingSettings) -> Result<Invoice, Mappin
             account,
             cost_center,
             splits,
+            // cXML line numbers are integers: the PO line is LNID × 1000 (`mlc_core::po_line`).
+            po_line: (l.order_id.is_some() || l.po_line_number.is_some()).then(|| InvoicePoLine {
+                po_number: l.order_id.clone().or_else(|| c.order_ids.first().cloned()),
+                line: l.po_line_number.map(|n| {
+                    mlc_core::po_line::line_number_to_lnid(n)
+                        .map(|d| d.to_string())
+                        .unwrap_or_else(|| format!("cXML line {n}"))
+                }),
+                quantity: l.quantity,
+                unit_price: l.unit_price.unwrap_or_default(),
+                unit_of_measure: l.unit_of_measure.clone(),
+            }),
         });
     }
     let s = &c.summary;

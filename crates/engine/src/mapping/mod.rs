@@ -8,6 +8,7 @@
 
 pub mod account;
 pub mod invoice;
+pub mod matching;
 pub mod purchase_order;
 pub mod supplier;
 pub mod voucher;

@@ -11,9 +11,10 @@ use mlc_core::ids::{AccountNumber, AddressNumber, OrderKey};
 use mlc_core::model::{Invoice, InvoiceKind};
 use mlc_core::money::{round, round_to_total};
 
-use mlc_jde::{PoReference, VoucherInput, VoucherLineInput};
+use mlc_jde::{MatchLineInput, MatchVoucherInput, PoReference, VoucherInput, VoucherLineInput};
 
 use super::MappingError;
+use super::matching::{MatchLine, MatchPlan};
 use crate::refdata::RefData;
 use crate::settings::{
     AccountFormat, ClosedPeriodRule, DueDateMode, Intercompany, PayStatus, TaxMode, TenantSettings,
@@ -90,6 +91,9 @@ pub struct VoucherPlan {
     pub payment_terms: Option<String>,
     /// `ADSC`: discount available, only with `due_date = "jaggaer"`.
     pub discount_available: Option<Decimal>,
+    /// Set for a PO-backed invoice (interface 8): the lines matched to PO lines, sent with
+    /// `ATRL` through `match_orchestration`; `lines` is then the distribution of the rest.
+    pub matching: Option<MatchPlan>,
 }
 
 /// The voucher transaction number for a JAGGAER invoice id: `JG` + id, at most 22 characters
@@ -192,9 +196,33 @@ pub fn plan_voucher(
         }
     };
 
-    // 1. Item distribution from lines and splits.
+    // 1. Item distribution from lines and splits; lines naming a PO line are matched instead
+    //    (credit memos never are).
     let mut raw_lines: Vec<(AccountNumber, String, Decimal, String)> = Vec::new();
+    let mut matched: Vec<MatchLine> = Vec::new();
+    let currency = inv.currency.trim().to_uppercase();
+    let decimals = refdata.decimals(&currency);
     for line in &inv.lines {
+        if inv.kind != InvoiceKind::CreditMemo
+            && let Some((key, lnid)) = super::matching::po_line_ref(line)?
+        {
+            let r = line.po_line.clone().unwrap_or_default();
+            matched.push(MatchLine {
+                line: matched.len() as u32 + 1,
+                invoice_line: line.line_number,
+                key,
+                lnid,
+                quantity: r.quantity,
+                unit_of_measure: r
+                    .unit_of_measure
+                    .map(|u| u.trim().to_owned())
+                    .unwrap_or_default(),
+                unit_price: r.unit_price,
+                amount: signed(line.amount),
+                description: line.description.chars().take(30).collect(),
+            });
+            continue;
+        }
         let prefix = format!("line {}", line.line_number);
         // An unsplit line is coded as a whole; a split line by each of its splits.
         let codings: Vec<(String, Option<&str>, Option<&str>, Decimal)> = if line.splits.is_empty()
@@ -231,21 +259,25 @@ pub fn plan_voucher(
             raw_lines.push((acct, bu, signed(amount), line.description.clone()));
         }
     }
-    if raw_lines.is_empty() {
+    if raw_lines.is_empty() && matched.is_empty() {
         return Err(MappingError::new(
             "lineList",
             "the invoice has no lines to distribute",
         ));
     }
 
-    // 2. Company from the first line's business unit.
-    let first_bu = raw_lines.first().map(|l| l.1.as_str()).unwrap_or_default();
-    let company = refdata
-        .business_units
-        .get(first_bu)
-        .map(|b| b.company.clone())
-        .filter(|c| !c.trim().is_empty())
-        .unwrap_or_else(|| settings.company.clone());
+    // 2. Company: a match voucher's is its first PO's order company (KCOO); otherwise that of
+    //    the first line's business unit.
+    let company = match (matched.first(), raw_lines.first()) {
+        (Some(m), _) => m.key.kcoo.clone(),
+        (None, Some(first)) => refdata
+            .business_units
+            .get(&first.1)
+            .map(|b| b.company.clone())
+            .filter(|c| !c.trim().is_empty())
+            .unwrap_or_else(|| settings.company.clone()),
+        (None, None) => settings.company.clone(),
+    };
 
     // 3. Charges and tax.
     let charges = m.charges_for(&company);
@@ -325,9 +357,8 @@ pub fn plan_voucher(
         }
     }
 
-    // 5. Currency and rounding: lines sum exactly to the gross (less JDE-distributed tax).
-    let currency = inv.currency.trim().to_uppercase();
-    let decimals = refdata.decimals(&currency);
+    // 5. Currency and rounding: lines (matched and distributed) sum exactly to the gross (less
+    //    JDE-distributed tax).
     let gross = round(signed(inv.gross), decimals);
     let jde_tax = tax_amount.map(|t| round(t, decimals)).unwrap_or_default();
     let target = checked(
@@ -335,17 +366,24 @@ pub fn plan_voucher(
         gross.checked_sub(jde_tax),
         &[gross, jde_tax],
     )?;
+    // Matched lines and distribution lines are rounded together, so the remainder of the
+    // rounding lands on the largest of all of them and the voucher ties exactly.
+    let amounts: Vec<Decimal> = matched
+        .iter()
+        .map(|m| m.amount)
+        .chain(raw_lines.iter().map(|l| l.2))
+        .collect();
     let mut unrounded_sum = Decimal::ZERO;
-    for l in &raw_lines {
+    for a in &amounts {
         unrounded_sum = checked(
             "lineList",
-            unrounded_sum.checked_add(l.2),
-            &[unrounded_sum, l.2],
+            unrounded_sum.checked_add(*a),
+            &[unrounded_sum, *a],
         )?;
     }
     // Half a unit of the last decimal per line (and one more): what rounding each may move.
     let tolerance = Decimal::new(
-        i64::try_from(raw_lines.len())
+        i64::try_from(amounts.len())
             .unwrap_or(i64::MAX)
             .saturating_add(1),
         decimals,
@@ -368,21 +406,30 @@ pub fn plan_voucher(
             ),
         ));
     }
-    let amounts: Vec<Decimal> = raw_lines.iter().map(|l| l.2).collect();
-    let rounded = round_to_total(&amounts, target, decimals).ok_or_else(|| {
+    let mut rounded = round_to_total(&amounts, target, decimals).ok_or_else(|| {
         MappingError::new(
             "header.total",
             format!("{target} {currency} over {} lines overflows", amounts.len()),
         )
         .kind("overflow")
     })?;
+    let rounded_gl = rounded.split_off(matched.len());
+    for (m, a) in matched.iter_mut().zip(rounded) {
+        m.amount = a;
+    }
+    let rounded = rounded_gl;
+    let first_edln = u32::try_from(matched.len())
+        .unwrap_or(u32::MAX)
+        .saturating_add(1);
     let lines = raw_lines
         .into_iter()
         .zip(rounded)
         .enumerate()
         .map(
             |(i, ((account, business_unit, _, explanation), amount))| VoucherLine {
-                line: u32::try_from(i).unwrap_or(u32::MAX).saturating_add(1),
+                line: u32::try_from(i)
+                    .unwrap_or(u32::MAX)
+                    .saturating_add(first_edln),
                 account,
                 business_unit,
                 amount,
@@ -438,10 +485,13 @@ pub fn plan_voucher(
         }
     }
 
-    let po = inv
-        .po_number
-        .as_deref()
-        .and_then(|p| OrderKey::from_str(p).ok());
+    let po = match matched.first() {
+        Some(m) => Some(m.key.clone()),
+        None => inv
+            .po_number
+            .as_deref()
+            .and_then(|p| OrderKey::from_str(p).ok()),
+    };
     let pay = &settings.payables;
     let terms = match pay.due_date {
         DueDateMode::Jde => None,
@@ -489,6 +539,10 @@ pub fn plan_voucher(
             .and_then(|t| t.discount)
             .filter(|d| !d.is_zero())
             .map(|d| round(signed(d.abs()), decimals)),
+        matching: (!matched.is_empty()).then(|| MatchPlan {
+            rule: settings.payables.matching.rule.trim().to_owned(),
+            lines: matched,
+        }),
     })
 }
 
@@ -541,6 +595,38 @@ pub fn voucher_input(plan: &VoucherPlan, edus: &str, edbt: &str, vinv: &str) -> 
             })
             .collect(),
     }
+}
+
+/// The match orchestration's input for a plan with a match part (interface 8): the voucher
+/// input of [`voucher_input`] (header, and the `GLDistribution` of what is not matched) plus
+/// `ATRL` and one `MatchLines` entry per matched line, amounts in the invoice currency. `None`
+/// for a plan without a match part.
+pub fn match_input(
+    plan: &VoucherPlan,
+    edus: &str,
+    edbt: &str,
+    vinv: &str,
+) -> Option<MatchVoucherInput> {
+    let m = plan.matching.as_ref()?;
+    Some(MatchVoucherInput {
+        voucher: voucher_input(plan, edus, edbt, vinv),
+        atrl: m.rule.clone(),
+        lines: m
+            .lines
+            .iter()
+            .map(|l| MatchLineInput {
+                edln: l.line,
+                kcoo: l.key.kcoo.clone(),
+                dcto: l.key.dcto.clone(),
+                doco: l.key.doco,
+                lnid: l.lnid,
+                uorg: l.quantity,
+                uom: l.unit_of_measure.clone(),
+                prrc: l.unit_price,
+                aexp: l.amount,
+            })
+            .collect(),
+    })
 }
 
 /// The gross of a JDE voucher row (F0411, F0411Z1): `ACR` when its currency mode (`CRRM`) is

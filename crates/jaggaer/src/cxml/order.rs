@@ -79,8 +79,9 @@ pub struct Distribution {
 /// One `ItemOut`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrderItem {
-    /// PO line number (JDE's LNID: `1`, `1.5`, ...; sent as written, trailing zeros dropped).
-    pub line_number: Decimal,
+    /// `ItemOut@lineNumber`: an unsigned integer (the DTD says so). The connector sends JDE's
+    /// LNID × 1000 (`mlc_core::po_line`): line `1.5` is `1500`.
+    pub line_number: u32,
     /// Quantity.
     pub quantity: Decimal,
     /// Supplier part number (the JDE item number when the supplier's is unknown).
@@ -360,7 +361,7 @@ impl OrderRequestDoc {
         w.close("OrderRequestHeader");
         for item in &self.items {
             let qty = item.quantity.to_string();
-            let line = item.line_number.normalize().to_string();
+            let line = item.line_number.to_string();
             let rdd = item.requested_delivery_date.map(|d| d.to_string());
             let mut attrs = vec![("quantity", qty.as_str()), ("lineNumber", line.as_str())];
             if let Some(d) = &rdd {

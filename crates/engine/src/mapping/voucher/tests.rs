@@ -112,6 +112,7 @@ fn line(n: u32, amount: &str, account: &str, cc: &str) -> InvoiceLine {
         account: Some(account.into()),
         cost_center: Some(cc.into()),
         splits: vec![],
+        po_line: None,
     }
 }
 
