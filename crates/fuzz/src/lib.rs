@@ -506,12 +506,12 @@ pub fn json_value() -> impl Strategy<Value = JsonEdit> {
 pub fn mutation() -> impl Strategy<Value = Mutation> {
     let pos = any::<usize>();
     prop_oneof![
-        3 => (pos.clone(), any::<u8>()).prop_map(|(at, mask)| Mutation::FlipByte { at, mask }),
-        1 => (pos.clone(), prop::collection::vec(any::<u8>(), 1..16))
+        3 => (pos, any::<u8>()).prop_map(|(at, mask)| Mutation::FlipByte { at, mask }),
+        1 => (pos, prop::collection::vec(any::<u8>(), 1..16))
             .prop_map(|(at, bytes)| Mutation::Insert { at, bytes }),
-        2 => (pos.clone(), any::<usize>()).prop_map(|(at, token)| Mutation::InsertToken { at, token }),
-        2 => (pos.clone(), 1usize..64).prop_map(|(at, len)| Mutation::Delete { at, len }),
-        1 => (pos.clone(), 1usize..256, pos.clone())
+        2 => (pos, any::<usize>()).prop_map(|(at, token)| Mutation::InsertToken { at, token }),
+        2 => (pos, 1usize..64).prop_map(|(at, len)| Mutation::Delete { at, len }),
+        1 => (pos, 1usize..256, pos)
             .prop_map(|(from, len, to)| Mutation::Duplicate { from, len, to }),
         4 => (any::<usize>(), any::<usize>()).prop_map(|(nth, number)| Mutation::Number { nth, number }),
         3 => (any::<usize>(), any::<usize>()).prop_map(|(nth, text)| Mutation::Text { nth, text }),
