@@ -17,6 +17,9 @@
 pub(crate) mod raw;
 pub(crate) mod settings;
 
+#[cfg(test)]
+mod fuzz;
+
 use std::fmt;
 use std::path::Path;
 
