@@ -620,6 +620,30 @@ pub(crate) struct QuarantineFilter {
     all: Option<String>,
     #[serde(default)]
     reason: Option<String>,
+    /// A business key to look for: the record's key, or any value of its payload (an invoice
+    /// number, a PO number, a supplier AN8).
+    #[serde(default)]
+    q: Option<String>,
+}
+
+/// Whether `e` is about `needle`: its record key contains it, or a value of its payload is it
+/// (case-insensitive), so an invoice is found by the supplier's invoice number.
+fn entry_matches(e: &QuarantineEntry, needle: &str) -> bool {
+    fn leaf_is(v: &serde_json::Value, needle: &str) -> bool {
+        match v {
+            serde_json::Value::String(s) => s.trim().eq_ignore_ascii_case(needle),
+            serde_json::Value::Number(n) => n.to_string() == needle,
+            serde_json::Value::Array(a) => a.iter().any(|x| leaf_is(x, needle)),
+            serde_json::Value::Object(m) => m.values().any(|x| leaf_is(x, needle)),
+            _ => false,
+        }
+    }
+    e.entry
+        .record
+        .key
+        .to_lowercase()
+        .contains(&needle.to_lowercase())
+        || leaf_is(&e.entry.payload, needle)
 }
 
 /// `GET /quarantine`.
@@ -644,9 +668,11 @@ pub(crate) async fn quarantine_list(
             .or_default() += 1;
     }
     let reason = f.reason.as_deref().filter(|r| !r.is_empty());
+    let needle = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
     let shown: Vec<&QuarantineEntry> = entries
         .iter()
         .filter(|e| reason.is_none_or(|r| reason_group(e) == r))
+        .filter(|e| needle.is_none_or(|q| entry_matches(e, q)))
         .take(500)
         .collect();
     let link = |r: &str| {
@@ -670,6 +696,10 @@ pub(crate) async fn quarantine_list(
                     option value="1" selected[all] { "all entries" }
                 }
             }
+            div {
+                label for="q" { "Invoice, PO or supplier number" }
+                input id="q" name="q" type="search" value=(needle.unwrap_or_default());
+            }
             button type="submit" { "Show" }
         }
         @if !groups.is_empty() {
@@ -679,6 +709,7 @@ pub(crate) async fn quarantine_list(
             } }
         }
         @if let Some(r) = reason { p class="msg" { "Showing: " (r) " · " a href="/quarantine" { "all reasons" } } }
+        @if let Some(q) = needle { p class="msg" { "Entries about " strong { (q) } ": " (shown.len()) " · " a href="/quarantine" { "all entries" } } }
         @if shown.is_empty() { p { (if all { "The quarantine is empty." } else { "No open quarantine entries." }) } } @else {
         div class="scroll" { table {
             thead { tr { th { "Id" } th { "Record" } th { "Status" } th { "Attempts" } th { "Since" } th { "Reason" } } }

@@ -503,3 +503,60 @@ async fn operators_pause_and_resume_a_tenant_and_viewers_cannot() {
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     assert!(!c.state.store.tenant_state(&acme).await.unwrap().paused);
 }
+
+#[tokio::test]
+async fn the_quarantine_finds_an_invoice_by_its_number() {
+    let c = console().await;
+    let id = c.quarantined_invoice().await;
+    let other = c
+        .state
+        .store
+        .commit(Commit {
+            quarantine: vec![NewQuarantine {
+                record: RecordKey {
+                    tenant: TenantId::parse("acme").unwrap(),
+                    kind: RecordKind::Invoice,
+                    key: "90025".into(),
+                },
+                run_id: None,
+                reason_kind: "mapping".into(),
+                reason: "unknown account 6999".into(),
+                field: Some("account".into()),
+                payload: serde_json::json!({"header": {"supplierInvoiceNumber": "ABC-000042"}}),
+            }],
+            ..Commit::default()
+        })
+        .await
+        .unwrap()[0];
+    let cookie = c.sign_in("vic").await;
+    let list = c.get("/quarantine", Some(&cookie)).await;
+    let link = |id: i64| format!("href=\"/quarantine/{id}\"");
+    assert!(list.body.contains(&link(id)) && list.body.contains(&link(other)));
+    // By a value of the payload (the supplier's invoice number), in any case.
+    let r = c.get("/quarantine?q=abc-000042", Some(&cookie)).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(
+        r.body.contains(&link(other)) && !r.body.contains(&link(id)),
+        "{}",
+        r.body
+    );
+    assert!(
+        r.body.contains("value=\"abc-000042\""),
+        "the box keeps the search"
+    );
+    // By the record's key.
+    let r = c.get("/quarantine?q=INV-4711", Some(&cookie)).await;
+    assert!(
+        r.body.contains(&link(id)) && !r.body.contains(&link(other)),
+        "{}",
+        r.body
+    );
+    // A part of a payload value is no match (a number is not found inside another).
+    let r = c.get("/quarantine?q=000042", Some(&cookie)).await;
+    assert!(
+        !r.body.contains(&link(other)) && !r.body.contains(&link(id)),
+        "{}",
+        r.body
+    );
+    assert!(r.body.contains("No open quarantine entries."), "{}", r.body);
+}
