@@ -365,6 +365,18 @@ async fn operator_finds_a_quarantined_invoice_fixes_it_and_retries_it_in_the_bro
         "{text}"
     );
     shot(&c, "quarantine-list").await;
+    // The reason's group link lists it too (the reason without the record it names).
+    c.find(Locator::XPath("//main//li/a[contains(., '200.9999')]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let text = body_text(&c).await;
+    assert!(
+        text.contains("Showing:") && text.contains(&format!("invoice:acme:{id}")),
+        "{text}"
+    );
     c.find(Locator::LinkText(&qid.to_string()))
         .await
         .unwrap()

@@ -28,6 +28,7 @@ header { background: #14365d; color: #fff; padding: .6rem 1rem; display: flex; f
 header a { color: #fff; }
 header .who { margin-left: auto; }
 header form { display: inline; }
+header button { background: transparent; border: 1px solid #fff; }
 main { padding: 1rem; max-width: 80rem; }
 h1 { font-size: 1.4rem; margin: .4rem 0 1rem; }
 h2 { font-size: 1.15rem; margin: 1.4rem 0 .5rem; }
@@ -478,7 +479,8 @@ pub(crate) async fn runs(
                     } }
                     td { @if let Some(entities) = r.summary.get("entities").and_then(|e| e.as_object()) {
                         @for (entity, c) in entities {
-                            div { strong { (entity) } ": " (counts(c)) }
+                            @let moved = counts(c);
+                            div { strong { (entity) } ": " @if moved.is_empty() { span class="muted" { "nothing new" } } @else { (moved) } }
                         }
                     } }
                     td { @if let Some(e) = &r.error { span class="bad" { (e) } } }
@@ -585,8 +587,9 @@ pub(crate) async fn records(
             h2 { (r.to_string()) }
             @if ledger.is_none() && trail.is_empty() { p class="msg" { "Nothing is known about this record." } }
             div class="scroll" { table {
-                tr { th scope="row" { "JDE key" } td { code { (r.key) } } }
-                tr { th scope="row" { "JAGGAER id" } td { @match remote.as_deref().or(ledger.as_ref().and_then(|l| l.remote_id.as_deref())) { Some(id) => code { (id) }, None => "none" } } }
+                // Invoices come from JAGGAER and become JDE vouchers; the rest go the other way.
+                tr { th scope="row" { (if r.kind == RecordKind::Invoice { "JAGGAER invoice id" } else { "JDE key" }) } td { code { (r.key) } } }
+                tr { th scope="row" { (if r.kind == RecordKind::Invoice { "JDE voucher (user/batch/transaction)" } else { "JAGGAER id" }) } td { @match remote.as_deref().or(ledger.as_ref().and_then(|l| l.remote_id.as_deref())) { Some(id) => code { (id) }, None => "none" } } }
                 @if let Some(l) = ledger {
                     tr { th scope="row" { "Status" } td { (l.status.as_str()) " · since " (ts(l.updated_at)) } }
                     tr { th scope="row" { "Source version" } td { code { (l.source_version) } } }
@@ -663,7 +666,7 @@ pub(crate) async fn quarantine_list(
         *groups
             .entry((
                 e.entry.record.kind.as_str().to_owned(),
-                e.entry.reason.clone(),
+                reason_group(e).to_owned(),
             ))
             .or_default() += 1;
     }
@@ -719,7 +722,7 @@ pub(crate) async fn quarantine_list(
                 td { (e.status.as_str()) }
                 td { (e.attempts) }
                 td { (ts(e.created_at)) }
-                td { (e.entry.reason) }
+                td { (reason_group(e)) }
             } } }
         } } }
     };

@@ -520,7 +520,8 @@ async fn the_quarantine_finds_an_invoice_by_its_number() {
                 },
                 run_id: None,
                 reason_kind: "mapping".into(),
-                reason: "unknown account 6999".into(),
+                // As the engine words it: the record first.
+                reason: "invoice:acme:90025: unknown account 6999".into(),
                 field: Some("account".into()),
                 payload: serde_json::json!({"header": {"supplierInvoiceNumber": "ABC-000042"}}),
             }],
@@ -532,6 +533,16 @@ async fn the_quarantine_finds_an_invoice_by_its_number() {
     let list = c.get("/quarantine", Some(&cookie)).await;
     let link = |id: i64| format!("href=\"/quarantine/{id}\"");
     assert!(list.body.contains(&link(id)) && list.body.contains(&link(other)));
+    // One cause, one group, whatever record the reason names; its link lists both.
+    assert!(
+        list.body.contains("unknown account 6999</a>: 2 invoices"),
+        "{}",
+        list.body
+    );
+    let group = c
+        .get("/quarantine?reason=unknown+account+6999", Some(&cookie))
+        .await;
+    assert!(group.body.contains(&link(id)) && group.body.contains(&link(other)));
     // By a value of the payload (the supplier's invoice number), in any case.
     let r = c.get("/quarantine?q=abc-000042", Some(&cookie)).await;
     assert_eq!(r.status, StatusCode::OK);
