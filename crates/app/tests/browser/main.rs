@@ -61,17 +61,21 @@ impl Driver {
             .stderr(Stdio::null())
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {}: {e}; {INSTALL}", exe.display()));
-        let url = format!("http://127.0.0.1:{port}");
+        // Owned at once, so it is killed (on drop) on every path below.
+        let driver = Driver {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+        };
         let http = reqwest::Client::new();
         for _ in 0..200 {
-            if let Ok(r) = http.get(format!("{url}/status")).send().await
+            if let Ok(r) = http.get(format!("{}/status", driver.url)).send().await
                 && r.status().is_success()
             {
-                return Driver { child, url };
+                return driver;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        panic!("chromedriver did not answer on {url}");
+        panic!("chromedriver did not answer on {}", driver.url);
     }
 
     /// A headless Chromium session with a 1280×900 window.

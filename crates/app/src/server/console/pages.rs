@@ -38,6 +38,9 @@ th, td { border-bottom: 1px solid #c8c8c8; padding: .4rem .5rem; text-align: lef
 th { background: #eef1f5; }
 .ok { color: #11602a; } .warn { color: #7a5200; } .bad { color: #a1001c; font-weight: 600; }
 .muted { color: #555; }
+h3 { font-size: 1rem; margin: 1rem 0 .4rem; }
+.legend span { margin-right: .8rem; white-space: nowrap; }
+.swatch { display: inline-block; width: .8rem; height: .8rem; vertical-align: middle; }
 .msg { padding: .6rem .8rem; border-left: 4px solid #14365d; background: #eef1f5; }
 .msg.bad { border-color: #a1001c; }
 pre { background: #f5f5f5; padding: .6rem; overflow-x: auto; max-width: 100%; }
@@ -281,6 +284,128 @@ struct TenantView {
     open: u64,
     watermarks: Vec<(String, String)>,
     last_run: Option<(String, Timestamp)>,
+    week: Vec<Day>,
+}
+
+/// One UTC day of a tenant's runs: records created or updated per entity, failed runs, and
+/// records quarantined.
+struct Day {
+    date: jiff::civil::Date,
+    moved: BTreeMap<String, u64>,
+    failed_runs: u64,
+    quarantined: u64,
+}
+
+/// The last 7 days (UTC, oldest first) from the tenant's runs' summaries.
+fn week_of(runs: &[mlc_store::RunRow], today: jiff::civil::Date) -> Vec<Day> {
+    let mut days: Vec<Day> = (0..7i64)
+        .rev()
+        .filter_map(|i| today.checked_sub(jiff::Span::new().days(i)).ok())
+        .map(|date| Day {
+            date,
+            moved: BTreeMap::new(),
+            failed_runs: 0,
+            quarantined: 0,
+        })
+        .collect();
+    for r in runs {
+        let date = r.started_at.to_zoned(jiff::tz::TimeZone::UTC).date();
+        let Some(day) = days.iter_mut().find(|d| d.date == date) else {
+            continue;
+        };
+        if r.status == RunStatus::Failed {
+            day.failed_runs += 1;
+        }
+        if let Some(entities) = r.summary.get("entities").and_then(|e| e.as_object()) {
+            for (entity, c) in entities {
+                let n = |k: &str| c.get(k).and_then(serde_json::Value::as_u64).unwrap_or(0);
+                *day.moved.entry(entity.clone()).or_default() += n("created") + n("updated");
+                day.quarantined += n("quarantined");
+            }
+        }
+    }
+    days
+}
+
+/// A day's bar segments, bottom up: entity, count, top edge and height (at least 1 px), the
+/// tallest day being `height` px high with its foot at `base`.
+fn stack<'a>(
+    d: &Day,
+    entities: &[&'a String],
+    max: u64,
+    base: u64,
+    height: u64,
+) -> Vec<(&'a str, u64, u64, u64)> {
+    let mut y = base;
+    let mut out = Vec::new();
+    for e in entities {
+        let n = d.moved.get(*e).copied().unwrap_or(0);
+        if n > 0 {
+            let h = (n * height).div_ceil(max).clamp(1, y);
+            y -= h;
+            out.push((e.as_str(), n, y, h));
+        }
+    }
+    out
+}
+
+const CHART_COLOURS: [&str; 6] = [
+    "#14365d", "#3f7fc4", "#11602a", "#7a5200", "#6b3fa0", "#4d4d4d",
+];
+
+/// Records moved per entity per day as stacked bars (server-rendered SVG with a `<title>`),
+/// failures written under each day, and the same numbers as a table.
+fn week_chart(tenant: &str, week: &[Day]) -> Markup {
+    let entities: Vec<&String> = {
+        let mut e: Vec<&String> = week.iter().flat_map(|d| d.moved.keys()).collect();
+        e.sort();
+        e.dedup();
+        e
+    };
+    let colour = |e: &str| {
+        let i = entities.iter().position(|x| x.as_str() == e).unwrap_or(0);
+        CHART_COLOURS[i % CHART_COLOURS.len()]
+    };
+    let max = week
+        .iter()
+        .map(|d| d.moved.values().sum::<u64>())
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    let (col, bar, top, height) = (80u64, 44u64, 20u64, 120u64);
+    let title_id = format!("week-{tenant}");
+    html! {
+        h3 id=(title_id) { "Last 7 days (UTC)" }
+        svg role="img" aria-labelledby=(title_id) viewBox=(format!("0 0 {} {}", col * 7, top + height + 44)) width="100%" style="max-width:40rem;display:block" {
+            title { "Records created or updated per entity and failures per day, tenant " (tenant) }
+            @for (i, d) in week.iter().enumerate() {
+                @let x = i as u64 * col + (col - bar) / 2;
+                @for (e, n, y, h) in stack(d, &entities, max, top + height, height) {
+                    rect x=(x) y=(y) width=(bar) height=(h) fill=(colour(e)) { title { (e) ": " (n) } }
+                }
+                text x=(x + bar / 2) y=(top + height + 16) text-anchor="middle" font-size="12" fill="#1b1b1b" { (d.date.strftime("%a %d")) }
+                @if d.failed_runs + d.quarantined > 0 {
+                    text x=(x + bar / 2) y=(top + height + 34) text-anchor="middle" font-size="12" fill="#a1001c" font-weight="600" { (d.failed_runs + d.quarantined) " failed" }
+                }
+            }
+            line x1="0" x2=(col * 7) y1=(top + height) y2=(top + height) stroke="#555" {}
+        }
+        @if !entities.is_empty() {
+            p class="legend" { @for e in &entities { span { span class="swatch" style=(format!("background:{}", colour(e))) {} " " (e) } " " } }
+        }
+        details {
+            summary { "The numbers" }
+            div class="scroll" { table {
+                thead { tr { th { "Day" } @for e in &entities { th { (e) } } th { "Failed runs" } th { "Quarantined" } } }
+                tbody { @for d in week { tr {
+                    td { (d.date.strftime("%Y-%m-%d")) }
+                    @for e in &entities { td { (d.moved.get(*e).copied().unwrap_or(0)) } }
+                    td { (d.failed_runs) }
+                    td { (d.quarantined) }
+                } } }
+            } }
+        }
+    }
 }
 
 async fn tenant_view(state: &ServerState, t: &TenantEntry) -> Result<TenantView, Response> {
@@ -324,7 +449,10 @@ async fn tenant_view(state: &ServerState, t: &TenantEntry) -> Result<TenantView,
         .into_iter()
         .next()
         .map(|r| (r.status.as_str().to_owned(), r.started_at));
+    let recent = store.runs(Some(&t.id), 5000).await.map_err(store_error)?;
+    let today = Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).date();
     Ok(TenantView {
+        week: week_of(&recent, today),
         id: t.id.to_string(),
         state: label,
         last_success: st.last_success,
@@ -390,9 +518,13 @@ pub(crate) async fn overview(State(state): State<Arc<ServerState>>, me: SignedIn
                     } } }
                     tr { th scope="row" { "Watermarks" } td {
                         @if v.watermarks.is_empty() { "none yet" }
-                        @for (name, value) in &v.watermarks { div { code { (name) } ": " (value) } }
+                        @if !v.watermarks.is_empty() { details {
+                            summary { (v.watermarks.len()) " cursors" }
+                            @for (name, value) in &v.watermarks { div { code { (name) } ": " (value) } }
+                        } }
                     } }
                 } }
+                (week_chart(&v.id, &v.week))
             }
         }
     };

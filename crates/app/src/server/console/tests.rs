@@ -571,3 +571,58 @@ async fn the_quarantine_finds_an_invoice_by_its_number() {
     );
     assert!(r.body.contains("No open quarantine entries."), "{}", r.body);
 }
+
+#[tokio::test]
+async fn the_overview_charts_the_last_seven_days_with_a_table_fallback() {
+    let c = console().await;
+    let acme = TenantId::parse("acme").unwrap();
+    let run = c.state.store.run_start(&acme, "schedule").await.unwrap();
+    let summary = serde_json::json!({"entities": {
+        "suppliers": {"read": 9, "created": 3, "updated": 2, "unchanged": 4},
+        "invoices": {"read": 3, "created": 1, "quarantined": 2},
+    }});
+    c.state
+        .store
+        .run_finish(&run, mlc_store::RunStatus::Partial, &summary, None)
+        .await
+        .unwrap();
+    let failed = c.state.store.run_start(&acme, "schedule").await.unwrap();
+    c.state
+        .store
+        .run_finish(
+            &failed,
+            mlc_store::RunStatus::Failed,
+            &serde_json::json!({}),
+            Some("JDE unreachable"),
+        )
+        .await
+        .unwrap();
+    let cookie = c.sign_in("vic").await;
+    let r = c.get("/", Some(&cookie)).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let body = &r.body;
+    assert!(body.contains("<svg role=\"img\""), "{body}");
+    assert!(
+        body.contains("<title>Records created or updated per entity and failures per day"),
+        "{body}"
+    );
+    // Today's bar: suppliers 5 (created + updated), invoices 1; 1 failed run + 2 quarantined.
+    assert!(body.contains("<title>suppliers: 5</title>"), "{body}");
+    assert!(body.contains("<title>invoices: 1</title>"), "{body}");
+    assert!(body.contains(">3 failed</text>"), "{body}");
+    let today = jiff::Timestamp::now()
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .date()
+        .strftime("%Y-%m-%d")
+        .to_string();
+    assert!(
+        body.contains(&format!(
+            "<td>{today}</td><td>1</td><td>5</td><td>1</td><td>2</td>"
+        )),
+        "the table row of today (invoices, suppliers, failed runs, quarantined): {body}"
+    );
+    // Seven days, oldest first, in the table.
+    let table = &body[body.find("The numbers").expect("the table fallback")..];
+    let table = &table[..table.find("</table>").unwrap()];
+    assert_eq!(table.matches("<tr><td>20").count(), 7, "{table}");
+}
