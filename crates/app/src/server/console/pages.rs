@@ -759,6 +759,9 @@ pub(crate) struct QuarantineFilter {
     /// number, a PO number, a supplier AN8).
     #[serde(default)]
     q: Option<String>,
+    /// After a group retry: `RESOLVED-FAILING-NOTRUN`.
+    #[serde(default)]
+    retried: Option<String>,
 }
 
 /// Whether `e` is about `needle`: its record key contains it, or a value of its payload is it
@@ -810,6 +813,15 @@ pub(crate) async fn quarantine_list(
         .filter(|e| needle.is_none_or(|q| entry_matches(e, q)))
         .take(500)
         .collect();
+    let live_in_group = if reason.is_some() {
+        shown.iter().filter(|e| is_live(e)).count()
+    } else {
+        0
+    };
+    let retried = f.retried.as_deref().and_then(|r| {
+        let mut n = r.splitn(3, '-').map(|x| x.parse::<usize>().ok());
+        Some((n.next()??, n.next()??, n.next()??))
+    });
     let link = |r: &str| {
         let mut q = url::form_urlencoded::Serializer::new(String::new());
         if let Some(t) = &tenant {
@@ -843,7 +855,20 @@ pub(crate) async fn quarantine_list(
                 li { a href=(link(r)) { (r) } ": " (n) " " (kind) (if *n == 1 { "" } else { "s" }) }
             } }
         }
+        @if let Some((ok, failing, not_run)) = retried {
+            p class=(if failing + not_run > 0 { "msg bad" } else { "msg" }) role="status" {
+                "Retried " (ok + failing + not_run) ": " (ok) " went through, " (failing) " failed again, " (not_run) " could not run."
+            }
+        }
         @if let Some(r) = reason { p class="msg" { "Showing: " (r) " · " a href="/quarantine" { "all reasons" } } }
+        @if let (Some(r), true) = (reason, me.operator() && live_in_group > 0) {
+            form method="post" action="/quarantine/retry-group" {
+                input type="hidden" name="csrf" value=(me.csrf);
+                input type="hidden" name="reason" value=(r);
+                @if let Some(t) = &tenant { input type="hidden" name="tenant" value=(t.as_str()); }
+                p { "Fixed the cause? Retry every open entry of this reason: " button type="submit" { "Retry all " (live_in_group) } }
+            }
+        }
         @if let Some(q) = needle { p class="msg" { "Entries about " strong { (q) } ": " (shown.len()) " · " a href="/quarantine" { "all entries" } } }
         @if shown.is_empty() { p { (if all { "The quarantine is empty." } else { "No open quarantine entries." }) } } @else {
         div class="scroll" { table {
@@ -1047,6 +1072,93 @@ pub(crate) async fn retry(
         }
     };
     harden(Redirect::to(&format!("/quarantine/{id}?done={done}")).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct GroupForm {
+    #[serde(default)]
+    csrf: Option<String>,
+    /// The reason as grouped (without the record it names).
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    tenant: Option<String>,
+}
+
+/// `POST /quarantine/retry-group`: retries every open entry of one reason (after its cause was
+/// fixed), one by one through the same path as a single retry, each audited with the user.
+pub(crate) async fn retry_group(
+    State(state): State<Arc<ServerState>>,
+    me: SignedIn,
+    form: Result<Form<GroupForm>, FormRejection>,
+) -> Response {
+    if let Some(r) = refusal(&me, csrf_of(&form, |f| f.csrf.as_deref()).as_deref()) {
+        return r;
+    }
+    let Ok(Form(f)) = form else {
+        return refuse(&me, StatusCode::BAD_REQUEST, "Say which reason to retry.");
+    };
+    let group = f.reason.trim();
+    if group.is_empty() {
+        return refuse(&me, StatusCode::BAD_REQUEST, "Say which reason to retry.");
+    }
+    let tenant = tenant_param(&state, f.tenant.as_deref());
+    let Some(retrier) = state.console.retrier.clone() else {
+        return refuse(
+            &me,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Retry is not available in this process.",
+        );
+    };
+    let entries = match state.store.quarantine_list(tenant.as_ref(), true).await {
+        Ok(e) => e,
+        Err(e) => return store_error(e),
+    };
+    let group_entries: Vec<QuarantineEntry> = entries
+        .into_iter()
+        .filter(|e| is_live(e) && reason_group(e) == group)
+        .take(500)
+        .collect();
+    tracing::info!(user = %me.user, reason = group, entries = group_entries.len(), "Console: group retry.");
+    let (mut ok, mut failing, mut not_run) = (0usize, 0usize, 0usize);
+    for e in group_entries {
+        let id = e.id;
+        let note = format!(
+            "retry requested by {} in the console (all entries of: {group})",
+            me.user
+        );
+        if let Err(err) = state
+            .store
+            .quarantine_set_status(id, QuarantineStatus::Retrying, &note)
+            .await
+        {
+            return store_error(err);
+        }
+        match retrier.retry(e, &me.user).await {
+            Ok(RetryOutcome::Resolved) => ok += 1,
+            Ok(RetryOutcome::StillFailing(_)) => failing += 1,
+            Ok(RetryOutcome::CouldNotRun(_)) => not_run += 1,
+            Err(err) => {
+                tracing::error!(error = %format!("{err:#}"), entry = id, "Console: retry failed.");
+                let _ = state
+                    .store
+                    .quarantine_set_status(
+                        id,
+                        QuarantineStatus::Open,
+                        "retry could not run; see the service log",
+                    )
+                    .await;
+                not_run += 1;
+            }
+        }
+    }
+    let mut q = url::form_urlencoded::Serializer::new(String::new());
+    if let Some(t) = &tenant {
+        q.append_pair("tenant", t.as_str());
+    }
+    q.append_pair("reason", group);
+    q.append_pair("retried", &format!("{ok}-{failing}-{not_run}"));
+    harden(Redirect::to(&format!("/quarantine?{}", q.finish())).into_response())
 }
 
 #[derive(Debug, Deserialize)]

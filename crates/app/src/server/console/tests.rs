@@ -626,3 +626,96 @@ async fn the_overview_charts_the_last_seven_days_with_a_table_fallback() {
     let table = &table[..table.find("</table>").unwrap()];
     assert_eq!(table.matches("<tr><td>20").count(), 7, "{table}");
 }
+
+#[tokio::test]
+async fn an_operator_retries_a_whole_reason_group_and_each_retry_names_them() {
+    let c = console().await;
+    let first = c.quarantined_invoice().await;
+    let second = c
+        .state
+        .store
+        .commit(Commit {
+            quarantine: vec![NewQuarantine {
+                record: RecordKey {
+                    tenant: TenantId::parse("acme").unwrap(),
+                    kind: RecordKind::Invoice,
+                    key: "90025".into(),
+                },
+                run_id: None,
+                reason_kind: "mapping".into(),
+                reason: "invoice:acme:90025: unknown account 6999".into(),
+                field: Some("account".into()),
+                payload: serde_json::json!({"invoiceNumber": "ABC-42"}),
+            }],
+            ..Commit::default()
+        })
+        .await
+        .unwrap()[0];
+    let group = "/quarantine?reason=unknown+account+6999";
+
+    // A viewer sees the group but no button, and cannot post it.
+    let vic = c.sign_in("vic").await;
+    let page = c.get(group, Some(&vic)).await;
+    assert!(!page.body.contains("Retry all"), "{}", page.body);
+    let csrf = Console_::csrf(&page.body);
+    let r = c
+        .post(
+            "/quarantine/retry-group",
+            Some(&vic),
+            &format!("csrf={csrf}&reason=unknown+account+6999"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+
+    let ann = c.sign_in("ann").await;
+    let page = c.get(group, Some(&ann)).await;
+    assert!(page.body.contains(">Retry all 2</button>"), "{}", page.body);
+    // Without the token: refused, nothing retried.
+    let r = c
+        .post(
+            "/quarantine/retry-group",
+            Some(&ann),
+            "reason=unknown+account+6999",
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(c.retrier.asked_by.lock().unwrap().is_empty());
+
+    let csrf = Console_::csrf(&page.body);
+    let r = c
+        .post(
+            "/quarantine/retry-group",
+            Some(&ann),
+            &format!("csrf={csrf}&reason=unknown+account+6999"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let location = r.location.unwrap();
+    assert!(location.ends_with("retried=2-0-0"), "{location}");
+    for id in [first, second] {
+        let entry = c.state.store.quarantine_get(id).await.unwrap();
+        assert_eq!(entry.status, QuarantineStatus::Resolved);
+        let trail = c
+            .state
+            .store
+            .audit_trail(&entry.entry.record, None)
+            .await
+            .unwrap();
+        assert!(
+            trail
+                .iter()
+                .any(|e| e.message.contains("retry requested by ann in the console")),
+            "{trail:#?}"
+        );
+    }
+    assert_eq!(*c.retrier.asked_by.lock().unwrap(), ["ann", "ann"]);
+    let after = c.get(&location, Some(&ann)).await;
+    assert!(
+        after
+            .body
+            .contains("Retried 2: 2 went through, 0 failed again, 0 could not run."),
+        "{}",
+        after.body
+    );
+    assert!(!after.body.contains("Retry all"), "nothing left to retry");
+}
