@@ -10,6 +10,7 @@
 //! | `GET /quarantine` | viewer+ | open (or all) entries, filters, reasons grouped |
 //! | `GET /quarantine/{id}` | viewer+ | one entry with its original payload |
 //! | `POST /quarantine/{id}/retry` | operator+ | retries through the engine's retry path |
+//! | `POST /quarantine/retry-group` | operator+ | retries every open entry of one reason |
 //! | `POST /quarantine/{id}/discard` | operator+ | discards with a required reason |
 //! | `POST /tenants/{id}/pause`, `/resume` | operator+ | pauses (reason required) or resumes a tenant |
 //! | `GET /approvals` | viewer+ | vouchers waiting for approval (`voucher_approval`), each with its plan |
@@ -99,6 +100,7 @@ pub(crate) fn routes() -> Router<Arc<ServerState>> {
         .route("/runs", get(pages::runs))
         .route("/records", get(pages::records))
         .route("/quarantine", get(pages::quarantine_list))
+        .route("/quarantine/retry-group", post(pages::retry_group))
         .route("/quarantine/{id}", get(pages::quarantine_detail))
         .route("/quarantine/{id}/retry", post(pages::retry))
         .route("/quarantine/{id}/discard", post(pages::discard))

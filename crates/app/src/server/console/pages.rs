@@ -28,6 +28,7 @@ header { background: #14365d; color: #fff; padding: .6rem 1rem; display: flex; f
 header a { color: #fff; }
 header .who { margin-left: auto; }
 header form { display: inline; }
+header button { background: transparent; border: 1px solid #fff; }
 main { padding: 1rem; max-width: 80rem; }
 h1 { font-size: 1.4rem; margin: .4rem 0 1rem; }
 h2 { font-size: 1.15rem; margin: 1.4rem 0 .5rem; }
@@ -37,6 +38,9 @@ th, td { border-bottom: 1px solid #c8c8c8; padding: .4rem .5rem; text-align: lef
 th { background: #eef1f5; }
 .ok { color: #11602a; } .warn { color: #7a5200; } .bad { color: #a1001c; font-weight: 600; }
 .muted { color: #555; }
+h3 { font-size: 1rem; margin: 1rem 0 .4rem; }
+.legend span { margin-right: .8rem; white-space: nowrap; }
+.swatch { display: inline-block; width: .8rem; height: .8rem; vertical-align: middle; }
 .msg { padding: .6rem .8rem; border-left: 4px solid #14365d; background: #eef1f5; }
 .msg.bad { border-color: #a1001c; }
 pre { background: #f5f5f5; padding: .6rem; overflow-x: auto; max-width: 100%; }
@@ -281,6 +285,128 @@ struct TenantView {
     open: u64,
     watermarks: Vec<(String, String)>,
     last_run: Option<(String, Timestamp)>,
+    week: Vec<Day>,
+}
+
+/// One UTC day of a tenant's runs: records created or updated per entity, failed runs, and
+/// records quarantined.
+struct Day {
+    date: jiff::civil::Date,
+    moved: BTreeMap<String, u64>,
+    failed_runs: u64,
+    quarantined: u64,
+}
+
+/// The last 7 days (UTC, oldest first) from the tenant's runs' summaries.
+fn week_of(runs: &[mlc_store::RunRow], today: jiff::civil::Date) -> Vec<Day> {
+    let mut days: Vec<Day> = (0..7i64)
+        .rev()
+        .filter_map(|i| today.checked_sub(jiff::Span::new().days(i)).ok())
+        .map(|date| Day {
+            date,
+            moved: BTreeMap::new(),
+            failed_runs: 0,
+            quarantined: 0,
+        })
+        .collect();
+    for r in runs {
+        let date = r.started_at.to_zoned(jiff::tz::TimeZone::UTC).date();
+        let Some(day) = days.iter_mut().find(|d| d.date == date) else {
+            continue;
+        };
+        if r.status == RunStatus::Failed {
+            day.failed_runs += 1;
+        }
+        if let Some(entities) = r.summary.get("entities").and_then(|e| e.as_object()) {
+            for (entity, c) in entities {
+                let n = |k: &str| c.get(k).and_then(serde_json::Value::as_u64).unwrap_or(0);
+                *day.moved.entry(entity.clone()).or_default() += n("created") + n("updated");
+                day.quarantined += n("quarantined");
+            }
+        }
+    }
+    days
+}
+
+/// A day's bar segments, bottom up: entity, count, top edge and height (at least 1 px), the
+/// tallest day being `height` px high with its foot at `base`.
+fn stack<'a>(
+    d: &Day,
+    entities: &[&'a String],
+    max: u64,
+    base: u64,
+    height: u64,
+) -> Vec<(&'a str, u64, u64, u64)> {
+    let mut y = base;
+    let mut out = Vec::new();
+    for e in entities {
+        let n = d.moved.get(*e).copied().unwrap_or(0);
+        if n > 0 {
+            let h = (n * height).div_ceil(max).clamp(1, y);
+            y -= h;
+            out.push((e.as_str(), n, y, h));
+        }
+    }
+    out
+}
+
+const CHART_COLOURS: [&str; 6] = [
+    "#14365d", "#3f7fc4", "#11602a", "#7a5200", "#6b3fa0", "#4d4d4d",
+];
+
+/// Records moved per entity per day as stacked bars (server-rendered SVG with a `<title>`),
+/// failures written under each day, and the same numbers as a table.
+fn week_chart(tenant: &str, week: &[Day]) -> Markup {
+    let entities: Vec<&String> = {
+        let mut e: Vec<&String> = week.iter().flat_map(|d| d.moved.keys()).collect();
+        e.sort();
+        e.dedup();
+        e
+    };
+    let colour = |e: &str| {
+        let i = entities.iter().position(|x| x.as_str() == e).unwrap_or(0);
+        CHART_COLOURS[i % CHART_COLOURS.len()]
+    };
+    let max = week
+        .iter()
+        .map(|d| d.moved.values().sum::<u64>())
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    let (col, bar, top, height) = (80u64, 44u64, 20u64, 120u64);
+    let title_id = format!("week-{tenant}");
+    html! {
+        h3 id=(title_id) { "Last 7 days (UTC)" }
+        svg role="img" aria-labelledby=(title_id) viewBox=(format!("0 0 {} {}", col * 7, top + height + 44)) width="100%" style="max-width:40rem;display:block" {
+            title { "Records created or updated per entity and failures per day, tenant " (tenant) }
+            @for (i, d) in week.iter().enumerate() {
+                @let x = i as u64 * col + (col - bar) / 2;
+                @for (e, n, y, h) in stack(d, &entities, max, top + height, height) {
+                    rect x=(x) y=(y) width=(bar) height=(h) fill=(colour(e)) { title { (e) ": " (n) } }
+                }
+                text x=(x + bar / 2) y=(top + height + 16) text-anchor="middle" font-size="12" fill="#1b1b1b" { (d.date.strftime("%a %d")) }
+                @if d.failed_runs + d.quarantined > 0 {
+                    text x=(x + bar / 2) y=(top + height + 34) text-anchor="middle" font-size="12" fill="#a1001c" font-weight="600" { (d.failed_runs + d.quarantined) " failed" }
+                }
+            }
+            line x1="0" x2=(col * 7) y1=(top + height) y2=(top + height) stroke="#555" {}
+        }
+        @if !entities.is_empty() {
+            p class="legend" { @for e in &entities { span { span class="swatch" style=(format!("background:{}", colour(e))) {} " " (e) } " " } }
+        }
+        details {
+            summary { "The numbers" }
+            div class="scroll" { table {
+                thead { tr { th { "Day" } @for e in &entities { th { (e) } } th { "Failed runs" } th { "Quarantined" } } }
+                tbody { @for d in week { tr {
+                    td { (d.date.strftime("%Y-%m-%d")) }
+                    @for e in &entities { td { (d.moved.get(*e).copied().unwrap_or(0)) } }
+                    td { (d.failed_runs) }
+                    td { (d.quarantined) }
+                } } }
+            } }
+        }
+    }
 }
 
 async fn tenant_view(state: &ServerState, t: &TenantEntry) -> Result<TenantView, Response> {
@@ -324,7 +450,10 @@ async fn tenant_view(state: &ServerState, t: &TenantEntry) -> Result<TenantView,
         .into_iter()
         .next()
         .map(|r| (r.status.as_str().to_owned(), r.started_at));
+    let recent = store.runs(Some(&t.id), 5000).await.map_err(store_error)?;
+    let today = Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).date();
     Ok(TenantView {
+        week: week_of(&recent, today),
         id: t.id.to_string(),
         state: label,
         last_success: st.last_success,
@@ -390,9 +519,13 @@ pub(crate) async fn overview(State(state): State<Arc<ServerState>>, me: SignedIn
                     } } }
                     tr { th scope="row" { "Watermarks" } td {
                         @if v.watermarks.is_empty() { "none yet" }
-                        @for (name, value) in &v.watermarks { div { code { (name) } ": " (value) } }
+                        @if !v.watermarks.is_empty() { details {
+                            summary { (v.watermarks.len()) " cursors" }
+                            @for (name, value) in &v.watermarks { div { code { (name) } ": " (value) } }
+                        } }
                     } }
                 } }
+                (week_chart(&v.id, &v.week))
             }
         }
     };
@@ -479,7 +612,8 @@ pub(crate) async fn runs(
                     } }
                     td { @if let Some(entities) = r.summary.get("entities").and_then(|e| e.as_object()) {
                         @for (entity, c) in entities {
-                            div { strong { (entity) } ": " (counts(c)) }
+                            @let moved = counts(c);
+                            div { strong { (entity) } ": " @if moved.is_empty() { span class="muted" { "nothing new" } } @else { (moved) } }
                         }
                     } }
                     td { @if let Some(e) = &r.error { span class="bad" { (e) } } }
@@ -586,8 +720,9 @@ pub(crate) async fn records(
             h2 { (r.to_string()) }
             @if ledger.is_none() && trail.is_empty() { p class="msg" { "Nothing is known about this record." } }
             div class="scroll" { table {
-                tr { th scope="row" { "JDE key" } td { code { (r.key) } } }
-                tr { th scope="row" { "JAGGAER id" } td { @match remote.as_deref().or(ledger.as_ref().and_then(|l| l.remote_id.as_deref())) { Some(id) => code { (id) }, None => "none" } } }
+                // Invoices come from JAGGAER and become JDE vouchers; the rest go the other way.
+                tr { th scope="row" { (if r.kind == RecordKind::Invoice { "JAGGAER invoice id" } else { "JDE key" }) } td { code { (r.key) } } }
+                tr { th scope="row" { (if r.kind == RecordKind::Invoice { "JDE voucher (user/batch/transaction)" } else { "JAGGAER id" }) } td { @match remote.as_deref().or(ledger.as_ref().and_then(|l| l.remote_id.as_deref())) { Some(id) => code { (id) }, None => "none" } } }
                 @if let Some(l) = ledger {
                     tr { th scope="row" { "Status" } td { (l.status.as_str()) " · since " (ts(l.updated_at)) } }
                     tr { th scope="row" { "Source version" } td { code { (l.source_version) } } }
@@ -621,6 +756,33 @@ pub(crate) struct QuarantineFilter {
     all: Option<String>,
     #[serde(default)]
     reason: Option<String>,
+    /// A business key to look for: the record's key, or any value of its payload (an invoice
+    /// number, a PO number, a supplier AN8).
+    #[serde(default)]
+    q: Option<String>,
+    /// After a group retry: `RESOLVED-FAILING-NOTRUN`.
+    #[serde(default)]
+    retried: Option<String>,
+}
+
+/// Whether `e` is about `needle`: its record key contains it, or a value of its payload is it
+/// (case-insensitive), so an invoice is found by the supplier's invoice number.
+fn entry_matches(e: &QuarantineEntry, needle: &str) -> bool {
+    fn leaf_is(v: &serde_json::Value, needle: &str) -> bool {
+        match v {
+            serde_json::Value::String(s) => s.trim().eq_ignore_ascii_case(needle),
+            serde_json::Value::Number(n) => n.to_string() == needle,
+            serde_json::Value::Array(a) => a.iter().any(|x| leaf_is(x, needle)),
+            serde_json::Value::Object(m) => m.values().any(|x| leaf_is(x, needle)),
+            _ => false,
+        }
+    }
+    e.entry
+        .record
+        .key
+        .to_lowercase()
+        .contains(&needle.to_lowercase())
+        || leaf_is(&e.entry.payload, needle)
 }
 
 /// `GET /quarantine`.
@@ -640,16 +802,27 @@ pub(crate) async fn quarantine_list(
         *groups
             .entry((
                 e.entry.record.kind.as_str().to_owned(),
-                e.entry.reason.clone(),
+                reason_group(e).to_owned(),
             ))
             .or_default() += 1;
     }
     let reason = f.reason.as_deref().filter(|r| !r.is_empty());
+    let needle = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
     let shown: Vec<&QuarantineEntry> = entries
         .iter()
         .filter(|e| reason.is_none_or(|r| reason_group(e) == r))
+        .filter(|e| needle.is_none_or(|q| entry_matches(e, q)))
         .take(500)
         .collect();
+    let live_in_group = if reason.is_some() {
+        shown.iter().filter(|e| is_live(e)).count()
+    } else {
+        0
+    };
+    let retried = f.retried.as_deref().and_then(|r| {
+        let mut n = r.splitn(3, '-').map(|x| x.parse::<usize>().ok());
+        Some((n.next()??, n.next()??, n.next()??))
+    });
     let link = |r: &str| {
         let mut q = url::form_urlencoded::Serializer::new(String::new());
         if let Some(t) = &tenant {
@@ -671,6 +844,10 @@ pub(crate) async fn quarantine_list(
                     option value="1" selected[all] { "all entries" }
                 }
             }
+            div {
+                label for="q" { "Invoice, PO or supplier number" }
+                input id="q" name="q" type="search" value=(needle.unwrap_or_default());
+            }
             button type="submit" { "Show" }
         }
         @if !groups.is_empty() {
@@ -679,7 +856,21 @@ pub(crate) async fn quarantine_list(
                 li { a href=(link(r)) { (r) } ": " (n) " " (kind) (if *n == 1 { "" } else { "s" }) }
             } }
         }
+        @if let Some((ok, failing, not_run)) = retried {
+            p class=(if failing + not_run > 0 { "msg bad" } else { "msg" }) role="status" {
+                "Retried " (ok + failing + not_run) ": " (ok) " went through, " (failing) " failed again, " (not_run) " could not run."
+            }
+        }
         @if let Some(r) = reason { p class="msg" { "Showing: " (r) " · " a href="/quarantine" { "all reasons" } } }
+        @if let (Some(r), true) = (reason, me.operator() && live_in_group > 0) {
+            form method="post" action="/quarantine/retry-group" {
+                input type="hidden" name="csrf" value=(me.csrf);
+                input type="hidden" name="reason" value=(r);
+                @if let Some(t) = &tenant { input type="hidden" name="tenant" value=(t.as_str()); }
+                p { "Fixed the cause? Retry every open entry of this reason: " button type="submit" { "Retry all " (live_in_group) } }
+            }
+        }
+        @if let Some(q) = needle { p class="msg" { "Entries about " strong { (q) } ": " (shown.len()) " · " a href="/quarantine" { "all entries" } } }
         @if shown.is_empty() { p { (if all { "The quarantine is empty." } else { "No open quarantine entries." }) } } @else {
         div class="scroll" { table {
             thead { tr { th { "Id" } th { "Record" } th { "Status" } th { "Attempts" } th { "Since" } th { "Reason" } } }
@@ -689,7 +880,7 @@ pub(crate) async fn quarantine_list(
                 td { (e.status.as_str()) }
                 td { (e.attempts) }
                 td { (ts(e.created_at)) }
-                td { (e.entry.reason) }
+                td { (reason_group(e)) }
             } } }
         } } }
     };
@@ -882,6 +1073,93 @@ pub(crate) async fn retry(
         }
     };
     harden(Redirect::to(&format!("/quarantine/{id}?done={done}")).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct GroupForm {
+    #[serde(default)]
+    csrf: Option<String>,
+    /// The reason as grouped (without the record it names).
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    tenant: Option<String>,
+}
+
+/// `POST /quarantine/retry-group`: retries every open entry of one reason (after its cause was
+/// fixed), one by one through the same path as a single retry, each audited with the user.
+pub(crate) async fn retry_group(
+    State(state): State<Arc<ServerState>>,
+    me: SignedIn,
+    form: Result<Form<GroupForm>, FormRejection>,
+) -> Response {
+    if let Some(r) = refusal(&me, csrf_of(&form, |f| f.csrf.as_deref()).as_deref()) {
+        return r;
+    }
+    let Ok(Form(f)) = form else {
+        return refuse(&me, StatusCode::BAD_REQUEST, "Say which reason to retry.");
+    };
+    let group = f.reason.trim();
+    if group.is_empty() {
+        return refuse(&me, StatusCode::BAD_REQUEST, "Say which reason to retry.");
+    }
+    let tenant = tenant_param(&state, f.tenant.as_deref());
+    let Some(retrier) = state.console.retrier.clone() else {
+        return refuse(
+            &me,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Retry is not available in this process.",
+        );
+    };
+    let entries = match state.store.quarantine_list(tenant.as_ref(), true).await {
+        Ok(e) => e,
+        Err(e) => return store_error(e),
+    };
+    let group_entries: Vec<QuarantineEntry> = entries
+        .into_iter()
+        .filter(|e| is_live(e) && reason_group(e) == group)
+        .take(500)
+        .collect();
+    tracing::info!(user = %me.user, reason = group, entries = group_entries.len(), "Console: group retry.");
+    let (mut ok, mut failing, mut not_run) = (0usize, 0usize, 0usize);
+    for e in group_entries {
+        let id = e.id;
+        let note = format!(
+            "retry requested by {} in the console (all entries of: {group})",
+            me.user
+        );
+        if let Err(err) = state
+            .store
+            .quarantine_set_status(id, QuarantineStatus::Retrying, &note)
+            .await
+        {
+            return store_error(err);
+        }
+        match retrier.retry(e, &me.user).await {
+            Ok(RetryOutcome::Resolved) => ok += 1,
+            Ok(RetryOutcome::StillFailing(_)) => failing += 1,
+            Ok(RetryOutcome::CouldNotRun(_)) => not_run += 1,
+            Err(err) => {
+                tracing::error!(error = %format!("{err:#}"), entry = id, "Console: retry failed.");
+                let _ = state
+                    .store
+                    .quarantine_set_status(
+                        id,
+                        QuarantineStatus::Open,
+                        "retry could not run; see the service log",
+                    )
+                    .await;
+                not_run += 1;
+            }
+        }
+    }
+    let mut q = url::form_urlencoded::Serializer::new(String::new());
+    if let Some(t) = &tenant {
+        q.append_pair("tenant", t.as_str());
+    }
+    q.append_pair("reason", group);
+    q.append_pair("retried", &format!("{ok}-{failing}-{not_run}"));
+    harden(Redirect::to(&format!("/quarantine?{}", q.finish())).into_response())
 }
 
 #[derive(Debug, Deserialize)]

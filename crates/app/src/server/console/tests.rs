@@ -632,3 +632,219 @@ async fn operators_approve_and_reject_held_vouchers_and_viewers_cannot() {
         .await;
     assert_eq!(r.status, StatusCode::CONFLICT);
 }
+
+#[tokio::test]
+async fn the_quarantine_finds_an_invoice_by_its_number() {
+    let c = console().await;
+    let id = c.quarantined_invoice().await;
+    let other = c
+        .state
+        .store
+        .commit(Commit {
+            quarantine: vec![NewQuarantine {
+                record: RecordKey {
+                    tenant: TenantId::parse("acme").unwrap(),
+                    kind: RecordKind::Invoice,
+                    key: "90025".into(),
+                },
+                run_id: None,
+                reason_kind: "mapping".into(),
+                // As the engine words it: the record first.
+                reason: "invoice:acme:90025: unknown account 6999".into(),
+                field: Some("account".into()),
+                payload: serde_json::json!({"header": {"supplierInvoiceNumber": "ABC-000042"}}),
+            }],
+            ..Commit::default()
+        })
+        .await
+        .unwrap()[0];
+    let cookie = c.sign_in("vic").await;
+    let list = c.get("/quarantine", Some(&cookie)).await;
+    let link = |id: i64| format!("href=\"/quarantine/{id}\"");
+    assert!(list.body.contains(&link(id)) && list.body.contains(&link(other)));
+    // One cause, one group, whatever record the reason names; its link lists both.
+    assert!(
+        list.body.contains("unknown account 6999</a>: 2 invoices"),
+        "{}",
+        list.body
+    );
+    let group = c
+        .get("/quarantine?reason=unknown+account+6999", Some(&cookie))
+        .await;
+    assert!(group.body.contains(&link(id)) && group.body.contains(&link(other)));
+    // By a value of the payload (the supplier's invoice number), in any case.
+    let r = c.get("/quarantine?q=abc-000042", Some(&cookie)).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(
+        r.body.contains(&link(other)) && !r.body.contains(&link(id)),
+        "{}",
+        r.body
+    );
+    assert!(
+        r.body.contains("value=\"abc-000042\""),
+        "the box keeps the search"
+    );
+    // By the record's key.
+    let r = c.get("/quarantine?q=INV-4711", Some(&cookie)).await;
+    assert!(
+        r.body.contains(&link(id)) && !r.body.contains(&link(other)),
+        "{}",
+        r.body
+    );
+    // A part of a payload value is no match (a number is not found inside another).
+    let r = c.get("/quarantine?q=000042", Some(&cookie)).await;
+    assert!(
+        !r.body.contains(&link(other)) && !r.body.contains(&link(id)),
+        "{}",
+        r.body
+    );
+    assert!(r.body.contains("No open quarantine entries."), "{}", r.body);
+}
+
+#[tokio::test]
+async fn the_overview_charts_the_last_seven_days_with_a_table_fallback() {
+    let c = console().await;
+    let acme = TenantId::parse("acme").unwrap();
+    let run = c.state.store.run_start(&acme, "schedule").await.unwrap();
+    let summary = serde_json::json!({"entities": {
+        "suppliers": {"read": 9, "created": 3, "updated": 2, "unchanged": 4},
+        "invoices": {"read": 3, "created": 1, "quarantined": 2},
+    }});
+    c.state
+        .store
+        .run_finish(&run, mlc_store::RunStatus::Partial, &summary, None)
+        .await
+        .unwrap();
+    let failed = c.state.store.run_start(&acme, "schedule").await.unwrap();
+    c.state
+        .store
+        .run_finish(
+            &failed,
+            mlc_store::RunStatus::Failed,
+            &serde_json::json!({}),
+            Some("JDE unreachable"),
+        )
+        .await
+        .unwrap();
+    let cookie = c.sign_in("vic").await;
+    let r = c.get("/", Some(&cookie)).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let body = &r.body;
+    assert!(body.contains("<svg role=\"img\""), "{body}");
+    assert!(
+        body.contains("<title>Records created or updated per entity and failures per day"),
+        "{body}"
+    );
+    // Today's bar: suppliers 5 (created + updated), invoices 1; 1 failed run + 2 quarantined.
+    assert!(body.contains("<title>suppliers: 5</title>"), "{body}");
+    assert!(body.contains("<title>invoices: 1</title>"), "{body}");
+    assert!(body.contains(">3 failed</text>"), "{body}");
+    let today = jiff::Timestamp::now()
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .date()
+        .strftime("%Y-%m-%d")
+        .to_string();
+    assert!(
+        body.contains(&format!(
+            "<td>{today}</td><td>1</td><td>5</td><td>1</td><td>2</td>"
+        )),
+        "the table row of today (invoices, suppliers, failed runs, quarantined): {body}"
+    );
+    // Seven days, oldest first, in the table.
+    let table = &body[body.find("The numbers").expect("the table fallback")..];
+    let table = &table[..table.find("</table>").unwrap()];
+    assert_eq!(table.matches("<tr><td>20").count(), 7, "{table}");
+}
+
+#[tokio::test]
+async fn an_operator_retries_a_whole_reason_group_and_each_retry_names_them() {
+    let c = console().await;
+    let first = c.quarantined_invoice().await;
+    let second = c
+        .state
+        .store
+        .commit(Commit {
+            quarantine: vec![NewQuarantine {
+                record: RecordKey {
+                    tenant: TenantId::parse("acme").unwrap(),
+                    kind: RecordKind::Invoice,
+                    key: "90025".into(),
+                },
+                run_id: None,
+                reason_kind: "mapping".into(),
+                reason: "invoice:acme:90025: unknown account 6999".into(),
+                field: Some("account".into()),
+                payload: serde_json::json!({"invoiceNumber": "ABC-42"}),
+            }],
+            ..Commit::default()
+        })
+        .await
+        .unwrap()[0];
+    let group = "/quarantine?reason=unknown+account+6999";
+
+    // A viewer sees the group but no button, and cannot post it.
+    let vic = c.sign_in("vic").await;
+    let page = c.get(group, Some(&vic)).await;
+    assert!(!page.body.contains("Retry all"), "{}", page.body);
+    let csrf = Console_::csrf(&page.body);
+    let r = c
+        .post(
+            "/quarantine/retry-group",
+            Some(&vic),
+            &format!("csrf={csrf}&reason=unknown+account+6999"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+
+    let ann = c.sign_in("ann").await;
+    let page = c.get(group, Some(&ann)).await;
+    assert!(page.body.contains(">Retry all 2</button>"), "{}", page.body);
+    // Without the token: refused, nothing retried.
+    let r = c
+        .post(
+            "/quarantine/retry-group",
+            Some(&ann),
+            "reason=unknown+account+6999",
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(c.retrier.asked_by.lock().unwrap().is_empty());
+
+    let csrf = Console_::csrf(&page.body);
+    let r = c
+        .post(
+            "/quarantine/retry-group",
+            Some(&ann),
+            &format!("csrf={csrf}&reason=unknown+account+6999"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let location = r.location.unwrap();
+    assert!(location.ends_with("retried=2-0-0"), "{location}");
+    for id in [first, second] {
+        let entry = c.state.store.quarantine_get(id).await.unwrap();
+        assert_eq!(entry.status, QuarantineStatus::Resolved);
+        let trail = c
+            .state
+            .store
+            .audit_trail(&entry.entry.record, None)
+            .await
+            .unwrap();
+        assert!(
+            trail
+                .iter()
+                .any(|e| e.message.contains("retry requested by ann in the console")),
+            "{trail:#?}"
+        );
+    }
+    assert_eq!(*c.retrier.asked_by.lock().unwrap(), ["ann", "ann"]);
+    let after = c.get(&location, Some(&ann)).await;
+    assert!(
+        after
+            .body
+            .contains("Retried 2: 2 went through, 0 failed again, 0 could not run."),
+        "{}",
+        after.body
+    );
+    assert!(!after.body.contains("Retry all"), "nothing left to retry");
+}
