@@ -247,6 +247,15 @@ pub trait JdeSource: Send + Sync {
         after: Date,
         upto: Date,
     ) -> Result<Vec<AddressNumber>, RemoteError>;
+    /// Address book entries (F0101.ALPH and the F0116 address in effect) of these numbers: the
+    /// ship-to and buyer of POs. The default knows none (each goes by its number only).
+    async fn parties(
+        &self,
+        an8s: &[AddressNumber],
+    ) -> Result<crate::mapping::purchase_order::Parties, RemoteError> {
+        let _ = an8s;
+        Ok(Default::default())
+    }
     /// Full suppliers (F0401 + F0101 + F0116 + F01151) for these numbers.
     async fn suppliers(
         &self,

@@ -15,8 +15,10 @@ use mlc_jde::{
 };
 
 use crate::mapping::account::{account_from_f0901, business_unit_from_f0006};
-use crate::mapping::purchase_order::{PoStatusCodes, line_from_f4311};
-use crate::mapping::supplier::{InactiveRule, RuleTable, supplier_from_jde};
+use crate::mapping::purchase_order::{
+    Parties, PartyOut, PoHeaderContent, PoStatusCodes, PostalAddressOut, line_from_f4311,
+};
+use crate::mapping::supplier::{InactiveRule, RuleTable, current_address, supplier_from_jde};
 use crate::mapping::voucher::{gl_account, gl_amount, gross_of, is_actual_amount, voucher_input};
 use crate::ports::*;
 use crate::refdata::CompanyInfo;
@@ -202,6 +204,7 @@ fn header(r: Raw<F4301Row>) -> PoHeader {
         currency_mode: r.crrm.trim().to_owned(),
         currency: r.crcd.trim().to_owned(),
         hold_code: r.hold.trim().to_owned(),
+        content: PoHeaderContent::from_f4301(&r),
         stamp: stamp(r.updated),
         raw: json,
     }
@@ -382,6 +385,50 @@ impl JdeSource for AisSource {
             .collect();
         an8s.dedup();
         Ok(an8s)
+    }
+
+    async fn parties(&self, an8s: &[AddressNumber]) -> Result<Parties, RemoteError> {
+        if an8s.is_empty() {
+            return Ok(Parties::new());
+        }
+        let list = || Condition::list("AN8", an8s.iter().map(|a| Literal::Int(a.0 as i64)));
+        let (f0101, f0116) = futures::try_join!(
+            self.all::<F0101Row>(
+                self.q("F0101")
+                    .columns(&["AN8", "ALPH"])
+                    .condition(list())
+                    .order_by("AN8", Asc)
+            ),
+            self.all::<F0116Row>(
+                self.q("F0116")
+                    .condition(list())
+                    .order_by("AN8", Asc)
+                    .order_by("EFTB", Asc)
+            ),
+        )?;
+        let today = jiff::Timestamp::now()
+            .to_zoned(self.timezone.clone())
+            .date();
+        let mut addresses: HashMap<i64, Vec<F0116Row>> = HashMap::new();
+        for r in f0116 {
+            addresses.entry(r.an8).or_default().push(r);
+        }
+        Ok(f0101
+            .into_iter()
+            .map(|r| {
+                let rows = addresses.get(&r.an8).map(Vec::as_slice).unwrap_or_default();
+                let address =
+                    current_address(rows.iter(), today).and_then(PostalAddressOut::from_f0116);
+                (
+                    AddressNumber(r.an8.max(0) as u64),
+                    PartyOut {
+                        number: r.an8.to_string(),
+                        name: r.alph.trim().to_owned(),
+                        address,
+                    },
+                )
+            })
+            .collect())
     }
 
     async fn suppliers(

@@ -29,13 +29,16 @@ pub(crate) const CURSOR: &str = "invoices/lastUpdate";
 pub(crate) async fn run(run: &Run<'_>) -> Result<(), SyncError> {
     crate::processor::check_running(run).await?;
     read_back(run).await?;
-    let posted = match run.engine.settings.transport {
-        crate::settings::Transport::Cxml => inbox(run).await,
-        crate::settings::Transport::Rest => poll(run).await,
-        // The J1P poll unless turned off. Pushed `BuyerInvoiceExportMessage`s are not read yet
-        // (issue 14, the export endpoint is still open): the inbox holds only cXML documents.
-        crate::settings::Transport::Xml if run.engine.settings.poll_invoices => poll(run).await,
-        crate::settings::Transport::Xml => Ok(()),
+    let posted = match retry_waiting(run).await {
+        Err(e) => Err(e),
+        Ok(()) => match run.engine.settings.transport {
+            crate::settings::Transport::Cxml => inbox(run).await,
+            crate::settings::Transport::Rest => poll(run).await,
+            // The J1P poll unless turned off. Pushed `BuyerInvoiceExportMessage`s are not read yet
+            // (issue 14, the export endpoint is still open): the inbox holds only cXML documents.
+            crate::settings::Transport::Xml if run.engine.settings.poll_invoices => poll(run).await,
+            crate::settings::Transport::Xml => Ok(()),
+        },
     };
     // One processor launch per run that wrote Z rows; when the job ends within the bounded
     // wait, its outcome is read back in this cycle (and counts in this sync's summary).
@@ -51,6 +54,47 @@ pub(crate) async fn run(run: &Run<'_>) -> Result<(), SyncError> {
     }
     if crate::processor::after_sync(run, wrote).await? {
         read_back(run).await?;
+    }
+    Ok(())
+}
+
+/// The mapping error kind of an invoice whose supplier is not known (yet): it waits.
+const UNKNOWN_SUPPLIER: &str = "unknown-supplier";
+
+/// Reads again every invoice that waits on its supplier and processes it: the supplier may have
+/// synced since. A polled invoice is fetched from JAGGAER afresh; one that came as cXML is
+/// decoded from the document kept with its ledger row.
+pub(crate) async fn retry_waiting(run: &Run<'_>) -> Result<(), SyncError> {
+    let waiting: Vec<LedgerEntry> = run
+        .engine
+        .store
+        .ledger_by_status(
+            run.tenant(),
+            RecordKind::Invoice,
+            Some(LedgerStatus::Waiting),
+        )
+        .await?
+        .into_iter()
+        .filter(|l| l.detail["waiting_on"] == "supplier")
+        .collect();
+    for l in waiting {
+        let id = l.record.key.clone();
+        let doc = match l.detail["cxml"].as_str() {
+            Some(xml) => (
+                serde_json::json!({"cxml": xml}),
+                run.engine.jag.decode_cxml_invoice(xml),
+            ),
+            None => match run.engine.jag.invoice(&id).await {
+                Ok(d) => d,
+                // Gone or refused in JAGGAER: it stays waiting, and alerts when it waited too
+                // long.
+                Err(e) if e.is_record_refusal() => continue,
+                Err(e) => return Err(e.into()),
+            },
+        };
+        let ledger: HashMap<String, LedgerEntry> = [(id.clone(), l)].into_iter().collect();
+        let commit = process(run, vec![(id, doc.0, doc.1)], &ledger).await?;
+        run.commit(commit).await?;
     }
     Ok(())
 }
@@ -273,6 +317,24 @@ pub(crate) async fn process(
         }
         let an8 = match resolve_supplier(run, &inv).await? {
             Ok(a) => a,
+            // Its supplier may come with the next supplier sync: the invoice waits, and every
+            // cycle reads it again (`retry_waiting`) until it is known.
+            Err(err) if err.kind == UNKNOWN_SUPPLIER => {
+                if prior.is_none_or(|p| p.status != LedgerStatus::Waiting || p.content_hash != hash)
+                {
+                    commit.audit.push(run.audit(
+                        &record,
+                        actions::WAITING,
+                        err.reason.clone(),
+                        serde_json::json!({"field": err.field}),
+                    ));
+                }
+                let mut row = ledger_row(&record, &hash, &ver, None, LedgerStatus::Waiting);
+                row.detail = serde_json::json!({"waiting_on": "supplier", "reason": err.reason, "cxml": raw.get("cxml")});
+                commit.ledger.push(row);
+                run.count(Entity::Invoices, |c| c.waiting += 1);
+                continue;
+            }
             Err(err) => {
                 run.quarantine(&mut commit, &record, &err, raw);
                 held(&mut commit, &record, &hash, &ver);
@@ -382,7 +444,7 @@ async fn resolve_supplier(
             inv.supplier_number.as_deref().unwrap_or("?")
         ),
     )
-    .kind("unknown-supplier")))
+    .kind(UNKNOWN_SUPPLIER)))
 }
 
 /// `paymentStatus` values that mean the invoice was withdrawn (compared case-insensitively).
