@@ -88,6 +88,12 @@ impl JdeSource for FencedJde {
     ) -> Result<Vec<(Supplier, serde_json::Value)>, RemoteError> {
         self.inner.suppliers(an8s).await
     }
+    async fn payees(
+        &self,
+        suppliers: &[AddressNumber],
+    ) -> Result<Vec<crate::payee::PayeeState>, RemoteError> {
+        self.inner.payees(suppliers).await
+    }
     async fn parties(
         &self,
         an8s: &[AddressNumber],

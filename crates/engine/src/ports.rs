@@ -256,6 +256,15 @@ pub trait JdeSource: Send + Sync {
         let _ = an8s;
         Ok(Default::default())
     }
+    /// The payee of each of these suppliers and when it (or its address) last changed in JDE
+    /// (`crate::payee`). The default knows none (nothing is flagged).
+    async fn payees(
+        &self,
+        suppliers: &[AddressNumber],
+    ) -> Result<Vec<crate::payee::PayeeState>, RemoteError> {
+        let _ = suppliers;
+        Ok(Vec::new())
+    }
     /// Full suppliers (F0401 + F0101 + F0116 + F01151) for these numbers.
     async fn suppliers(
         &self,

@@ -2,6 +2,7 @@
 //! `sync --json`, and assertions on what each system holds afterwards.
 //!
 //! Every test has its own simulators (ephemeral ports) and temp dir, so they run in parallel.
+mod content;
 mod cxml;
 mod first_sync;
 mod incremental;

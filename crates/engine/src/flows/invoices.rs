@@ -365,9 +365,73 @@ pub(crate) async fn process(
         }
     }
     if !plans.is_empty() {
+        flag_payee_changes(run, &plans, &mut commit).await?;
         post(run, plans, &mut commit).await?;
     }
     Ok(commit)
+}
+
+/// Flags, on the audit of the invoices about to be vouchered, a payee (or payee address) that
+/// changed in JDE after the invoice's approval (`crate::payee`), and keeps the newest flag for
+/// the `payee_changed` alert. The vouchers still go: AP's payment run is the control point.
+async fn flag_payee_changes(
+    run: &Run<'_>,
+    plans: &[Planned],
+    commit: &mut Commit,
+) -> Result<(), SyncError> {
+    let mut an8s: Vec<AddressNumber> = plans.iter().map(|p| p.plan.an8).collect();
+    an8s.sort_unstable();
+    an8s.dedup();
+    let states: HashMap<AddressNumber, crate::payee::PayeeState> = run
+        .engine
+        .jde
+        .payees(&an8s)
+        .await?
+        .into_iter()
+        .map(|s| (s.supplier, s))
+        .collect();
+    let tz = &run.engine.settings.jde_timezone;
+    let mut newest = None;
+    for p in plans {
+        let Ok(approved) = p.version.parse::<Timestamp>() else {
+            continue;
+        };
+        let Some(state) = states.get(&p.plan.an8) else {
+            continue;
+        };
+        if !state.changed_after(approved, tz) {
+            continue;
+        }
+        let message = format!(
+            "supplier {}'s payee {} (or its address) changed in JDE at {} (JDE time), after the invoice was approved ({approved}): check the payee before paying voucher {}",
+            p.plan.an8,
+            state.payee,
+            state
+                .changed
+                .map(|c| c.datetime().to_string())
+                .unwrap_or_default(),
+            p.plan.edtn
+        );
+        commit.audit.push(run.audit(
+            &p.record,
+            crate::payee::ACTION,
+            message.clone(),
+            serde_json::json!({"supplier": p.plan.an8.to_string(), "payee": state.payee.to_string(), "changed": state.changed.map(|c| c.to_cursor()), "approved": approved}),
+        ));
+        newest = Some(crate::payee::PayeeFlag {
+            at: Timestamp::now(),
+            record: p.record.to_string(),
+            message,
+        });
+    }
+    if let Some(f) = newest {
+        commit.cursors.push((
+            run.tenant().clone(),
+            crate::payee::FLAG_CURSOR.to_owned(),
+            serde_json::to_string(&f).unwrap_or_default(),
+        ));
+    }
+    Ok(())
 }
 
 /// Records in the ledger that this version of an invoice is in quarantine, so later polls
