@@ -72,7 +72,7 @@ mod tests {
         let tz = TimeZone::get("America/Chicago").unwrap();
         // Approved 2026-03-02 15:00 UTC = 09:00 in Chicago.
         let approved: Timestamp = "2026-03-02T15:00:00Z".parse().unwrap();
-        let at = |h, m| {
+        let at = |h: u32, m: u32| {
             Some(JdeStamp::new(
                 jiff::civil::date(2026, 3, 2),
                 TimeOfDay::from_raw(h * 10_000 + m * 100).unwrap(),
