@@ -91,7 +91,7 @@ pub struct PoHeaderContent {
 impl PoHeaderContent {
     /// The content of an F4301 row.
     pub fn from_f4301(r: &F4301Row) -> Self {
-        let number = |n: i64| (n > 0).then(|| AddressNumber(n as u64));
+        let number = |n: i64| (n > 0).then_some(AddressNumber(n.max(0) as u64));
         Self {
             ship_to: number(r.shan),
             buyer: number(r.anby),
