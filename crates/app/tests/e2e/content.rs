@@ -190,9 +190,13 @@ async fn a_payee_change_after_approval_is_flagged_on_the_voucher() {
     let ids = sims.jag.generate_invoices(1);
     let inv = sims.jag.invoice_json(ids[0]).expect("invoice");
     let an8 = text(&inv["header"]["supplier"]["supplierNumber"]);
-    // The payee changes after the invoice was approved (JDE stamps to the second: the pause
-    // only orders the two stamps, nothing is timed).
-    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    // The payee changes after the invoice was approved: the JDE clock (frozen 10 minutes
+    // back by the harness) is set a minute ahead of the approval for the edit.
+    sims.jde.set_knobs(|k| {
+        let tz = jiff::tz::TimeZone::get(&k.timezone).unwrap();
+        let later = jiff::Timestamp::now() + jiff::SignedDuration::from_mins(1);
+        k.frozen_now = Some(later.to_zoned(tz).datetime());
+    });
     assert_eq!(
         sims.jde
             .edit_rows("F0101", "AN8", &an8, &[("AN86", "9201")]),
