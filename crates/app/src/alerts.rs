@@ -10,6 +10,8 @@
 //! | `quarantine_threshold` | open quarantine entries rose above `quarantine_threshold` | [`Monitor`] |
 //! | `jde_rejected` | JDE refused, failed or did not process vouchers (quarantine kinds `jde-rejected`, `jde-processing`, `jde-not-processed`) | [`Monitor`] |
 //! | `processor_failed` | launching JDE's batch voucher processor failed, or the job ended in error (`[tenants.jde.processor]`) | [`Monitor`] |
+//! | `waiting_too_long` | records have waited longer than `[tenants.sync] wait_alert_after` (any kind of wait: a PO on its supplier, an invoice on its supplier or a receipt; ledger status `waiting`) | [`Monitor`] |
+//! | `payee_changed` | a supplier's payee or the payee's address changed after an invoice's approval and before its voucher | [`Monitor`] |
 //!
 //! Design:
 //! - Raising never blocks or fails the caller: the worker's event callback is synchronous, so
@@ -69,6 +71,10 @@ pub(crate) enum AlertKind {
     JdeRejected,
     /// The batch voucher processor could not be launched, or its job ended in error.
     ProcessorFailed,
+    /// Records waited longer than `wait_alert_after`.
+    WaitingTooLong,
+    /// A payee changed between an invoice's approval and its voucher.
+    PayeeChanged,
 }
 
 impl AlertKind {
@@ -81,6 +87,8 @@ impl AlertKind {
             AlertKind::QuarantineThreshold => "quarantine_threshold",
             AlertKind::JdeRejected => "jde_rejected",
             AlertKind::ProcessorFailed => "processor_failed",
+            AlertKind::WaitingTooLong => "waiting_too_long",
+            AlertKind::PayeeChanged => "payee_changed",
         }
     }
 
@@ -89,10 +97,12 @@ impl AlertKind {
             AlertKind::LoginRejected
             | AlertKind::NoSuccess
             | AlertKind::JdeRejected
-            | AlertKind::CyclePanicked => "critical",
+            | AlertKind::CyclePanicked
+            | AlertKind::PayeeChanged => "critical",
             AlertKind::CycleFailed
             | AlertKind::QuarantineThreshold
-            | AlertKind::ProcessorFailed => "warning",
+            | AlertKind::ProcessorFailed
+            | AlertKind::WaitingTooLong => "warning",
         }
     }
 }
@@ -307,6 +317,10 @@ struct Seen {
     jde_since: Option<Timestamp>,
     /// The processor failure reported last (its time).
     processor_reported: Option<Timestamp>,
+    /// Waits already reported, with when they began (reported again only as a new wait).
+    waits_reported: HashMap<String, Timestamp>,
+    /// The newest payee flag reported (its time).
+    payee_reported: Option<Timestamp>,
 }
 
 /// The periodic checks: no success for too long, quarantine growth, JDE voucher rejections.
@@ -318,6 +332,8 @@ pub(crate) struct Monitor {
     alerter: Alerter,
     started: Timestamp,
     seen: HashMap<TenantId, Seen>,
+    /// `[tenants.sync] wait_alert_after` per tenant (default a week).
+    wait_alert_after: HashMap<TenantId, Duration>,
 }
 
 impl Monitor {
@@ -338,7 +354,14 @@ impl Monitor {
             alerter,
             started,
             seen: HashMap::new(),
+            wait_alert_after: HashMap::new(),
         }
+    }
+
+    /// Sets `[tenants.sync] wait_alert_after` per tenant (tenants not named: a week).
+    pub(crate) fn with_wait_alert_after(mut self, limits: HashMap<TenantId, Duration>) -> Self {
+        self.wait_alert_after = limits;
+        self
     }
 
     /// One pass over every tenant.
@@ -477,6 +500,67 @@ impl Monitor {
                 name,
                 f.message.clone(),
                 serde_json::json!({ "job": f.job, "at": f.at }),
+            );
+        }
+
+        // Records waiting too long, whatever they wait on: each wait is reported once (a wait
+        // that ends and begins again is a new one).
+        let limit = self
+            .wait_alert_after
+            .get(tenant)
+            .copied()
+            .unwrap_or(crate::config::settings::DEFAULT_WAIT_ALERT_AFTER);
+        let waits = self.store.waits(tenant).await?;
+        let current: HashMap<String, Timestamp> = waits
+            .iter()
+            .map(|(r, since)| (r.to_string(), *since))
+            .collect();
+        seen.waits_reported
+            .retain(|k, since| current.get(k) == Some(since));
+        let overdue: Vec<_> = waits
+            .iter()
+            .filter(|(_, since)| {
+                Duration::try_from(now.duration_since(*since)).unwrap_or(Duration::ZERO) >= limit
+            })
+            .filter(|(r, since)| seen.waits_reported.get(&r.to_string()) != Some(since))
+            .collect();
+        if let Some((first, since)) = overdue.first() {
+            for (r, s) in &overdue {
+                seen.waits_reported.insert(r.to_string(), *s);
+            }
+            let records: Vec<serde_json::Value> = overdue
+                .iter()
+                .take(20)
+                .map(|(r, s)| serde_json::json!({"record": r.to_string(), "waiting_since": s}))
+                .collect();
+            self.alerter.raise(
+                AlertKind::WaitingTooLong,
+                name,
+                format!(
+                    "{} record(s) have waited longer than {}, e.g. {first} since {since}; see `ml-connector audit {first}`",
+                    overdue.len(),
+                    crate::config::settings::human(limit),
+                ),
+                serde_json::json!({ "count": overdue.len(), "records": records, "wait_alert_after_seconds": limit.as_secs() }),
+            );
+        }
+
+        // Payee changes flagged on vouchers by the invoice flow.
+        let flag = mlc_engine::payee::PayeeFlag::latest(
+            self.store
+                .cursor(tenant, mlc_engine::payee::FLAG_CURSOR)
+                .await?
+                .as_deref(),
+        );
+        if let Some(f) = flag
+            && f.at > seen.payee_reported.unwrap_or(started)
+        {
+            seen.payee_reported = Some(f.at);
+            self.alerter.raise(
+                AlertKind::PayeeChanged,
+                name,
+                f.message.clone(),
+                serde_json::json!({ "record": f.record, "at": f.at }),
             );
         }
         Ok(())
@@ -782,6 +866,88 @@ mod tests {
             ..Default::default()
         };
         store.commit(commit).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn every_kind_of_wait_alerts_once_after_wait_alert_after_and_payee_flags_alert() {
+        use mlc_core::record::{RecordKey, RecordKind};
+        use mlc_store::{Commit, LedgerEntry, LedgerStatus};
+        let dir = tempfile::tempdir().unwrap();
+        let store = mlc_store::open(&format!("sqlite://{}", dir.path().join("s.db").display()))
+            .await
+            .unwrap();
+        let acme = TenantId::parse("acme").unwrap();
+        let (url, got) = receiver().await;
+        let mut s = settings(Some(url));
+        s.no_success_after = None;
+        let (alerter, _task) = Alerter::start(&s, "w-1").unwrap();
+        let mut monitor = Monitor::new(
+            store.clone(),
+            vec![acme.clone()],
+            &s,
+            alerter,
+            Timestamp::now(),
+        )
+        .with_wait_alert_after(
+            [(acme.clone(), Duration::from_secs(60))]
+                .into_iter()
+                .collect(),
+        );
+        let waiting = |kind, key: &str| LedgerEntry {
+            record: RecordKey::new(kind, &acme, key.to_owned()),
+            content_hash: "h".into(),
+            source_version: "v".into(),
+            remote_id: None,
+            status: LedgerStatus::Waiting,
+            detail: serde_json::Value::Null,
+            updated_at: Timestamp::now(),
+        };
+        // A PO waiting on its supplier and an invoice waiting on a receipt (another flow's
+        // wait, same ledger status): both count.
+        store
+            .commit(Commit {
+                ledger: vec![
+                    waiting(RecordKind::Po, "00200-OP-1"),
+                    waiting(RecordKind::Invoice, "77"),
+                ],
+                ..Commit::default()
+            })
+            .await
+            .unwrap();
+        monitor.check().await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert!(got.lock().unwrap().is_empty(), "not yet over the limit");
+        // Two minutes later (the checks compare with the time they run at).
+        let later = Timestamp::now() + jiff::SignedDuration::from_mins(2);
+        monitor.check_tenant(&acme, later).await.unwrap();
+        monitor.check_tenant(&acme, later).await.unwrap();
+        let alerts = wait_for(&got, 1).await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert_eq!(got.lock().unwrap().len(), 1, "once: {alerts:?}");
+        assert_eq!(alerts[0]["kind"], "waiting_too_long");
+        assert_eq!(alerts[0]["detail"]["count"], 2, "{alerts:?}");
+
+        // A payee flagged on a voucher.
+        let flag = mlc_engine::payee::PayeeFlag {
+            at: Timestamp::now() + jiff::SignedDuration::from_secs(1),
+            record: "invoice:acme:78".into(),
+            message: "supplier 4242's payee 9999 changed".into(),
+        };
+        store
+            .set_cursor(
+                &acme,
+                mlc_engine::payee::FLAG_CURSOR,
+                Some(&serde_json::to_string(&flag).unwrap()),
+            )
+            .await
+            .unwrap();
+        monitor.check_tenant(&acme, later).await.unwrap();
+        monitor.check_tenant(&acme, later).await.unwrap();
+        let alerts = wait_for(&got, 2).await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert_eq!(got.lock().unwrap().len(), 2, "once: {alerts:?}");
+        assert_eq!(alerts[1]["kind"], "payee_changed");
+        assert_eq!(alerts[1]["severity"], "critical");
     }
 
     #[tokio::test]

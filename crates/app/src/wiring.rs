@@ -168,6 +168,7 @@ fn build_tenant(
             closed: t.jde.po_closed_status.clone(),
         })
         .with_inactive_suppliers(t.mapping.inactive_suppliers.clone())
+        .with_payee_column(&t.jde.payee_column)
         .with_timezone(t.jde_timezone.clone());
     let side = J1pSide::new(j1p.clone(), engine_settings.mapping.clone(), identity);
     let jag_side: Arc<dyn mlc_engine::ports::JaggaerSide> =

@@ -144,6 +144,21 @@ pub struct PoLine {
     pub cost_center: BusinessUnitCode,
     /// Line status.
     pub status: PoStatus,
+    /// Line type (LNTY), trimmed; blank when JDE has none.
+    #[serde(default)]
+    pub line_type: String,
+    /// Quantity received (UREC).
+    #[serde(default)]
+    pub quantity_received: Decimal,
+    /// Quantity open (UOPN).
+    #[serde(default)]
+    pub quantity_open: Decimal,
+    /// Requested date (DRQJ).
+    #[serde(default)]
+    pub requested_date: Option<Date>,
+    /// Promised delivery date (PDDJ).
+    #[serde(default)]
+    pub promised_date: Option<Date>,
 }
 
 /// How an invoice line or charge is coded in JDE terms.

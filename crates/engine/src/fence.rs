@@ -88,6 +88,18 @@ impl JdeSource for FencedJde {
     ) -> Result<Vec<(Supplier, serde_json::Value)>, RemoteError> {
         self.inner.suppliers(an8s).await
     }
+    async fn payees(
+        &self,
+        suppliers: &[AddressNumber],
+    ) -> Result<Vec<crate::payee::PayeeState>, RemoteError> {
+        self.inner.payees(suppliers).await
+    }
+    async fn parties(
+        &self,
+        an8s: &[AddressNumber],
+    ) -> Result<crate::mapping::purchase_order::Parties, RemoteError> {
+        self.inner.parties(an8s).await
+    }
     fn accounts_changed(&self, window: &Window) -> PageStream<(GlAccount, JdeStamp)> {
         self.inner.accounts_changed(window)
     }

@@ -19,6 +19,7 @@ pub mod engine;
 mod fence;
 mod flows;
 pub mod mapping;
+pub mod payee;
 pub mod ports;
 pub mod processor;
 pub mod reconcile;

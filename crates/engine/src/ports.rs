@@ -290,6 +290,24 @@ pub trait JdeSource: Send + Sync {
         after: Date,
         upto: Date,
     ) -> Result<Vec<AddressNumber>, RemoteError>;
+    /// Address book entries (F0101.ALPH and the F0116 address in effect) of these numbers: the
+    /// ship-to and buyer of POs. The default knows none (each goes by its number only).
+    async fn parties(
+        &self,
+        an8s: &[AddressNumber],
+    ) -> Result<crate::mapping::purchase_order::Parties, RemoteError> {
+        let _ = an8s;
+        Ok(Default::default())
+    }
+    /// The payee of each of these suppliers and when it (or its address) last changed in JDE
+    /// (`crate::payee`). The default knows none (nothing is flagged).
+    async fn payees(
+        &self,
+        suppliers: &[AddressNumber],
+    ) -> Result<Vec<crate::payee::PayeeState>, RemoteError> {
+        let _ = suppliers;
+        Ok(Vec::new())
+    }
     /// Full suppliers (F0401 + F0101 + F0116 + F01151) for these numbers.
     async fn suppliers(
         &self,

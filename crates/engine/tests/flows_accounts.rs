@@ -1,7 +1,7 @@
 //! The accounts flow against in-memory fakes and a real store: JDE's postable accounts and
 //! business units become JAGGAER value lists, values JDE does not hold are deactivated there,
 //! a failed batch holds the cursor.
-use mlc_core::record::Entity;
+use mlc_core::record::{Entity, RecordKind};
 use mlc_engine::ports::ValueOut;
 use mlc_engine::summary::SummaryStatus;
 use mlc_engine::testing::{Call, FakeFailure, Fakes};
@@ -126,4 +126,62 @@ async fn only_the_configured_companies_and_object_ranges_are_sent() {
         .map(|v| v.value)
         .collect();
     assert_eq!(bus, ["200", "210"]);
+}
+
+#[tokio::test]
+async fn narrowing_the_scope_deactivates_what_was_sent_before_once() {
+    use mlc_core::ids::AccountNumber;
+    use mlc_core::model::GlAccount;
+    let mut f = Fakes::new().await;
+    let old = mlc_engine::testing::stamp("2025-01-02", 80000);
+    f.jde
+        .put_business_unit(business_unit("100", "00100", true), old);
+    f.jde.put_account(
+        GlAccount {
+            account: AccountNumber::new("100", "6110", ""),
+            aid: String::new(),
+            company: "00100".into(),
+            description: "Other company".into(),
+            postable: true,
+        },
+        old,
+    );
+    // Everything in scope first.
+    let s = f.cycle(&ONLY).await;
+    assert_eq!(s.status, SummaryStatus::Ok, "{s:?}");
+    let active = |field: &str| -> Vec<String> {
+        let mut v: Vec<String> = f
+            .jag
+            .value_list(field)
+            .into_iter()
+            .filter(|v| v.active)
+            .map(|v| v.value)
+            .collect();
+        v.sort();
+        v
+    };
+    assert!(active("Account").contains(&"100.6110".to_owned()));
+    assert!(active("CostCenter").contains(&"100".to_owned()));
+    // Narrowed to company 200, objects 6100-6119: company 100's values and 6120 accounts go
+    // inactive in JAGGAER, though JDE did not change them.
+    f.settings.mapping.account_scope = mlc_engine::mapping::account::AccountScope::parse(
+        &["200".to_owned()],
+        &["6100-6119".to_owned()],
+    )
+    .expect("parses");
+    let s = f.cycle(&ONLY).await;
+    assert_eq!(s.status, SummaryStatus::Ok, "{s:?}");
+    assert_eq!(active("Account"), ["200.6110", "210.6110"]);
+    assert_eq!(active("CostCenter"), ["200", "210"]);
+    let trail = f.actions(RecordKind::Account, "100.6110").await;
+    assert_eq!(
+        trail.last().map(String::as_str),
+        Some("deactivated"),
+        "{trail:?}"
+    );
+    // Once: the next cycle writes nothing.
+    let writes = f.jag.faults.calls(Call::UpsertValues);
+    let s = f.cycle(&ONLY).await;
+    assert_eq!(s.status, SummaryStatus::Ok, "{s:?}");
+    assert_eq!(f.jag.faults.calls(Call::UpsertValues), writes);
 }

@@ -514,3 +514,33 @@ async fn read_back_marks_processed_vouchers_and_quarantines_refused_or_deleted_o
     );
     assert_eq!(f.jde.posted().len(), 3, "read-back never posts");
 }
+
+#[tokio::test]
+async fn an_invoice_of_a_supplier_not_known_yet_waits_and_is_posted_once_it_is() {
+    let f = world().await;
+    // Supplier 4343 is not in JDE yet; JAGGAER knows it as 88.
+    f.jag
+        .put_invoice(j1p_invoice(5, "INV-5", "88", 4343, "50.00", "Payable", T1));
+    let s = f.cycle(&BOTH).await;
+    assert_eq!(s.entities["invoices"].waiting, 1, "{s:?}");
+    assert!(f.jde.posted().is_empty());
+    assert!(f.quarantine().await.is_empty(), "a wait, not a quarantine");
+    let l = f.ledger(RecordKind::Invoice, "5").await.unwrap();
+    assert_eq!(l.status, LedgerStatus::Waiting);
+    assert_eq!(l.detail["waiting_on"], "supplier");
+    assert!(
+        f.actions(RecordKind::Invoice, "5")
+            .await
+            .contains(&"waiting".to_owned())
+    );
+    // The supplier arrives in JDE and syncs; JAGGAER did not touch the invoice, yet the next
+    // cycle posts it, once.
+    f.jde
+        .put_supplier(supplier(4343, "Late Supplier", stamp("2026-01-14", 90000)));
+    let s = f.cycle(&BOTH).await;
+    assert_eq!(s.entities["invoices"].created, 1, "{s:?}");
+    assert_eq!(f.jde.posted().len(), 1);
+    assert_eq!(f.jde.posted()[0].plan.an8, AddressNumber(4343));
+    f.cycle(&BOTH).await;
+    assert_eq!(f.jde.posted().len(), 1);
+}

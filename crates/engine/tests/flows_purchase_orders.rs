@@ -4,7 +4,7 @@ use jiff::SignedDuration;
 use jiff::tz::TimeZone;
 use mlc_core::Decimal;
 use mlc_core::jdetime::JdeStamp;
-use mlc_core::record::{Entity, RecordKind};
+use mlc_core::record::{Entity, RecordKey, RecordKind};
 use mlc_engine::summary::SummaryStatus;
 use mlc_engine::testing::{Call, FakeFailure, Fakes, po_header, po_key, po_line, stamp, supplier};
 use mlc_store::LedgerStatus;
@@ -229,30 +229,57 @@ async fn a_po_on_hold_waits_and_is_sent_once_released() {
 }
 
 #[tokio::test]
-async fn a_po_of_a_supplier_not_in_jaggaer_is_held_until_the_supplier_is_and_then_sent_once() {
+async fn a_po_of_a_supplier_not_in_jaggaer_waits_until_the_supplier_is_and_then_is_sent_once() {
     let f = world(&[1]).await;
     f.jag
         .faults
         .fail(Call::UpsertSupplier, 1, FakeFailure::Refused);
     let s = f.cycle(&BOTH).await;
     assert_eq!(s.status, SummaryStatus::Partial);
+    assert_eq!(s.entities["purchase-orders"].waiting, 1, "{s:?}");
     assert!(
         f.jag.po_writes(&number(1)).is_empty(),
         "PO sent without its supplier"
     );
+    // It waits (not quarantined: nothing is wrong with it), with the reason in its audit.
     let q = f.quarantine().await;
-    let po = q
+    assert!(
+        q.iter().all(|e| e.entry.record.kind != RecordKind::Po),
+        "{q:?}"
+    );
+    let l = f.ledger(RecordKind::Po, &number(1)).await.unwrap();
+    assert_eq!(l.status, LedgerStatus::Waiting);
+    let trail = f
+        .store
+        .audit_trail(
+            &RecordKey::new(RecordKind::Po, &f.settings.tenant, number(1)),
+            None,
+        )
+        .await
+        .unwrap();
+    let wait = trail
         .iter()
-        .find(|e| e.entry.record.kind == RecordKind::Po)
-        .expect("PO held");
-    assert_eq!(po.entry.reason_kind, "unknown-supplier");
+        .find(|a| a.action == "waiting")
+        .expect("the wait is audited");
+    assert!(
+        wait.message.contains("not in JAGGAER yet"),
+        "{}",
+        wait.message
+    );
+    let waits = f.store.waits(&f.settings.tenant).await.unwrap();
+    assert_eq!(waits.len(), 1, "when the wait began is noted: {waits:?}");
 
-    // The supplier goes through next cycle; the PO follows in the same cycle (suppliers
-    // run first) and its quarantine entry is resolved.
+    // The supplier goes through next cycle; the PO, which JDE did not change, follows in the
+    // same cycle (suppliers run first, waiting POs are read again every cycle).
     let s = f.cycle(&BOTH).await;
     assert_eq!(s.status, SummaryStatus::Ok, "{s:?}");
     assert_eq!(f.jag.po_writes(&number(1)).len(), 1);
-    assert!(f.quarantine().await.is_empty());
+    let l = f.ledger(RecordKind::Po, &number(1)).await.unwrap();
+    assert_eq!(l.status, LedgerStatus::Synced);
+    assert!(f.store.waits(&f.settings.tenant).await.unwrap().is_empty());
+    // And only once.
+    f.cycle(&BOTH).await;
+    assert_eq!(f.jag.po_writes(&number(1)).len(), 1);
 }
 
 #[tokio::test]

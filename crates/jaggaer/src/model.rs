@@ -763,6 +763,86 @@ pub struct PoLineUpsert {
     pub status: PoStatus,
     /// Custom fields (`Account` → `200.6110`, `CostCenter` → `200`); names from the mapping.
     pub custom_fields: BTreeMap<String, String>,
+    /// Line type, dates and quantities received/open (field names assumed, see
+    /// `docs/mapping.md`).
+    pub content: PoLineContent,
+}
+
+/// What buyers read on a PO line besides price and coding. J1P field names are assumed (in
+/// J1P's camelCase conventions): `lineType`, `requestedDeliveryDate`, `promisedDeliveryDate`,
+/// `quantityReceived`, `quantityOpen`. Blank values are left out.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PoLineContent {
+    /// JDE line type code (LNTY).
+    pub line_type: Option<String>,
+    /// Requested date.
+    pub requested_date: Option<jiff::civil::Date>,
+    /// Promised date.
+    pub promised_date: Option<jiff::civil::Date>,
+    /// Quantity received.
+    pub quantity_received: Decimal,
+    /// Quantity open.
+    pub quantity_open: Decimal,
+}
+
+/// A party a PO names (ship-to, buyer): its JDE address number and name, and for a ship-to
+/// its postal address, in the supplier profile's field names (`address`, `city`, `zip`,
+/// `isoCountry`) plus `state`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PoParty {
+    /// JDE address number (`extCode`).
+    pub ext_code: String,
+    /// Name.
+    pub name: Option<String>,
+    /// Street lines joined with `, `.
+    pub address: Option<String>,
+    /// City.
+    pub city: Option<String>,
+    /// State.
+    pub state: Option<String>,
+    /// Postal code.
+    pub zip: Option<String>,
+    /// ISO country.
+    pub iso_country: Option<String>,
+}
+
+impl PoParty {
+    fn to_json(&self) -> serde_json::Value {
+        let mut o = serde_json::Map::new();
+        o.insert("extCode".into(), self.ext_code.clone().into());
+        for (k, v) in [
+            ("name", &self.name),
+            ("address", &self.address),
+            ("city", &self.city),
+            ("state", &self.state),
+            ("zip", &self.zip),
+            ("isoCountry", &self.iso_country),
+        ] {
+            if let Some(v) = v {
+                o.insert(k.into(), v.clone().into());
+            }
+        }
+        serde_json::Value::Object(o)
+    }
+}
+
+/// What buyers read on a PO header besides its key and total. J1P field names are assumed:
+/// `shipTo`, `buyer`, `orderedBy`, `paymentTerms.standardPaymentTermsCode` (the invoice's
+/// shape), `requestedDeliveryDate`, `promisedDeliveryDate`. Absent values are left out.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PoHeaderContent {
+    /// Ship-to.
+    pub ship_to: Option<PoParty>,
+    /// Buyer.
+    pub buyer: Option<PoParty>,
+    /// Ordered by (a JDE user id).
+    pub ordered_by: Option<String>,
+    /// Payment terms code.
+    pub payment_terms: Option<String>,
+    /// Requested date.
+    pub requested_date: Option<jiff::civil::Date>,
+    /// Promised date.
+    pub promised_date: Option<jiff::civil::Date>,
 }
 
 /// A PO to create or update (matched on `po_number`).
@@ -782,6 +862,8 @@ pub struct PurchaseOrderUpsert {
     pub total: Decimal,
     /// Header status.
     pub status: PoStatus,
+    /// Ship-to, buyer, terms and dates.
+    pub content: PoHeaderContent,
     /// Lines.
     pub lines: Vec<PoLineUpsert>,
 }
@@ -834,6 +916,18 @@ impl PurchaseOrderUpsert {
                 if let (Some(item), Some(o)) = (&l.item_number, line.as_object_mut()) {
                     o.insert("itemNumber".into(), json!(item));
                 }
+                let c = &l.content;
+                if let Some(t) = &c.line_type {
+                    line["lineType"] = json!(t);
+                }
+                if let Some(d) = c.requested_date {
+                    line["requestedDeliveryDate"] = json!(d.to_string());
+                }
+                if let Some(d) = c.promised_date {
+                    line["promisedDeliveryDate"] = json!(d.to_string());
+                }
+                line["quantityReceived"] = num(&c.quantity_received.normalize());
+                line["quantityOpen"] = num(&c.quantity_open.normalize());
                 line
             })
             .collect();
@@ -841,17 +935,37 @@ impl PurchaseOrderUpsert {
         if let (Some(b), Some(o)) = (&self.supplier_bravo_id, supplier.as_object_mut()) {
             o.insert("bravoId".into(), id_json(b));
         }
+        let mut header = json!({
+            "poNumber": self.po_number,
+            "supplier": supplier,
+            "orderDate": self.order_date.to_string(),
+            "currency": self.currency,
+            "total": {"currency": self.currency, "value": num(&self.total)},
+            "status": status_text(self.status),
+        });
+        let c = &self.content;
+        if let Some(p) = &c.ship_to {
+            header["shipTo"] = p.to_json();
+        }
+        if let Some(p) = &c.buyer {
+            header["buyer"] = p.to_json();
+        }
+        if let Some(o) = &c.ordered_by {
+            header["orderedBy"] = json!(o);
+        }
+        if let Some(t) = &c.payment_terms {
+            header["paymentTerms"] = json!({"standardPaymentTermsCode": t});
+        }
+        if let Some(d) = c.requested_date {
+            header["requestedDeliveryDate"] = json!(d.to_string());
+        }
+        if let Some(d) = c.promised_date {
+            header["promisedDeliveryDate"] = json!(d.to_string());
+        }
         json!({
             "operationCode": "CREATEUPDATE",
             "purchaseOrder": {
-                "header": {
-                    "poNumber": self.po_number,
-                    "supplier": supplier,
-                    "orderDate": self.order_date.to_string(),
-                    "currency": self.currency,
-                    "total": {"currency": self.currency, "value": num(&self.total)},
-                    "status": status_text(self.status),
-                },
+                "header": header,
                 "lineList": {"poLine": lines},
             }
         })
@@ -929,11 +1043,84 @@ mod tests {
             currency: "USD".into(),
             total: Decimal::from_str("10.50").unwrap(),
             status: PoStatus::Open,
+            content: PoHeaderContent::default(),
             lines: vec![],
         };
         let text = serde_json::to_string(&po.to_json()).unwrap();
         assert!(text.contains(r#""value":10.50"#), "{text}");
         assert!(text.contains(r#""bravoId":77"#), "{text}");
+    }
+
+    #[test]
+    fn po_content_goes_in_the_body_and_blanks_stay_out() {
+        let d = |day| Some(jiff::civil::date(2026, 3, day));
+        let line = |content| PoLineUpsert {
+            line_number: Decimal::ONE,
+            description: "Paper".into(),
+            item_number: None,
+            quantity: Decimal::from(10),
+            unit_of_measure: "EA".into(),
+            unit_price: Decimal::ONE,
+            extended_price: Decimal::from(10),
+            status: PoStatus::Open,
+            custom_fields: BTreeMap::new(),
+            content,
+        };
+        let po = PurchaseOrderUpsert {
+            po_number: "00200-OP-1".into(),
+            supplier_bravo_id: None,
+            supplier_ext_code: "4001".into(),
+            order_date: jiff::civil::date(2026, 3, 1),
+            currency: "USD".into(),
+            total: Decimal::from(20),
+            status: PoStatus::Open,
+            content: PoHeaderContent {
+                ship_to: Some(PoParty {
+                    ext_code: "7001".into(),
+                    name: Some("Dock".into()),
+                    city: Some("Chicago".into()),
+                    iso_country: Some("US".into()),
+                    ..PoParty::default()
+                }),
+                buyer: Some(PoParty {
+                    ext_code: "8001".into(),
+                    name: Some("Pat Buyer".into()),
+                    ..PoParty::default()
+                }),
+                ordered_by: Some("JSMITH".into()),
+                payment_terms: Some("N30".into()),
+                requested_date: d(10),
+                promised_date: None,
+            },
+            lines: vec![
+                line(PoLineContent {
+                    line_type: Some("S".into()),
+                    requested_date: d(10),
+                    promised_date: d(15),
+                    quantity_received: Decimal::from(4),
+                    quantity_open: Decimal::from(6),
+                }),
+                line(PoLineContent::default()),
+            ],
+        };
+        let v = po.to_json();
+        let h = &v["purchaseOrder"]["header"];
+        assert_eq!(
+            h["shipTo"],
+            json!({"extCode": "7001", "name": "Dock", "city": "Chicago", "isoCountry": "US"})
+        );
+        assert_eq!(h["buyer"], json!({"extCode": "8001", "name": "Pat Buyer"}));
+        assert_eq!(h["orderedBy"], "JSMITH");
+        assert_eq!(h["paymentTerms"]["standardPaymentTermsCode"], "N30");
+        assert_eq!(h["requestedDeliveryDate"], "2026-03-10");
+        assert!(h.get("promisedDeliveryDate").is_none());
+        let l = &v["purchaseOrder"]["lineList"]["poLine"];
+        assert_eq!(l[0]["lineType"], "S");
+        assert_eq!(l[0]["promisedDeliveryDate"], "2026-03-15");
+        assert_eq!(l[0]["quantityReceived"].to_string(), "4");
+        assert_eq!(l[0]["quantityOpen"].to_string(), "6");
+        assert!(l[1].get("lineType").is_none() && l[1].get("requestedDeliveryDate").is_none());
+        assert_eq!(l[1]["quantityReceived"].to_string(), "0");
     }
 
     #[test]

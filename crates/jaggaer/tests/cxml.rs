@@ -103,7 +103,22 @@ fn order(t: OrderType) -> OrderRequestDoc {
                 ],
                 charge: d("130.00"),
             }],
+            extrinsics: vec![
+                ("LineType".into(), "S".into()),
+                ("PromisedDeliveryDate".into(), "2026-12-03".into()),
+                ("QuantityReceived".into(), "0".into()),
+                ("Blank".into(), String::new()),
+            ],
         }],
+        contacts: vec![OrderContact {
+            role: "buyer".into(),
+            address_id: Some("8001".into()),
+            name: "Pat Buyer".into(),
+        }],
+        extrinsics: vec![
+            ("OrderedBy".into(), "JSMITH".into()),
+            ("PaymentTerms".into(), "N30".into()),
+        ],
     }
 }
 
@@ -132,6 +147,15 @@ fn order_requests_validate_against_the_dtd() {
         assert!(xml.contains("<Money currency=\"USD\">130.00</Money>"));
         assert!(xml.contains("Acme &lt;Supplies&gt; &amp; Co"));
         assert!(xml.contains("<AccountingSegment id=\"200.6110\">"));
+        // PO content: the buyer as a Contact, the rest as Extrinsics; blanks stay out.
+        assert!(
+            xml.contains("<Contact role=\"buyer\" addressID=\"8001\">"),
+            "{xml}"
+        );
+        assert!(xml.contains("<Extrinsic name=\"PaymentTerms\">N30</Extrinsic>"));
+        assert!(xml.contains("<Extrinsic name=\"LineType\">S</Extrinsic>"));
+        assert!(xml.contains("requestedDeliveryDate=\"2026-12-01\""));
+        assert!(!xml.contains("name=\"Blank\""));
     }
     let dbg = format!("{:?}", order(OrderType::New));
     assert!(!dbg.contains("cxml-secret"));

@@ -77,6 +77,7 @@ fn po(kind: PoMessageType, number: &str, account_field: &str) -> PurchaseOrderMe
         po_number: number.into(),
         revision: Some(1),
         accounting_date: None,
+        requestor: None,
         supplier_number: "4242".into(),
         supplier_name: Some("Smith & Sons".into()),
         bill_to: None,

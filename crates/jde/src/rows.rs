@@ -404,9 +404,9 @@ jde_row! {
 jde_row! {
     /// F4301 Purchase Order Header.
     F4301Row, "F4301",
-    columns ["KCOO", "DOCO", "DCTO", "SFXO", "MCU", "AN8", "TRDJ", "CRRM", "CRCD", "HOLD", "OTOT", "UPMJ",
-             "TDAY"],
-    dates ["TRDJ", "UPMJ"],
+    columns ["KCOO", "DOCO", "DCTO", "SFXO", "MCU", "AN8", "SHAN", "TRDJ", "DRQJ", "PDDJ", "PTC",
+             "ANBY", "ORBY", "CRRM", "CRCD", "HOLD", "OTOT", "UPMJ", "TDAY"],
+    dates ["TRDJ", "DRQJ", "PDDJ", "UPMJ"],
     |c| {
         /// Order company.
         kcoo: String = c.string("KCOO")?,
@@ -420,8 +420,20 @@ jde_row! {
         mcu: String = c.string("MCU")?,
         /// Supplier.
         an8: i64 = c.int("AN8")?,
+        /// Ship-to address number (0 when blank).
+        shan: i64 = c.opt_int("SHAN")?.unwrap_or(0),
         /// Order date.
         trdj: Option<Date> = c.date("TRDJ")?,
+        /// Requested date.
+        drqj: Option<Date> = c.date("DRQJ")?,
+        /// Promised delivery date.
+        pddj: Option<Date> = c.date("PDDJ")?,
+        /// Payment terms code.
+        ptc: String = c.string("PTC")?,
+        /// Buyer's address number (0 when blank).
+        anby: i64 = c.opt_int("ANBY")?.unwrap_or(0),
+        /// Ordered by (originator, a user id).
+        orby: String = c.string("ORBY")?,
         /// Currency mode: `F` when the order is in a foreign currency (amounts in F4311
         /// FRRC/FEA), `D` or blank when domestic.
         crrm: String = c.string("CRRM")?,
@@ -439,10 +451,10 @@ jde_row! {
 jde_row! {
     /// F4311 Purchase Order Detail.
     F4311Row, "F4311",
-    columns ["KCOO", "DOCO", "DCTO", "SFXO", "LNID", "MCU", "AN8", "LITM", "DSC1", "DSC2", "UORG",
-             "UOM", "PRRC", "AEXP", "FRRC", "FEA", "ANI", "OMCU", "OBJ", "SUB", "NXTR", "LTTR", "UPMJ",
-             "TDAY"],
-    dates ["UPMJ"],
+    columns ["KCOO", "DOCO", "DCTO", "SFXO", "LNID", "MCU", "AN8", "LITM", "DSC1", "DSC2", "LNTY",
+             "UORG", "UOM", "PRRC", "AEXP", "UREC", "UOPN", "FRRC", "FEA", "ANI", "OMCU", "OBJ", "SUB",
+             "NXTR", "LTTR", "DRQJ", "PDDJ", "UPMJ", "TDAY"],
+    dates ["DRQJ", "PDDJ", "UPMJ"],
     |c| {
         /// Order company.
         kcoo: String = c.string("KCOO")?,
@@ -464,6 +476,8 @@ jde_row! {
         dsc1: String = c.string("DSC1")?,
         /// Description 2.
         dsc2: String = c.string("DSC2")?,
+        /// Line type (`S` stock, `N` non-stock, `J` job cost, ...: the customer's F40205).
+        lnty: String = c.string("LNTY")?,
         /// Quantity ordered.
         uorg: Decimal = c.dec("UORG")?,
         /// Unit of measure.
@@ -472,6 +486,10 @@ jde_row! {
         prrc: Decimal = c.dec("PRRC")?,
         /// Extended price.
         aexp: Decimal = c.dec("AEXP")?,
+        /// Quantity received (zero when blank).
+        urec: Decimal = c.opt_dec("UREC")?.unwrap_or(Decimal::ZERO),
+        /// Quantity open (zero when blank).
+        uopn: Decimal = c.opt_dec("UOPN")?.unwrap_or(Decimal::ZERO),
         /// Foreign unit cost (zero when blank: a domestic order).
         frrc: Decimal = c.opt_dec("FRRC")?.unwrap_or(Decimal::ZERO),
         /// Foreign extended price (zero when blank: a domestic order).
@@ -488,6 +506,10 @@ jde_row! {
         nxtr: String = c.string("NXTR")?,
         /// Last status.
         lttr: String = c.string("LTTR")?,
+        /// Requested date.
+        drqj: Option<Date> = c.date("DRQJ")?,
+        /// Promised delivery date.
+        pddj: Option<Date> = c.date("PDDJ")?,
         /// Last update (UPMJ + TDAY).
         updated: Option<JdeStamp> = c.stamp("UPMJ", Some("TDAY"))?,
     }

@@ -1062,19 +1062,33 @@ async fn real_columns_the_generator_leaves_unset_read_as_blanks_and_zeros() {
     let sim = start().await;
     let c = Client::new();
     let t = login(&c, &sim, "JDEUSER", "JDEPASS").await;
+    // Every column of docs/jde-tables.md (and of issue 15) for these tables.
     for (table, cols) in [
         (
             "F4301",
-            "F4301.DOCO|F4301.PDDJ|F4301.ANBY|F4301.FAP|F4301.TKBY|F4301.CRRM",
+            "KCOO DOCO DCTO SFXO MCU AN8 SHAN TRDJ DRQJ PDDJ PTC ANBY ORBY TKBY CRRM CRCD CRR FAP \
+             HOLD OTOT UPMJ TDAY",
         ),
         (
             "F4311",
-            "F4311.DOCO|F4311.FRRC|F4311.FEA|F4311.UOPN|F4311.PDDJ|F4311.DRQJ",
+            "KCOO DOCO DCTO SFXO LNID MCU AN8 LITM DSC1 DSC2 LNTY UORG UOM PRRC AEXP UREC UOPN AOPN \
+             AREC FRRC FEA ANI OMCU OBJ SUB NXTR LTTR DRQJ PDDJ UPMJ TDAY",
         ),
-        ("F0006", "F0006.MCU|F0006.PECC"),
-        ("F0116", "F0116.AN8|F0116.UPMT"),
-        ("F01151", "F01151.AN8|F01151.UPMJ|F01151.UPMT"),
+        ("F0101", "AN8 ALPH TAX AT1 AN86 UPMJ UPMT"),
+        ("F0401", "AN8 CRRP HDPY TRAP UPMJ UPMT"),
+        (
+            "F0116",
+            "AN8 EFTB ADD1 ADD2 ADD3 ADD4 CTY1 ADDS ADDZ CTR UPMJ UPMT",
+        ),
+        ("F01151", "AN8 IDLN RCK7 ETP EMAL UPMJ UPMT"),
+        ("F0006", "MCU CO DL01 STYL PECC UPMJ"),
+        ("F0901", "AID CO MCU OBJ SUB DL01 PEC UPMJ"),
     ] {
+        let cols = cols
+            .split_whitespace()
+            .map(|c| format!("{table}.{c}"))
+            .collect::<Vec<_>>()
+            .join("|");
         let (s, v) = ds(
             &c,
             &sim,
@@ -1089,16 +1103,25 @@ async fn real_columns_the_generator_leaves_unset_read_as_blanks_and_zeros() {
         &c,
         &sim,
         &t,
-        json!({ "targetName": "F4301", "targetType": "table", "returnControlIDs": "F4301.PDDJ|F4301.FAP|F4301.TKBY" }),
+        json!({ "targetName": "F4301", "targetType": "table", "returnControlIDs": "F4301.PDDJ|F4301.FAP|F4301.TKBY|F4301.ANBY|F4301.SHAN" }),
     )
     .await;
     let row = &rowset(&v, "F4301")[0];
     assert_eq!(row["F4301_FAP"].as_f64(), Some(0.0), "{row}");
     assert_eq!(row["F4301_TKBY"].as_str().map(str::trim), Some(""));
-    assert!(
-        row["F4301_PDDJ"].as_str().is_none_or(str::is_empty),
-        "{row}"
-    );
+    // The PO content the generator sets: a promised date, a buyer and a ship-to.
+    assert_eq!(row["F4301_PDDJ"].as_str().map(str::len), Some(8), "{row}");
+    assert!(row["F4301_ANBY"].as_i64().is_some_and(|n| n > 0), "{row}");
+    assert!(row["F4301_SHAN"].as_i64().is_some_and(|n| n > 0), "{row}");
+    // An unset number reads as zero: no supplier has a special payee.
+    let (_, v) = ds(
+        &c,
+        &sim,
+        &t,
+        json!({ "targetName": "F0101", "targetType": "table", "returnControlIDs": "F0101.AN86" }),
+    )
+    .await;
+    assert_eq!(rowset(&v, "F0101")[0]["F0101_AN86"].as_i64(), Some(0));
     // A closed business unit.
     assert_eq!(
         count(

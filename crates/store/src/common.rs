@@ -162,6 +162,19 @@ pub(crate) fn ledger_entry<R: RowExt>(row: &R) -> Result<LedgerEntry> {
     })
 }
 
+/// A waiting record and when its wait began (`waits`).
+pub(crate) fn wait_row<R: RowExt>(row: &R) -> Result<(RecordKey, Timestamp)> {
+    const T: &str = "ledger";
+    let record = record_key(row, T)?;
+    let since = parse_ts(
+        T,
+        &record.to_string(),
+        "waiting_since",
+        &row.text(T, "waiting_since")?,
+    )?;
+    Ok((record, since))
+}
+
 pub(crate) fn audit_event<R: RowExt>(row: &R) -> Result<AuditEvent> {
     const T: &str = "audit";
     let record = record_key(row, T)?;

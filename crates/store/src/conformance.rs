@@ -23,6 +23,7 @@ pub async fn run_all(store: Arc<dyn StateStore>) {
     basics(&store).await;
     cursors(&store).await;
     ledger_and_commit(&store).await;
+    waits(&store).await;
     commit_is_atomic(&store).await;
     xrefs(&store).await;
     audit(&store).await;
@@ -331,6 +332,57 @@ async fn ledger_and_commit(store: &Arc<dyn StateStore>) {
             .unwrap()
             .is_empty()
     );
+}
+
+/// A wait begins when a row enters `Waiting` (by insert or update), is kept while it stays
+/// there whatever else changes, and ends when it leaves; every kind of record counts.
+async fn waits(store: &Arc<dyn StateStore>) {
+    let t = tenant("waits");
+    let po = RecordKey::new(RecordKind::Po, &t, "00200-OP-1".to_owned());
+    let inv = RecordKey::new(RecordKind::Invoice, &t, "77".to_owned());
+    let write = |rows: Vec<LedgerEntry>| {
+        let store = store.clone();
+        async move {
+            store
+                .commit(Commit {
+                    ledger: rows,
+                    ..Commit::default()
+                })
+                .await
+                .unwrap();
+        }
+    };
+    // Enters by insert.
+    let before = now_us();
+    write(vec![entry(&po, "h1", LedgerStatus::Waiting)]).await;
+    let w = store.waits(&t).await.unwrap();
+    assert_eq!(w.len(), 1);
+    assert_eq!(w[0].0, po);
+    let began = w[0].1;
+    assert!(began >= before && began <= Timestamp::now(), "{began}");
+    // Stays waiting with another version: the wait still began then.
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    write(vec![entry(&po, "h2", LedgerStatus::Waiting)]).await;
+    // Enters by update (synced before).
+    write(vec![entry(&inv, "i1", LedgerStatus::Synced)]).await;
+    assert_eq!(store.waits(&t).await.unwrap().len(), 1, "synced is no wait");
+    write(vec![entry(&inv, "i2", LedgerStatus::Waiting)]).await;
+    let w = store.waits(&t).await.unwrap();
+    assert_eq!(
+        w.iter().map(|(r, _)| r.clone()).collect::<Vec<_>>(),
+        vec![po.clone(), inv.clone()],
+        "oldest wait first"
+    );
+    assert_eq!(w[0].1, began, "a wait that goes on keeps its start");
+    assert!(w[1].1 > began);
+    // Leaves: no longer listed; waiting again later is a new wait.
+    write(vec![entry(&po, "h3", LedgerStatus::Synced)]).await;
+    assert_eq!(store.waits(&t).await.unwrap().len(), 1);
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    write(vec![entry(&po, "h4", LedgerStatus::Waiting)]).await;
+    let again = store.waits(&t).await.unwrap();
+    let po_since = again.iter().find(|(r, _)| *r == po).unwrap().1;
+    assert!(po_since > began, "a new wait starts anew");
 }
 
 async fn commit_is_atomic(store: &Arc<dyn StateStore>) {

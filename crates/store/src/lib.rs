@@ -144,6 +144,10 @@ pub trait StateStore: Send + Sync + std::fmt::Debug {
         kind: RecordKind,
         status: Option<LedgerStatus>,
     ) -> Result<Vec<LedgerEntry>>;
+    /// Every record of a tenant whose ledger status is `Waiting`, with when its current wait
+    /// began (the store notes it when a row enters `Waiting` and keeps it while the row stays
+    /// there, whatever kind of wait it is), oldest wait first.
+    async fn waits(&self, tenant: &TenantId) -> Result<Vec<(RecordKey, Timestamp)>>;
     /// The JAGGAER id cross-referenced to a JDE key.
     async fn xref_remote(
         &self,

@@ -318,6 +318,23 @@ impl<D: Dialect> StateStore for SqlStore<D> {
             }
         }
         self.upsert_ledger(&mut tx, &c.ledger, &now).await?;
+        let mut waiting: Vec<&str> = c
+            .ledger
+            .iter()
+            .filter(|l| l.status == LedgerStatus::Waiting)
+            .map(|l| l.record.tenant.as_str())
+            .collect();
+        waiting.sort_unstable();
+        waiting.dedup();
+        for tenant in waiting {
+            D::execute(
+                &mut tx,
+                &self.sql.mark_waiting_since,
+                vec![Arg::Str(tenant)],
+            )
+            .await
+            .map_err(db("noting when waits began"))?;
+        }
         for (tenant, name, value) in &c.cursors {
             let args = vec![
                 Arg::Str(tenant.as_str()),
@@ -480,6 +497,17 @@ impl<D: Dialect> StateStore for SqlStore<D> {
             .one("reading a cross reference", &self.sql.xref_local, args)
             .await?;
         row.map(|r| r.text("xref", "jde_key")).transpose()
+    }
+
+    async fn waits(&self, tenant: &TenantId) -> Result<Vec<(RecordKey, Timestamp)>> {
+        let rows = self
+            .all(
+                "reading waiting records",
+                &self.sql.waits,
+                vec![Arg::Str(tenant.as_str())],
+            )
+            .await?;
+        rows.iter().map(common::wait_row).collect()
     }
 
     async fn xrefs(&self, tenant: &TenantId, kind: RecordKind) -> Result<Vec<(String, String)>> {
@@ -951,6 +979,8 @@ struct Statements {
     delete_cursor: String,
     upsert_cursor: String,
     upsert_ledger: String,
+    mark_waiting_since: String,
+    waits: String,
     insert_audit: String,
     resolve_quarantine: String,
     upsert_quarantine: String,
@@ -1035,8 +1065,17 @@ impl Statements {
                  {ledger_rows} \
                  ON CONFLICT (tenant, kind, key) DO UPDATE SET content_hash = excluded.content_hash, \
                  source_version = excluded.source_version, remote_id = excluded.remote_id, status = excluded.status, \
-                 detail = excluded.detail, updated_at = excluded.updated_at"
+                 detail = excluded.detail, updated_at = excluded.updated_at, \
+                 waiting_since = CASE WHEN excluded.status <> 'waiting' THEN NULL \
+                 WHEN ledger.status = 'waiting' THEN ledger.waiting_since ELSE excluded.updated_at END"
             )),
+            // Rows that entered 'waiting' by an insert (the upsert's conflict branch sets the
+            // others).
+            mark_waiting_since: r("UPDATE ledger SET waiting_since = updated_at \
+                 WHERE tenant = ?1 AND status = 'waiting' AND waiting_since IS NULL"),
+            waits: r("SELECT tenant, kind, key, @ts(waiting_since) FROM ledger \
+                 WHERE tenant = ?1 AND status = 'waiting' AND waiting_since IS NOT NULL \
+                 ORDER BY waiting_since, kind, key"),
             insert_audit: r(&format!(
                 "INSERT INTO audit (tenant, kind, key, run_id, action, message, detail, at) {audit_rows}"
             )),

@@ -85,6 +85,9 @@ closed_period = "next-open"
 # F4311 status codes of PO lines: LTTR meaning cancelled, NXTR meaning closed (defaults shown).
 po_cancelled_status = "980"
 po_closed_status = "999"
+# F0101 column holding a supplier's Factor/Special Payee: a payee (or payee address) changed
+# after an invoice's approval is flagged on its voucher and alerted (default AN86, assumed).
+payee_column = "AN86"
 # Pay status (PST): "supplier" leaves it for JDE to default from the supplier, so a supplier
 # on payment hold stays on hold; "approved" sends A (default supplier).
 pay_status = "supplier"
@@ -190,6 +193,9 @@ invoice_lookback = "10m"
 # A cycle still running after this ends as a partial run; the next one resumes where it stopped
 # (default 30m, 1m to 1d). It bounds a cycle slowed down by JAGGAER rate limits.
 cycle_deadline = "30m"
+# A record waiting longer than this (a PO on its supplier, an invoice on its supplier or on a
+# receipt) raises a `waiting_too_long` alert (default 7d).
+wait_alert_after = "7d"
 "#;
 
 /// Runs `init`.

@@ -184,6 +184,12 @@ pub(crate) async fn serve_tenants(
         &settings.alerts,
         alerter.clone(),
         started,
+    )
+    .with_wait_alert_after(
+        runtimes
+            .iter()
+            .map(|rt| (rt.settings.id.clone(), rt.settings.sync.wait_alert_after))
+            .collect(),
     );
     let monitor_task = tokio::spawn(monitor.run(
         MONITOR_INTERVAL,

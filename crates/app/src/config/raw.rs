@@ -101,6 +101,7 @@ pub(crate) struct RawTenantJde {
     pub(crate) closed_period: Option<ClosedPeriod>,
     pub(crate) po_cancelled_status: Option<String>,
     pub(crate) po_closed_status: Option<String>,
+    pub(crate) payee_column: Option<String>,
     pub(crate) voucher_processing_sla: Option<String>,
     pub(crate) pay_status: Option<PayStatus>,
     pub(crate) processor: Option<RawProcessor>,
@@ -317,4 +318,5 @@ pub(crate) struct RawSync {
     pub(crate) safety_lag: Option<String>,
     pub(crate) invoice_lookback: Option<String>,
     pub(crate) cycle_deadline: Option<String>,
+    pub(crate) wait_alert_after: Option<String>,
 }

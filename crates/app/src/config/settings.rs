@@ -112,6 +112,8 @@ pub(crate) struct JdeSettings {
     pub(crate) po_cancelled_status: String,
     /// F4311 NXTR of a closed PO line.
     pub(crate) po_closed_status: String,
+    /// F0101 column holding a supplier's Factor/Special Payee (payee safety).
+    pub(crate) payee_column: String,
     pub(crate) voucher_processing_sla: Duration,
     pub(crate) pay_status: PayStatus,
     pub(crate) processor: Option<ProcessorSettings>,
@@ -208,7 +210,12 @@ pub(crate) struct SyncSettings {
     pub(crate) invoice_lookback: Duration,
     /// Longest one cycle may run before it ends as a partial run.
     pub(crate) cycle_deadline: Duration,
+    /// A record waiting longer (on its supplier, its PO, a receipt, ...) is an alert.
+    pub(crate) wait_alert_after: Duration,
 }
+
+/// `[tenants.sync] wait_alert_after`: a week.
+pub(crate) const DEFAULT_WAIT_ALERT_AFTER: Duration = Duration::from_secs(7 * 24 * 3600);
 
 // Defaults, shared with the `init` template so the file shows what the program runs with.
 pub(crate) const DEFAULT_STORE_URL: &str = "sqlite://ml-connector.db";
@@ -677,6 +684,11 @@ fn tenant(p: &mut Problems, key: &str, t: RawTenant) -> Option<TenantSettings> {
         ),
         closed_period: j.closed_period.unwrap_or(ClosedPeriod::NextOpen),
         po_cancelled_status: p.non_empty(&k("po_cancelled_status"), j.po_cancelled_status, "980"),
+        payee_column: p.non_empty(
+            &k("payee_column"),
+            j.payee_column,
+            mlc_engine::connectors::ais::DEFAULT_PAYEE_COLUMN,
+        ),
         po_closed_status: p.non_empty(&k("po_closed_status"), j.po_closed_status, "999"),
         voucher_processing_sla: p.duration(
             &k("voucher_processing_sla"),
@@ -997,6 +1009,12 @@ fn tenant(p: &mut Problems, key: &str, t: RawTenant) -> Option<TenantSettings> {
             s.cycle_deadline.as_deref(),
             DEFAULT_CYCLE_DEADLINE,
             (Duration::from_secs(60), day),
+        ),
+        wait_alert_after: p.duration(
+            &sk("wait_alert_after"),
+            s.wait_alert_after.as_deref(),
+            DEFAULT_WAIT_ALERT_AFTER,
+            (Duration::from_secs(60), 365 * day),
         ),
     };
 

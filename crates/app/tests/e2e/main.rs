@@ -3,6 +3,7 @@
 //!
 //! Every test has its own simulators (ephemeral ports) and temp dir, so they run in parallel.
 mod chaos;
+mod content;
 mod cxml;
 mod first_sync;
 mod golive;

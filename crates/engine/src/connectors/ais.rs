@@ -15,11 +15,14 @@ use mlc_jde::{
 };
 
 use crate::mapping::account::{account_from_f0901, business_unit_from_f0006};
-use crate::mapping::purchase_order::{PoStatusCodes, line_from_f4311};
-use crate::mapping::supplier::{InactiveRule, RuleTable, supplier_from_jde};
+use crate::mapping::purchase_order::{
+    Parties, PartyOut, PoHeaderContent, PoStatusCodes, PostalAddressOut, line_from_f4311,
+};
+use crate::mapping::supplier::{InactiveRule, RuleTable, current_address, supplier_from_jde};
 use crate::mapping::voucher::{
     gl_account, gl_amount, gross_of, is_actual_amount, match_input, voucher_input,
 };
+use crate::payee::PayeeState;
 use crate::ports::*;
 use crate::refdata::CompanyInfo;
 use crate::window::Window;
@@ -32,7 +35,12 @@ pub struct AisSource {
     po_status: PoStatusCodes,
     inactive: InactiveRule,
     timezone: jiff::tz::TimeZone,
+    payee_column: String,
 }
+
+/// F0101's Factor/Special Payee column (`[tenants.jde] payee_column`): the field is on the
+/// Address Book record (Oracle's A/P guide, "Factor/Special Payee"); its alias is assumed.
+pub const DEFAULT_PAYEE_COLUMN: &str = "AN86";
 
 impl AisSource {
     /// Wraps a client; `page_size` rows per data service page.
@@ -43,7 +51,13 @@ impl AisSource {
             po_status: PoStatusCodes::default(),
             inactive: InactiveRule::default(),
             timezone: jiff::tz::TimeZone::system(),
+            payee_column: DEFAULT_PAYEE_COLUMN.to_owned(),
         }
+    }
+    /// `[tenants.jde] payee_column`: the F0101 column holding a supplier's special payee.
+    pub fn with_payee_column(mut self, column: &str) -> Self {
+        self.payee_column = column.trim().to_ascii_uppercase();
+        self
     }
     /// `jde_timezone`: "today" for effective-dated addresses (default: the system's zone).
     pub fn with_timezone(mut self, tz: jiff::tz::TimeZone) -> Self {
@@ -204,6 +218,7 @@ fn header(r: Raw<F4301Row>) -> PoHeader {
         currency_mode: r.crrm.trim().to_owned(),
         currency: r.crcd.trim().to_owned(),
         hold_code: r.hold.trim().to_owned(),
+        content: PoHeaderContent::from_f4301(&r),
         stamp: stamp(r.updated),
         raw: json,
     }
@@ -384,6 +399,114 @@ impl JdeSource for AisSource {
             .collect();
         an8s.dedup();
         Ok(an8s)
+    }
+
+    async fn payees(&self, suppliers: &[AddressNumber]) -> Result<Vec<PayeeState>, RemoteError> {
+        if suppliers.is_empty() {
+            return Ok(Vec::new());
+        }
+        let col = self.payee_column.as_str();
+        let list = |an8s: &[i64]| Condition::list("AN8", an8s.iter().map(|a| Literal::Int(*a)));
+        let nums: Vec<i64> = suppliers.iter().map(|a| a.0 as i64).collect();
+        let f0101 = self
+            .all::<Raw<F0101Row>>(
+                self.q("F0101")
+                    .columns(&["AN8", col, "UPMJ", "UPMT"])
+                    .condition(list(&nums))
+                    .order_by("AN8", Asc),
+            )
+            .await?;
+        let payee_of = |r: &Raw<F0101Row>| {
+            let p = r.json[&format!("F0101_{col}")]
+                .as_i64()
+                .or_else(|| {
+                    r.json[&format!("F0101_{col}")]
+                        .as_str()
+                        .and_then(|s| s.trim().parse().ok())
+                })
+                .unwrap_or(0);
+            if p > 0 { p } else { r.row.an8 }
+        };
+        let mut payees: Vec<i64> = f0101.iter().map(payee_of).collect();
+        payees.sort_unstable();
+        payees.dedup();
+        let f0116 = self
+            .all::<F0116Row>(
+                self.q("F0116")
+                    .columns(&["AN8", "EFTB", "UPMJ", "UPMT"])
+                    .condition(list(&payees))
+                    .order_by("AN8", Asc),
+            )
+            .await?;
+        let today = jiff::Timestamp::now()
+            .to_zoned(self.timezone.clone())
+            .date();
+        let mut address_changed: HashMap<i64, JdeStamp> = HashMap::new();
+        for r in f0116 {
+            let took_effect = r
+                .eftb
+                .filter(|d| *d <= today)
+                .map(|d| JdeStamp::new(d, TimeOfDay::MIDNIGHT));
+            if let Some(s) = r.updated.max(took_effect) {
+                let e = address_changed.entry(r.an8).or_insert(s);
+                *e = (*e).max(s);
+            }
+        }
+        Ok(f0101
+            .iter()
+            .map(|r| {
+                let payee = payee_of(r);
+                PayeeState {
+                    supplier: AddressNumber(r.row.an8.max(0) as u64),
+                    payee: AddressNumber(payee.max(0) as u64),
+                    changed: r.row.updated.max(address_changed.get(&payee).copied()),
+                }
+            })
+            .collect())
+    }
+
+    async fn parties(&self, an8s: &[AddressNumber]) -> Result<Parties, RemoteError> {
+        if an8s.is_empty() {
+            return Ok(Parties::new());
+        }
+        let list = || Condition::list("AN8", an8s.iter().map(|a| Literal::Int(a.0 as i64)));
+        let (f0101, f0116) = futures::try_join!(
+            self.all::<F0101Row>(
+                self.q("F0101")
+                    .columns(&["AN8", "ALPH"])
+                    .condition(list())
+                    .order_by("AN8", Asc)
+            ),
+            self.all::<F0116Row>(
+                self.q("F0116")
+                    .condition(list())
+                    .order_by("AN8", Asc)
+                    .order_by("EFTB", Asc)
+            ),
+        )?;
+        let today = jiff::Timestamp::now()
+            .to_zoned(self.timezone.clone())
+            .date();
+        let mut addresses: HashMap<i64, Vec<F0116Row>> = HashMap::new();
+        for r in f0116 {
+            addresses.entry(r.an8).or_default().push(r);
+        }
+        Ok(f0101
+            .into_iter()
+            .map(|r| {
+                let rows = addresses.get(&r.an8).map(Vec::as_slice).unwrap_or_default();
+                let address =
+                    current_address(rows.iter(), today).and_then(PostalAddressOut::from_f0116);
+                (
+                    AddressNumber(r.an8.max(0) as u64),
+                    PartyOut {
+                        number: r.an8.to_string(),
+                        name: r.alph.trim().to_owned(),
+                        address,
+                    },
+                )
+            })
+            .collect())
     }
 
     async fn suppliers(

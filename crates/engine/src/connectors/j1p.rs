@@ -7,18 +7,19 @@ use mlc_core::ids::JaggaerId;
 use mlc_core::model::Invoice;
 use mlc_jaggaer::cxml::CxmlStatus;
 use mlc_jaggaer::cxml::{
-    AccountingSegment, Credential, Distribution, OrderItem, OrderRequestDoc, OrderType,
-    parse_invoice_detail_request,
+    AccountingSegment, Address, Credential, Distribution, OrderContact, OrderItem, OrderRequestDoc,
+    OrderType, parse_invoice_detail_request,
 };
 use mlc_jaggaer::resources::CxmlPath;
 use mlc_jaggaer::{
-    CustomFieldValue, J1pClient, JaggaerError, PoLineUpsert, PoStatus, PurchaseOrderUpsert,
-    SupplierStatus, SupplierUpsert,
+    CustomFieldValue, J1pClient, JaggaerError, PoHeaderContent as J1pPoHeaderContent,
+    PoLineContent, PoLineUpsert, PoParty, PoStatus, PurchaseOrderUpsert, SupplierStatus,
+    SupplierUpsert,
 };
 use secrecy::SecretString;
 
 use crate::mapping::MappingError;
-use crate::mapping::purchase_order::PoOut;
+use crate::mapping::purchase_order::{PartyOut, PoOut};
 use crate::mapping::supplier::SupplierOut;
 use crate::ports::*;
 use crate::settings::MappingSettings;
@@ -143,6 +144,65 @@ fn po_status(s: mlc_core::model::PoStatus) -> PoStatus {
     }
 }
 
+fn date_text(d: Option<jiff::civil::Date>) -> String {
+    d.map(|d| d.to_string()).unwrap_or_default()
+}
+
+/// A party of a PO in the J1P body (`shipTo`, `buyer`).
+fn j1p_party(p: &PartyOut) -> PoParty {
+    let opt = |v: &str| Some(v.to_owned()).filter(|v| !v.is_empty());
+    let a = p.address.clone().unwrap_or_default();
+    PoParty {
+        ext_code: p.number.clone(),
+        name: opt(&p.name),
+        address: opt(&a.lines.join(", ")),
+        city: opt(&a.city),
+        state: opt(&a.state),
+        zip: opt(&a.postal_code),
+        iso_country: opt(&a.country),
+    }
+}
+
+/// The header content of a PO in the J1P body.
+fn j1p_header_content(po: &PoOut) -> J1pPoHeaderContent {
+    let opt = |v: &str| Some(v.to_owned()).filter(|v| !v.is_empty());
+    J1pPoHeaderContent {
+        ship_to: po.ship_to.as_ref().map(j1p_party),
+        buyer: po.buyer.as_ref().map(j1p_party),
+        ordered_by: opt(&po.originator),
+        payment_terms: opt(&po.payment_terms),
+        requested_date: po.requested_date,
+        promised_date: po.promised_date,
+    }
+}
+
+/// The cXML `ShipTo` address of a PO's ship-to: `addressID` is the JDE address number; the
+/// country's name is its code (JDE holds the code only).
+fn cxml_address(p: &PartyOut) -> Address {
+    let a = p.address.clone().unwrap_or_default();
+    let opt = |v: &str| Some(v.to_owned()).filter(|v| !v.is_empty());
+    Address {
+        address_id: Some(p.number.clone()),
+        name: if p.name.is_empty() {
+            p.number.clone()
+        } else {
+            p.name.clone()
+        },
+        // cXML's PostalAddress needs a street, a city and a country: without them only the
+        // name and id go.
+        street: if a.city.is_empty() || a.country.is_empty() {
+            Vec::new()
+        } else {
+            a.lines.clone()
+        },
+        city: a.city.clone(),
+        state: opt(&a.state),
+        postal_code: opt(&a.postal_code),
+        country_code: a.country.clone(),
+        country_name: a.country.clone(),
+    }
+}
+
 /// JAGGAER line numbers are integers; JDE's may be 1.5. Fractional ones are sent ×1000.
 #[async_trait]
 impl JaggaerSide for J1pSide {
@@ -180,6 +240,7 @@ impl JaggaerSide for J1pSide {
             currency: po.currency.clone(),
             total: po.total,
             status: po_status(po.status),
+            content: j1p_header_content(po),
             lines: po
                 .lines
                 .iter()
@@ -204,6 +265,13 @@ impl JaggaerSide for J1pSide {
                         extended_price: l.extended_price,
                         status: po_status(l.status),
                         custom_fields,
+                        content: PoLineContent {
+                            line_type: Some(l.line_type.clone()).filter(|t| !t.is_empty()),
+                            requested_date: l.requested_date,
+                            promised_date: l.promised_date,
+                            quantity_received: l.quantity_received,
+                            quantity_open: l.quantity_open,
+                        },
                     }
                 })
                 .collect(),
@@ -272,8 +340,27 @@ impl JaggaerSide for J1pSide {
             currency: po.currency.clone(),
             supplier_number: Some(po.supplier_ext_code.clone()),
             supplier_name: None,
-            ship_to: None,
+            ship_to: po.ship_to.as_ref().map(cxml_address),
             bill_to: None,
+            contacts: po
+                .buyer
+                .iter()
+                .map(|b| OrderContact {
+                    role: "buyer".into(),
+                    address_id: Some(b.number.clone()),
+                    name: if b.name.is_empty() {
+                        b.number.clone()
+                    } else {
+                        b.name.clone()
+                    },
+                })
+                .collect(),
+            extrinsics: vec![
+                ("OrderedBy".into(), po.originator.clone()),
+                ("PaymentTerms".into(), po.payment_terms.clone()),
+                ("RequestedDeliveryDate".into(), date_text(po.requested_date)),
+                ("PromisedDeliveryDate".into(), date_text(po.promised_date)),
+            ],
             items: po
                 .lines
                 .iter()
@@ -286,7 +373,13 @@ impl JaggaerSide for J1pSide {
                     unit_price: l.unit_price,
                     unit_of_measure: l.unit_of_measure.clone(),
                     classification: l.classification.to_owned(),
-                    requested_delivery_date: None,
+                    requested_delivery_date: l.requested_date,
+                    extrinsics: vec![
+                        ("LineType".into(), l.line_type.clone()),
+                        ("PromisedDeliveryDate".into(), date_text(l.promised_date)),
+                        ("QuantityReceived".into(), l.quantity_received.to_string()),
+                        ("QuantityOpen".into(), l.quantity_open.to_string()),
+                    ],
                     distribution: vec![Distribution {
                         segments: [
                             l.account.clone().map(|a| AccountingSegment {

@@ -13,7 +13,7 @@ use mlc_core::Decimal;
 use mlc_core::model::Invoice;
 use mlc_jaggaer::xml::{
     PoMessageType, PurchaseOrderMessage, RouterOutcome, SupplierSyncMessage, XmlAddress,
-    XmlCustomField, XmlHeader, XmlPoLine, XmlRouterClient, XmlSupplier,
+    XmlCustomField, XmlHeader, XmlPoAddress, XmlPoLine, XmlRouterClient, XmlSupplier,
 };
 
 use crate::mapping::MappingError;
@@ -159,10 +159,23 @@ pub fn xml_purchase_order(
         po_number: po.po_number.clone(),
         revision: None,
         accounting_date: Some(po.order_date),
+        requestor: Some(po.originator.clone()).filter(|o| !o.is_empty()),
         supplier_number: po.supplier_ext_code.clone(),
         supplier_name: None,
         bill_to: None,
-        ship_to: None,
+        ship_to: po.ship_to.as_ref().map(|p| {
+            let a = p.address.clone().unwrap_or_default();
+            let opt = |v: &str| Some(v.to_owned()).filter(|v| !v.is_empty());
+            XmlPoAddress {
+                address_code: Some(p.number.clone()),
+                contact: opt(&p.name),
+                lines: a.lines.clone(),
+                city: a.city.clone(),
+                state: opt(&a.state),
+                postal_code: opt(&a.postal_code),
+                country_code: a.country.clone(),
+            }
+        }),
         header_fields: Vec::new(),
         lines: po
             .lines
@@ -186,7 +199,7 @@ pub fn xml_purchase_order(
                     quantity: l.quantity,
                     unit_price: l.unit_price,
                     currency: po.currency.clone(),
-                    requested_delivery: None,
+                    requested_delivery: l.requested_date,
                     custom_fields,
                 }
             })

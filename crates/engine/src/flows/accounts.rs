@@ -15,10 +15,31 @@ use crate::mapping::account::{ValueOut, account_value, cost_center_value};
 use crate::run::{Run, SyncError};
 use crate::window::advance;
 
+/// The `account_companies`/`account_objects` scope the values were last sent under.
+const SCOPE: &str = "accounts/scope";
+
 pub(crate) async fn run(run: &Run<'_>) -> Result<(), SyncError> {
     let m = &run.engine.settings.mapping;
+    // A changed scope: read every account and business unit again (as on the first sync), and
+    // deactivate in JAGGAER what was sent before and is now outside it (once: the scope is
+    // saved when that is done).
+    let scope = fingerprint(&format!("{:?}", m.account_scope));
+    let saved = run.engine.store.cursor(run.tenant(), SCOPE).await?;
+    let rescope = saved.as_ref().is_some_and(|s| *s != scope);
+    let mut in_scope: HashSet<(RecordKind, String)> = HashSet::new();
+    let full = |w: (Option<JdeStamp>, crate::window::Window)| {
+        if rescope {
+            let now = JdeStamp::now_in(&run.engine.settings.jde_timezone);
+            (
+                None,
+                crate::window::Window::new(None, now, &run.engine.settings.windows),
+            )
+        } else {
+            w
+        }
+    };
     // GL accounts.
-    let (cursor, window) = jde_window(run, "accounts/F0901").await?;
+    let (cursor, window) = full(jde_window(run, "accounts/F0901").await?);
     let mut pages = run.engine.jde.accounts_changed(&window);
     let mut max: Option<JdeStamp> = None;
     while let Some(page) = pages.next().await {
@@ -31,6 +52,7 @@ pub(crate) async fn run(run: &Run<'_>) -> Result<(), SyncError> {
             if !m.account_scope.includes_account(&a) {
                 continue;
             }
+            in_scope.insert((RecordKind::Account, a.account.to_string()));
             values.push((
                 RecordKey::new(RecordKind::Account, run.tenant(), a.account.to_string()),
                 stamp,
@@ -46,7 +68,7 @@ pub(crate) async fn run(run: &Run<'_>) -> Result<(), SyncError> {
         .await?;
     }
     // Business units.
-    let (cursor, window) = jde_window(run, "accounts/F0006").await?;
+    let (cursor, window) = full(jde_window(run, "accounts/F0006").await?);
     let mut pages = run.engine.jde.business_units_changed(&window);
     let mut max: Option<JdeStamp> = None;
     while let Some(page) = pages.next().await {
@@ -59,6 +81,7 @@ pub(crate) async fn run(run: &Run<'_>) -> Result<(), SyncError> {
             if !m.account_scope.includes_business_unit(&b) {
                 continue;
             }
+            in_scope.insert((RecordKind::CostCenter, b.code.to_string()));
             values.push((
                 RecordKey::new(RecordKind::CostCenter, run.tenant(), b.code.to_string()),
                 stamp,
@@ -72,6 +95,16 @@ pub(crate) async fn run(run: &Run<'_>) -> Result<(), SyncError> {
             advance(cursor, max, &window).map(|c| ("accounts/F0006".to_owned(), c.to_cursor())),
         )
         .await?;
+    }
+    if rescope {
+        narrow(run, &m.gl_account_field, RecordKind::Account, &in_scope).await?;
+        narrow(run, &m.cost_center_field, RecordKind::CostCenter, &in_scope).await?;
+    }
+    if saved.as_deref() != Some(scope.as_str()) {
+        run.engine
+            .store
+            .set_cursor(run.tenant(), SCOPE, Some(&scope))
+            .await?;
     }
     // Read back JAGGAER's lists: when this cycle changed a value, and otherwise once a day
     // (a value added by hand in JAGGAER is deactivated within a day; an idle poll stays one
@@ -186,6 +219,59 @@ async fn push_values(
         }
         Err(e) => finish(run, commit, Some(e), cursor).await,
     }
+}
+
+/// After the scope changed and every dimension was read again: values sent before (synced)
+/// that the new scope leaves out are deactivated in JAGGAER, with their description kept.
+async fn narrow(
+    run: &Run<'_>,
+    field: &str,
+    kind: RecordKind,
+    in_scope: &HashSet<(RecordKind, String)>,
+) -> Result<(), SyncError> {
+    let out: HashSet<String> = run
+        .engine
+        .store
+        .ledger_by_status(run.tenant(), kind, Some(LedgerStatus::Synced))
+        .await?
+        .into_iter()
+        .map(|l| l.record.key)
+        .filter(|k| !in_scope.contains(&(kind, k.clone())))
+        .collect();
+    if out.is_empty() {
+        return Ok(());
+    }
+    let theirs: Vec<ValueOut> = run
+        .engine
+        .jag
+        .values(field)
+        .await?
+        .into_iter()
+        .filter(|v| out.contains(&v.value))
+        .map(|v| ValueOut { active: false, ..v })
+        .collect();
+    if !theirs.is_empty() {
+        run.engine.jag.upsert_values(field, &theirs).await?;
+    }
+    let mut commit = Commit::default();
+    for key in &out {
+        let record = RecordKey::new(kind, run.tenant(), key.clone());
+        commit.audit.push(run.audit(
+            &record,
+            actions::DEACTIVATED,
+            format!("{field} value {key} is outside account_companies/account_objects now: deactivated in JAGGAER"),
+            serde_json::Value::Null,
+        ));
+        commit.ledger.push(ledger_row(
+            &record,
+            "out-of-scope",
+            "",
+            Some(key.clone()),
+            LedgerStatus::Inactive,
+        ));
+        run.count(Entity::Accounts, |c| c.updated += 1);
+    }
+    finish(run, commit, None, None).await
 }
 
 /// Deactivates JAGGAER values that JDE does not hold.

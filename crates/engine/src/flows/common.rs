@@ -118,14 +118,19 @@ where
     for item in items {
         run.count(entity, |c| c.read += 1);
         let prior = ledger.get(&item.record.key);
-        let out = match item.out {
-            Ok(out) => out,
+        // A record waiting on another one (its supplier not in JAGGAER yet) may not map yet:
+        // its version is then the fingerprint of its source rows.
+        let (out, hash) = match item.out {
+            Ok(out) => {
+                let hash = fingerprint(&out);
+                (Some(out), hash)
+            }
+            Err(_) if item.waiting.is_some() => (None, fingerprint(&item.raw)),
             Err(err) => {
                 run.quarantine(&mut commit, &item.record, &err, item.raw);
                 continue;
             }
         };
-        let hash = fingerprint(&out);
         if let Some(reason) = &item.waiting {
             if prior.is_none_or(|p| p.status != LedgerStatus::Waiting || p.content_hash != hash) {
                 commit.audit.push(run.audit(
@@ -134,17 +139,20 @@ where
                     reason.clone(),
                     serde_json::json!({"version": item.version}),
                 ));
-                commit.ledger.push(ledger_row(
+                let mut row = ledger_row(
                     &item.record,
                     &hash,
                     &item.version,
                     prior.and_then(|p| p.remote_id.clone()),
                     LedgerStatus::Waiting,
-                ));
+                );
+                row.detail = serde_json::json!({"waiting": reason});
+                commit.ledger.push(row);
             }
             run.count(entity, |c| c.waiting += 1);
             continue;
         }
+        let Some(out) = out else { continue };
         if let Some(p) = prior
             && p.content_hash == hash
             && matches!(p.status, LedgerStatus::Synced | LedgerStatus::Inactive)

@@ -32,8 +32,13 @@ pub(crate) async fn run(run: &Run<'_>) -> Result<(), SyncError> {
     // Vouchers AP approved since the last cycle (issue 19).
     super::approvals::decided(run).await?;
     // PO-backed invoices waiting for their PO line or receipt are planned again every cycle,
-    // whether or not JAGGAER changed them.
-    let posted = match recheck_waiting(run).await {
+    // whether or not JAGGAER changed them; invoices waiting for their supplier are read again
+    // from their source.
+    let rechecked = match recheck_waiting(run).await {
+        Ok(()) => retry_waiting(run).await,
+        Err(e) => Err(e),
+    };
+    let posted = match rechecked {
         Err(e) => Err(e),
         Ok(()) => match run.engine.settings.transport {
             crate::settings::Transport::Cxml => inbox(run).await,
@@ -58,6 +63,47 @@ pub(crate) async fn run(run: &Run<'_>) -> Result<(), SyncError> {
     }
     if crate::processor::after_sync(run).await? {
         read_back(run).await?;
+    }
+    Ok(())
+}
+
+/// The mapping error kind of an invoice whose supplier is not known (yet): it waits.
+const UNKNOWN_SUPPLIER: &str = "unknown-supplier";
+
+/// Reads again every invoice that waits on its supplier and processes it: the supplier may have
+/// synced since. A polled invoice is fetched from JAGGAER afresh; one that came as cXML is
+/// decoded from the document kept with its ledger row.
+pub(crate) async fn retry_waiting(run: &Run<'_>) -> Result<(), SyncError> {
+    let waiting: Vec<LedgerEntry> = run
+        .engine
+        .store
+        .ledger_by_status(
+            run.tenant(),
+            RecordKind::Invoice,
+            Some(LedgerStatus::Waiting),
+        )
+        .await?
+        .into_iter()
+        .filter(|l| l.detail["waiting_on"] == "supplier")
+        .collect();
+    for l in waiting {
+        let id = l.record.key.clone();
+        let doc = match l.detail["cxml"].as_str() {
+            Some(xml) => (
+                serde_json::json!({"cxml": xml}),
+                run.engine.jag.decode_cxml_invoice(xml),
+            ),
+            None => match run.engine.jag.invoice(&id).await {
+                Ok(d) => d,
+                // Gone or refused in JAGGAER: it stays waiting, and alerts when it waited too
+                // long.
+                Err(e) if e.is_record_refusal() => continue,
+                Err(e) => return Err(e.into()),
+            },
+        };
+        let ledger: HashMap<String, LedgerEntry> = [(id.clone(), l)].into_iter().collect();
+        let commit = process(run, vec![(id, doc.0, doc.1)], &ledger).await?;
+        run.commit(commit).await?;
     }
     Ok(())
 }
@@ -293,6 +339,24 @@ async fn process_with(
         }
         let an8 = match resolve_supplier(run, &inv).await? {
             Ok(a) => a,
+            // Its supplier may come with the next supplier sync: the invoice waits, and every
+            // cycle reads it again (`retry_waiting`) until it is known.
+            Err(err) if err.kind == UNKNOWN_SUPPLIER => {
+                if prior.is_none_or(|p| p.status != LedgerStatus::Waiting || p.content_hash != hash)
+                {
+                    commit.audit.push(run.audit(
+                        &record,
+                        actions::WAITING,
+                        err.reason.clone(),
+                        serde_json::json!({"field": err.field}),
+                    ));
+                }
+                let mut row = ledger_row(&record, &hash, &ver, None, LedgerStatus::Waiting);
+                row.detail = serde_json::json!({"waiting_on": "supplier", "reason": err.reason, "cxml": raw.get("cxml")});
+                commit.ledger.push(row);
+                run.count(Entity::Invoices, |c| c.waiting += 1);
+                continue;
+            }
             Err(err) => {
                 run.quarantine(&mut commit, &record, &err, raw);
                 held(&mut commit, &record, &hash, &ver);
@@ -336,6 +400,7 @@ async fn process_with(
         }
     }
     if !plans.is_empty() {
+        flag_payee_changes(run, &plans, &mut commit).await?;
         post(run, plans, &mut commit).await?;
     }
     Ok(commit)
@@ -356,6 +421,11 @@ async fn recheck_waiting(run: &Run<'_>) -> Result<(), SyncError> {
     let mut docs = Vec::new();
     let mut ledger = HashMap::new();
     for l in rows {
+        // Invoices waiting for their supplier are read again from their source
+        // (`retry_waiting`); pending approvals are decided by AP (`approvals`).
+        if l.detail["waiting_on"] == "supplier" || l.detail.get("approval").is_some() {
+            continue;
+        }
         let Some(inv) = l
             .detail
             .get("invoice")
@@ -372,6 +442,69 @@ async fn recheck_waiting(run: &Run<'_>) -> Result<(), SyncError> {
         let page: Vec<_> = docs.by_ref().take(100).collect();
         let commit = process_with(run, page, &ledger, true).await?;
         run.commit(commit).await?;
+    }
+    Ok(())
+}
+
+/// Flags, on the audit of the invoices about to be vouchered, a payee (or payee address) that
+/// changed in JDE after the invoice's approval (`crate::payee`), and keeps the newest flag for
+/// the `payee_changed` alert. The vouchers still go: AP's payment run is the control point.
+async fn flag_payee_changes(
+    run: &Run<'_>,
+    plans: &[Planned],
+    commit: &mut Commit,
+) -> Result<(), SyncError> {
+    let mut an8s: Vec<AddressNumber> = plans.iter().map(|p| p.plan.an8).collect();
+    an8s.sort_unstable();
+    an8s.dedup();
+    let states: HashMap<AddressNumber, crate::payee::PayeeState> = run
+        .engine
+        .jde
+        .payees(&an8s)
+        .await?
+        .into_iter()
+        .map(|s| (s.supplier, s))
+        .collect();
+    let tz = &run.engine.settings.jde_timezone;
+    let mut newest = None;
+    for p in plans {
+        let Ok(approved) = p.version.parse::<Timestamp>() else {
+            continue;
+        };
+        let Some(state) = states.get(&p.plan.an8) else {
+            continue;
+        };
+        if !state.changed_after(approved, tz) {
+            continue;
+        }
+        let message = format!(
+            "supplier {}'s payee {} (or its address) changed in JDE at {} (JDE time), after the invoice was approved ({approved}): check the payee before paying voucher {}",
+            p.plan.an8,
+            state.payee,
+            state
+                .changed
+                .map(|c| c.datetime().to_string())
+                .unwrap_or_default(),
+            p.plan.edtn
+        );
+        commit.audit.push(run.audit(
+            &p.record,
+            crate::payee::ACTION,
+            message.clone(),
+            serde_json::json!({"supplier": p.plan.an8.to_string(), "payee": state.payee.to_string(), "changed": state.changed.map(|c| c.to_cursor()), "approved": approved}),
+        ));
+        newest = Some(crate::payee::PayeeFlag {
+            at: Timestamp::now(),
+            record: p.record.to_string(),
+            message,
+        });
+    }
+    if let Some(f) = newest {
+        commit.cursors.push((
+            run.tenant().clone(),
+            crate::payee::FLAG_CURSOR.to_owned(),
+            serde_json::to_string(&f).unwrap_or_default(),
+        ));
     }
     Ok(())
 }
@@ -572,7 +705,7 @@ async fn resolve_supplier(
             inv.supplier_number.as_deref().unwrap_or("?")
         ),
     )
-    .kind("unknown-supplier")))
+    .kind(UNKNOWN_SUPPLIER)))
 }
 
 /// `paymentStatus` values that mean the invoice was withdrawn (compared case-insensitively).

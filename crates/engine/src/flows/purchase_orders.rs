@@ -8,14 +8,14 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use futures::StreamExt;
 use mlc_core::fingerprint::fingerprint;
-use mlc_core::ids::OrderKey;
+use mlc_core::ids::{AddressNumber, OrderKey};
 use mlc_core::jdetime::JdeStamp;
 use mlc_core::model::{PoLine, PoStatus};
 use mlc_core::record::{RecordKey, RecordKind};
 use mlc_store::LedgerStatus;
 
 use super::common::{Outgoing, Written, deliver, finish, jde_window};
-use crate::mapping::purchase_order::{PoOut, map_po};
+use crate::mapping::purchase_order::{PoOut, UNKNOWN_SUPPLIER, map_po};
 use crate::ports::{CxmlOrderKind, PoHeader, PoLineRow, RemoteError};
 use crate::run::{Run, SyncError};
 use crate::settings::Transport;
@@ -110,13 +110,53 @@ pub(crate) async fn run(run: &Run<'_>) -> Result<(), SyncError> {
     drop(prepared);
 
     // Pass 2: lines.
-    if first_sync {
-        return Ok(());
+    if !first_sync {
+        changed_lines(run, l_cursor, &l_window, &mut seen).await?;
     }
-    let mut pages = run
+    // Pass 3: POs that wait (on their supplier, or on hold), read again even though JDE did not
+    // change them: the supplier may have synced since.
+    retry_waiting(run, &seen).await
+}
+
+/// Reads again, from JDE, every PO whose ledger row is `Waiting` (and that this cycle did not
+/// already handle), and delivers it: the one way every wait of a PO ends.
+pub(crate) async fn retry_waiting(
+    run: &Run<'_>,
+    seen: &HashSet<OrderKey>,
+) -> Result<(), SyncError> {
+    let waiting = run
         .engine
-        .jde
-        .po_lines_changed(&l_window, &s.po_order_types);
+        .store
+        .ledger_by_status(run.tenant(), RecordKind::Po, Some(LedgerStatus::Waiting))
+        .await?;
+    let keys: Vec<OrderKey> = waiting
+        .iter()
+        .filter_map(|l| l.record.key.parse::<OrderKey>().ok())
+        .filter(|k| !seen.contains(k))
+        .collect();
+    for chunk in keys.chunks(run.engine.settings.lines_chunk.max(1)) {
+        let headers: Vec<PoHeader> = run
+            .engine
+            .jde
+            .po_headers(chunk)
+            .await?
+            .into_iter()
+            .filter(|h| in_scope(run, h))
+            .collect();
+        let lines = fetch_lines(run, &headers).await?;
+        deliver_pos(run, headers, lines, None).await?;
+    }
+    Ok(())
+}
+
+async fn changed_lines(
+    run: &Run<'_>,
+    l_cursor: Option<JdeStamp>,
+    l_window: &crate::window::Window,
+    seen: &mut HashSet<OrderKey>,
+) -> Result<(), SyncError> {
+    let s = &run.engine.settings;
+    let mut pages = run.engine.jde.po_lines_changed(l_window, &s.po_order_types);
     let mut max: Option<JdeStamp> = None;
     while let Some(page) = pages.next().await {
         let mut keys = Vec::new();
@@ -129,7 +169,7 @@ pub(crate) async fn run(run: &Run<'_>) -> Result<(), SyncError> {
                 keys.push(l.key);
             }
         }
-        let cursor = advance(l_cursor, max, &l_window).map(|c| (LINES.to_owned(), c.to_cursor()));
+        let cursor = advance(l_cursor, max, l_window).map(|c| (LINES.to_owned(), c.to_cursor()));
         let mut headers = Vec::new();
         for chunk in keys.chunks(s.lines_chunk.max(1)) {
             headers.extend(
@@ -208,6 +248,15 @@ pub(crate) async fn deliver_pos(
             slot.insert(id);
         }
     }
+    // The ship-to and buyer entries of this batch, in one read.
+    let mut numbers: Vec<AddressNumber> = headers
+        .iter()
+        .flat_map(|h| [h.content.ship_to, h.content.buyer])
+        .flatten()
+        .collect();
+    numbers.sort_unstable();
+    numbers.dedup();
+    let parties = run.engine.jde.parties(&numbers).await?;
     let items: Vec<Outgoing<PoOut>> = headers
         .into_iter()
         .map(|h| {
@@ -219,7 +268,13 @@ pub(crate) async fn deliver_pos(
             let waiting = (!h.hold_code.trim().is_empty()).then(|| format!("PO {} is on hold (HOLD {}); it is sent once released", h.key, h.hold_code.trim()));
             let lines: Vec<PoLine> = rows.iter().map(|r| r.line.clone()).collect();
             let bravo_id = bravo.get(&h.supplier.to_string()).cloned().flatten();
-            let out = map_po(&h, &lines, bravo_id.as_deref());
+            let out = map_po(&h, &lines, bravo_id.as_deref(), &parties);
+            // A PO whose supplier is not in JAGGAER yet waits for it (it goes out by itself in
+            // the cycle after the supplier synced: waiting POs are read again every cycle).
+            let waiting = match &out {
+                Err(e) if e.kind == UNKNOWN_SUPPLIER => Some(e.reason.clone()),
+                _ => waiting,
+            };
             let detail = match &out {
                 Ok(o) => serde_json::json!({"sent": {"total": o.total.to_string(), "lines": o.lines.iter().map(|l| l.line_number.to_string()).collect::<Vec<_>>()}}),
                 Err(_) => serde_json::Value::Null,

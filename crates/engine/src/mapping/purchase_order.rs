@@ -21,12 +21,20 @@
 //! | `poLine.status` | `Cancelled` (LTTR = `po_cancelled_status`, 980), `Closed` (NXTR = `po_closed_status`, 999), else `Open` |
 //! | `poLine` custom field `Account` | F4311.ANI, else OMCU.OBJ.SUB, as `BU.OBJ.SUB` |
 //! | `poLine` custom field `CostCenter` | F4311.OMCU, else MCU (trimmed) |
+//! | `header.shipTo` | F4301.SHAN: its F0101.ALPH and F0116 address in effect; none when SHAN is blank |
+//! | `header.buyer` | F4301.ANBY with its F0101.ALPH; none when ANBY is blank |
+//! | `header.orderedBy` | F4301.ORBY (a JDE user id); left out when blank |
+//! | `header.paymentTerms` | F4301.PTC; left out when blank |
+//! | `header.requestedDate` / `promisedDate` | F4301.DRQJ / PDDJ |
+//! | `poLine.lineType` | F4311.LNTY (the code; its meaning is the customer's F40205) |
+//! | `poLine.requestedDate` / `promisedDate` | F4311.DRQJ / PDDJ, else the header's |
+//! | `poLine.quantityReceived` / `quantityOpen` | F4311.UREC / UOPN |
 use jiff::civil::Date;
 use mlc_core::Decimal;
 use mlc_core::ids::{AccountNumber, AddressNumber, BusinessUnitCode, OrderKey};
 use mlc_core::jdetime::JdeStamp;
 use mlc_core::model::{PoLine, PoStatus};
-use mlc_jde::F4311Row;
+use mlc_jde::{F0116Row, F4301Row, F4311Row};
 use serde::Serialize;
 
 use super::MappingError;
@@ -55,10 +63,102 @@ pub struct PoHeader {
     pub currency: String,
     /// Hold code.
     pub hold_code: String,
+    /// The header's content for buyers (ship-to, buyer, dates, terms).
+    pub content: PoHeaderContent,
     /// `(UPMJ, TDAY)`.
     pub stamp: JdeStamp,
     /// The row as JDE returned it, for quarantine payloads.
     pub raw: serde_json::Value,
+}
+
+/// What buyers read on a PO header besides its key and amounts (F4301).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PoHeaderContent {
+    /// Ship-to address number (SHAN); `None` when blank.
+    pub ship_to: Option<AddressNumber>,
+    /// Buyer's address number (ANBY); `None` when blank.
+    pub buyer: Option<AddressNumber>,
+    /// Ordered by (ORBY), trimmed.
+    pub originator: String,
+    /// Payment terms code (PTC), trimmed.
+    pub payment_terms: String,
+    /// Requested date (DRQJ).
+    pub requested_date: Option<Date>,
+    /// Promised delivery date (PDDJ).
+    pub promised_date: Option<Date>,
+}
+
+impl PoHeaderContent {
+    /// The content of an F4301 row.
+    pub fn from_f4301(r: &F4301Row) -> Self {
+        let number = |n: i64| (n > 0).then_some(AddressNumber(n.max(0) as u64));
+        Self {
+            ship_to: number(r.shan),
+            buyer: number(r.anby),
+            originator: r.orby.trim().to_owned(),
+            payment_terms: r.ptc.trim().to_owned(),
+            requested_date: r.drqj,
+            promised_date: r.pddj,
+        }
+    }
+}
+
+/// A postal address as sent (from F0116: the row in effect today).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct PostalAddressOut {
+    /// Non-blank lines of ADD1-ADD4.
+    pub lines: Vec<String>,
+    /// CTY1.
+    pub city: String,
+    /// ADDS.
+    pub state: String,
+    /// ADDZ.
+    pub postal_code: String,
+    /// CTR.
+    pub country: String,
+}
+
+impl PostalAddressOut {
+    /// The address of an F0116 row; `None` when it holds no line, city or country.
+    pub fn from_f0116(r: &F0116Row) -> Option<Self> {
+        let lines: Vec<String> = [&r.add1, &r.add2, &r.add3, &r.add4]
+            .into_iter()
+            .map(|l| l.trim().to_owned())
+            .filter(|l| !l.is_empty())
+            .collect();
+        let a = Self {
+            lines,
+            city: r.cty1.trim().to_owned(),
+            state: r.adds.trim().to_owned(),
+            postal_code: r.addz.trim().to_owned(),
+            country: r.ctr.trim().to_owned(),
+        };
+        (!a.lines.is_empty() || !a.city.is_empty() || !a.country.is_empty()).then_some(a)
+    }
+}
+
+/// An address book entry a PO names (its ship-to, its buyer): F0101.ALPH and the F0116
+/// address in effect (EFTB <= today in `jde_timezone`).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct PartyOut {
+    /// The address number (AN8).
+    pub number: String,
+    /// F0101.ALPH, trimmed (blank when the entry is unknown to JDE).
+    pub name: String,
+    /// F0116 address in effect, if any.
+    pub address: Option<PostalAddressOut>,
+}
+
+/// The address book entries of a batch of POs, by number.
+pub type Parties = std::collections::HashMap<AddressNumber, PartyOut>;
+
+fn party(n: Option<AddressNumber>, parties: &Parties) -> Option<PartyOut> {
+    n.map(|n| {
+        parties.get(&n).cloned().unwrap_or_else(|| PartyOut {
+            number: n.to_string(),
+            ..PartyOut::default()
+        })
+    })
 }
 
 /// A PO line with its stamp.
@@ -146,6 +246,11 @@ pub fn line_from_f4311(r: &F4311Row, codes: &PoStatusCodes) -> PoLine {
         account: line_account(&r.ani, &r.omcu, &r.obj, &r.sub),
         cost_center: line_cost_center(&r.omcu, &r.mcu),
         status: line_status(&r.lttr, &r.nxtr, codes),
+        line_type: r.lnty.trim().to_owned(),
+        quantity_received: r.urec,
+        quantity_open: r.uopn,
+        requested_date: r.drqj,
+        promised_date: r.pddj,
     }
 }
 
@@ -172,6 +277,16 @@ pub struct PoLineOut {
     pub account: Option<String>,
     /// CostCenter custom field.
     pub cost_center: String,
+    /// Line type code (LNTY); blank when JDE has none.
+    pub line_type: String,
+    /// Requested date: the line's DRQJ, else the header's.
+    pub requested_date: Option<Date>,
+    /// Promised date: the line's PDDJ, else the header's.
+    pub promised_date: Option<Date>,
+    /// Quantity received (UREC).
+    pub quantity_received: Decimal,
+    /// Quantity open (UOPN).
+    pub quantity_open: Decimal,
     /// cXML `SupplierPartID`: the item number, else [`DEFAULT_SUPPLIER_PART_ID`]. Derived
     /// from `item_number`, so not part of the fingerprint.
     #[serde(skip)]
@@ -200,6 +315,18 @@ pub struct PoOut {
     pub total: Decimal,
     /// Header status.
     pub status: PoStatus,
+    /// Ship-to (SHAN) with its name and address.
+    pub ship_to: Option<PartyOut>,
+    /// Buyer (ANBY) with its name.
+    pub buyer: Option<PartyOut>,
+    /// Ordered by (ORBY); blank when JDE has none.
+    pub originator: String,
+    /// Payment terms code (PTC); blank when JDE has none.
+    pub payment_terms: String,
+    /// Requested date (F4301.DRQJ).
+    pub requested_date: Option<Date>,
+    /// Promised date (F4301.PDDJ).
+    pub promised_date: Option<Date>,
     /// Lines, by line number.
     pub lines: Vec<PoLineOut>,
 }
@@ -215,6 +342,9 @@ pub fn header_status(lines: &[PoStatus]) -> PoStatus {
         PoStatus::Open
     }
 }
+
+/// The kind of the mapping error of a PO whose supplier is not in JAGGAER yet: the PO waits.
+pub const UNKNOWN_SUPPLIER: &str = "unknown-supplier";
 
 /// The F4301 `CRRM` of an order in a foreign currency.
 pub const FOREIGN_CURRENCY_MODE: &str = "F";
@@ -234,7 +364,7 @@ pub fn line_amounts(l: &PoLine, foreign: bool) -> (Decimal, Decimal) {
     }
 }
 
-fn line_out(l: &PoLine, foreign: bool) -> PoLineOut {
+fn line_out(l: &PoLine, foreign: bool, h: &PoHeaderContent) -> PoLineOut {
     let (unit_price, extended_price) = line_amounts(l, foreign);
     let item_number = l.item_number.trim().to_owned();
     let description = match l.description.trim() {
@@ -261,17 +391,24 @@ fn line_out(l: &PoLine, foreign: bool) -> PoLineOut {
         status: l.status,
         account: l.account.as_ref().map(ToString::to_string),
         cost_center: l.cost_center.to_string(),
+        line_type: l.line_type.trim().to_owned(),
+        requested_date: l.requested_date.or(h.requested_date),
+        promised_date: l.promised_date.or(h.promised_date),
+        quantity_received: l.quantity_received.normalize(),
+        quantity_open: l.quantity_open.normalize(),
         supplier_part_id,
         classification: DEFAULT_CLASSIFICATION,
     }
 }
 
 /// Maps a PO header and its lines; `bravo_id` is the supplier's JAGGAER id from the cross
-/// reference (`None` when the supplier is not in JAGGAER yet).
+/// reference (`None` when the supplier is not in JAGGAER yet), `parties` the address book
+/// entries of the batch (ship-to and buyer; one that is missing goes with its number only).
 pub fn map_po(
     h: &PoHeader,
     lines: &[PoLine],
     bravo_id: Option<&str>,
+    parties: &Parties,
 ) -> Result<PoOut, MappingError> {
     let Some(order_date) = h.order_date else {
         return Err(MappingError::new(
@@ -287,7 +424,7 @@ pub fn map_po(
                 h.supplier, h.key
             ),
         )
-        .kind("unknown-supplier"));
+        .kind(UNKNOWN_SUPPLIER));
     };
     if lines.is_empty() {
         return Err(MappingError::new(
@@ -302,7 +439,8 @@ pub fn map_po(
         ));
     }
     let foreign = is_foreign(&h.currency_mode);
-    let mut out: Vec<PoLineOut> = lines.iter().map(|l| line_out(l, foreign)).collect();
+    let c = &h.content;
+    let mut out: Vec<PoLineOut> = lines.iter().map(|l| line_out(l, foreign, c)).collect();
     out.sort_by_key(|l| l.line_number);
     let statuses: Vec<PoStatus> = lines.iter().map(|l| l.status).collect();
     let total = out
@@ -324,6 +462,12 @@ pub fn map_po(
         currency: h.currency.trim().to_owned(),
         total,
         status: header_status(&statuses),
+        ship_to: party(c.ship_to, parties),
+        buyer: party(c.buyer, parties).map(|b| PartyOut { address: None, ..b }),
+        originator: c.originator.clone(),
+        payment_terms: c.payment_terms.clone(),
+        requested_date: c.requested_date,
+        promised_date: c.promised_date,
         lines: out,
     })
 }
@@ -429,6 +573,7 @@ mod tests {
             currency_mode: "D".into(),
             currency: currency.into(),
             hold_code: String::new(),
+            content: PoHeaderContent::default(),
             stamp: JdeStamp::new(Date::constant(2026, 1, 1), TimeOfDay::MIDNIGHT),
             raw: serde_json::Value::Null,
         }
@@ -448,6 +593,11 @@ mod tests {
             account: None,
             cost_center: BusinessUnitCode::new("10"),
             status,
+            line_type: String::new(),
+            quantity_received: Decimal::ZERO,
+            quantity_open: Decimal::ONE,
+            requested_date: None,
+            promised_date: None,
         }
     }
 
@@ -476,7 +626,7 @@ mod tests {
             (header(d, " "), &one, Some("B1"), "F4301.CRCD", "mapping"),
         ];
         for (h, lines, bravo, field, kind) in cases {
-            let err = map_po(&h, lines, bravo).expect_err(field);
+            let err = map_po(&h, lines, bravo, &Parties::new()).expect_err(field);
             assert_eq!((err.field.as_str(), err.kind), (field, kind));
         }
     }
@@ -501,6 +651,7 @@ mod tests {
                 &header(Some(Date::constant(2026, 3, 1)), "USD"),
                 &lines,
                 Some("B1"),
+                &Parties::new(),
             )
             .expect("maps");
             assert_eq!(
@@ -522,6 +673,7 @@ mod tests {
             &header(Some(Date::constant(2026, 3, 1)), "USD"),
             &[with, bare],
             Some("B1"),
+            &Parties::new(),
         )
         .expect("maps");
         let got: Vec<_> = po
@@ -571,7 +723,13 @@ mod tests {
         for (crrm, crcd, unit, ext, total) in cases {
             let mut h = header(d, crcd);
             h.currency_mode = crrm.into();
-            let po = map_po(&h, &[l.clone(), cancelled.clone()], Some("B1")).expect("maps");
+            let po = map_po(
+                &h,
+                &[l.clone(), cancelled.clone()],
+                Some("B1"),
+                &Parties::new(),
+            )
+            .expect("maps");
             let dec = |s: &str| s.parse::<Decimal>().expect("decimal");
             assert_eq!(
                 (
@@ -596,6 +754,7 @@ mod tests {
             &header(Some(Date::constant(2026, 3, 1)), "USD"),
             &[big, other],
             Some("B1"),
+            &Parties::new(),
         )
         .expect_err("overflows");
         assert_eq!(err.field, "F4311.AEXP");
@@ -608,11 +767,118 @@ mod tests {
             &header(Some(Date::constant(2026, 3, 1)), "USD"),
             &[line(1, 10, PoStatus::Cancelled)],
             Some("B1"),
+            &Parties::new(),
         )
         .expect("maps");
         let v = serde_json::to_value(&po).expect("serialises");
         assert_eq!(v["status"], "Cancelled");
         assert_eq!(v["lines"][0]["status"], "Cancelled");
         assert!(v["lines"][0].get("classification").is_none());
+    }
+
+    #[test]
+    fn po_content_comes_from_its_jde_columns() {
+        // Every content column as AIS returns it, and what reaches the JAGGAER-side model.
+        let h = serde_json::json!({
+            "F4301_KCOO": "00200", "F4301_DOCO": 4711, "F4301_DCTO": "OP", "F4301_AN8": 4343,
+            "F4301_SHAN": 7001, "F4301_ANBY": 8001, "F4301_ORBY": "JSMITH    ",
+            "F4301_PTC": "N30", "F4301_DRQJ": "20260310", "F4301_PDDJ": "20260315",
+            "F4301_TRDJ": "20260301", "F4301_CRCD": "USD", "F4301_OTOT": 20
+        });
+        let h = F4301Row::decode(h.as_object().expect("object"), 0).expect("decodes");
+        let content = PoHeaderContent::from_f4301(&h);
+        let l = serde_json::json!({
+            "F4311_KCOO": "00200", "F4311_DOCO": 4711, "F4311_DCTO": "OP", "F4311_LNID": 1,
+            "F4311_UORG": 10, "F4311_PRRC": 2, "F4311_AEXP": 20, "F4311_LNTY": "S ",
+            "F4311_UREC": 4, "F4311_UOPN": 6, "F4311_PDDJ": "20260320", "F4311_DRQJ": ""
+        });
+        let l = F4311Row::decode(l.as_object().expect("object"), 0).expect("decodes");
+        let line = line_from_f4311(&l, &codes());
+        let mut blank = line.clone();
+        blank.line_number = Decimal::from(2);
+        blank.line_type = String::new();
+        blank.promised_date = None;
+        let mut hd = header(Some(Date::constant(2026, 3, 1)), "USD");
+        hd.content = content;
+        let ship = PartyOut {
+            number: "7001".into(),
+            name: "Plant 10 dock".into(),
+            address: Some(PostalAddressOut {
+                lines: vec!["1 Dock Rd".into()],
+                city: "Chicago".into(),
+                country: "US".into(),
+                ..PostalAddressOut::default()
+            }),
+        };
+        let buyer = PartyOut {
+            number: "8001".into(),
+            name: "Pat Buyer".into(),
+            address: ship.address.clone(),
+        };
+        let parties: Parties = [
+            (AddressNumber(7001), ship.clone()),
+            (AddressNumber(8001), buyer),
+        ]
+        .into_iter()
+        .collect();
+        let po = map_po(&hd, &[line, blank], Some("B1"), &parties).expect("maps");
+        let d = |m, day| Some(Date::constant(2026, m, day));
+        assert_eq!(po.ship_to.as_ref(), Some(&ship));
+        // The buyer goes by name; their postal address is not the order's business.
+        let b = po.buyer.as_ref().expect("buyer");
+        assert_eq!(
+            (b.number.as_str(), b.name.as_str(), &b.address),
+            ("8001", "Pat Buyer", &None)
+        );
+        assert_eq!(
+            (
+                po.originator.as_str(),
+                po.payment_terms.as_str(),
+                po.requested_date,
+                po.promised_date
+            ),
+            ("JSMITH", "N30", d(3, 10), d(3, 15))
+        );
+        // (line type, requested, promised, received, open): a blank line date falls back on
+        // the header's.
+        let got: Vec<_> = po
+            .lines
+            .iter()
+            .map(|l| {
+                (
+                    l.line_type.as_str(),
+                    l.requested_date,
+                    l.promised_date,
+                    l.quantity_received,
+                    l.quantity_open,
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("S", d(3, 10), d(3, 20), Decimal::from(4), Decimal::from(6)),
+                ("", d(3, 10), d(3, 15), Decimal::from(4), Decimal::from(6)),
+            ]
+        );
+        // Blank SHAN / ANBY: no ship-to, no buyer; an entry JDE lacks goes by number only.
+        let mut bare = hd.clone();
+        bare.content.ship_to = None;
+        bare.content.buyer = Some(AddressNumber(9999));
+        let po = map_po(
+            &bare,
+            &[line_from_f4311(&l, &codes())],
+            Some("B1"),
+            &parties,
+        )
+        .expect("maps");
+        assert_eq!(po.ship_to, None);
+        assert_eq!(
+            po.buyer,
+            Some(PartyOut {
+                number: "9999".into(),
+                ..PartyOut::default()
+            })
+        );
     }
 }

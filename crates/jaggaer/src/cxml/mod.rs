@@ -17,8 +17,8 @@ pub use invoice::{
     InvoiceOperation, InvoicePurpose, parse_invoice_detail_request,
 };
 pub use order::{
-    AccountingSegment, Address, Credential, Distribution, OrderItem, OrderRequestDoc, OrderType,
-    payload_id_for,
+    AccountingSegment, Address, Credential, Distribution, OrderContact, OrderItem, OrderRequestDoc,
+    OrderType, payload_id_for,
 };
 pub use redact::{CREDENTIAL_ELEMENTS, SENT, VERIFIED, redact_credentials};
 pub use response::{CxmlResponse, CxmlStatus, parse_response, parse_response_doc, write_response};

@@ -98,6 +98,20 @@ pub struct OrderItem {
     pub requested_delivery_date: Option<jiff::civil::Date>,
     /// Accounting splits.
     pub distribution: Vec<Distribution>,
+    /// `ItemDetail/Extrinsic` name/value pairs (line type, promised date, quantities), in order;
+    /// blank values are not written.
+    pub extrinsics: Vec<(String, String)>,
+}
+
+/// A `Contact` of the order header (e.g. `role="buyer"`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderContact {
+    /// `Contact@role` (an NMTOKEN: `buyer`, `endUser`, ...).
+    pub role: String,
+    /// `Contact@addressID` (e.g. the JDE address number).
+    pub address_id: Option<String>,
+    /// `Name`.
+    pub name: String,
 }
 
 /// A cXML OrderRequest document.
@@ -144,6 +158,11 @@ pub struct OrderRequestDoc {
     /// Bill-to; the DTD requires one, so when `None` a bill-to named after the buyer identity is
     /// written.
     pub bill_to: Option<Address>,
+    /// Header contacts (the buyer), written after `BillTo`.
+    pub contacts: Vec<OrderContact>,
+    /// More `OrderRequestHeader/Extrinsic` name/value pairs after `SupplierNumber` and
+    /// `SupplierName` (ordered by, payment terms, dates); blank values are not written.
+    pub extrinsics: Vec<(String, String)>,
     /// Lines.
     pub items: Vec<OrderItem>,
 }
@@ -347,6 +366,15 @@ impl OrderRequestDoc {
             ),
         }
         w.close("BillTo");
+        for c in &self.contacts {
+            let mut attrs: Vec<(&str, &str)> = vec![("role", &c.role)];
+            if let Some(id) = &c.address_id {
+                attrs.push(("addressID", id));
+            }
+            w.open("Contact", &attrs);
+            w.leaf("Name", &[("xml:lang", "en")], &c.name);
+            w.close("Contact");
+        }
         if let Some(prev) = &self.previous_payload_id
             && self.order_type != OrderType::New
         {
@@ -357,6 +385,9 @@ impl OrderRequestDoc {
         }
         if let Some(n) = &self.supplier_name {
             w.leaf("Extrinsic", &[("name", "SupplierName")], n);
+        }
+        for (k, v) in self.extrinsics.iter().filter(|(_, v)| !v.is_empty()) {
+            w.leaf("Extrinsic", &[("name", k)], v);
         }
         w.close("OrderRequestHeader");
         for item in &self.items {
@@ -380,6 +411,9 @@ impl OrderRequestDoc {
                 &[("domain", "UNSPSC")],
                 &item.classification,
             );
+            for (k, v) in item.extrinsics.iter().filter(|(_, v)| !v.is_empty()) {
+                w.leaf("Extrinsic", &[("name", k)], v);
+            }
             w.close("ItemDetail");
             // The DTD needs at least one segment per Accounting; a split without coding carries
             // no information for the receiver, so it is not written.

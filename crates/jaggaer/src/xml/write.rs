@@ -309,6 +309,8 @@ pub struct PurchaseOrderMessage {
     pub revision: Option<u32>,
     /// `AccountingDate`.
     pub accounting_date: Option<jiff::civil::Date>,
+    /// `Requestor/UserProfile@username`: who ordered (JDE F4301.ORBY).
+    pub requestor: Option<String>,
     /// `Supplier/SupplierNumber`: the AN8 sent as `ERPNumber` in the supplier message.
     pub supplier_number: String,
     /// `Supplier/Name`.
@@ -382,6 +384,12 @@ impl PurchaseOrderMessage {
         }
         if let Some(d) = self.accounting_date {
             out.leaf("AccountingDate", &[], &date_time(d));
+        }
+        if let Some(r) = &self.requestor {
+            out.open("Requestor", &[]);
+            out.open("UserProfile", &[("username", r)]);
+            out.close("UserProfile");
+            out.close("Requestor");
         }
         out.open("Supplier", &[]);
         out.opt_leaf("Name", self.supplier_name.as_deref());
@@ -547,6 +555,7 @@ mod tests {
             po_number: "OP-10042".into(),
             revision: (kind != PoMessageType::New).then_some(2),
             accounting_date: Some(jiff::civil::date(2026, 12, 1)),
+            requestor: Some("JSMITH".into()),
             supplier_number: "4242".into(),
             supplier_name: Some("A & B".into()),
             bill_to: None,
@@ -590,6 +599,15 @@ mod tests {
         assert_eq!(
             h.text_at("Supplier/SupplierNumber").as_deref(),
             Some("4242")
+        );
+        assert_eq!(
+            h.path("Requestor/UserProfile")
+                .and_then(|u| u.attr("username")),
+            Some("JSMITH")
+        );
+        assert_eq!(
+            h.text_at("ShipTo/Address/AddressCode").as_deref(),
+            Some("3001")
         );
         let cf = h.child("CustomFieldValueSet").unwrap();
         assert_eq!(cf.attr("name"), Some("BranchPlant"));

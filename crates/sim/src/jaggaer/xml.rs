@@ -123,6 +123,8 @@ pub struct XmlPoLineRecord {
     pub currency: String,
     /// Line custom fields `(name, value)`.
     pub custom_fields: Vec<(String, String)>,
+    /// `DeliveryInfo/RequestedDeliveryDate` as sent.
+    pub requested_delivery: Option<String>,
 }
 
 /// A PO received through `POXMLImport` (by `PONumber`).
@@ -142,6 +144,10 @@ pub struct XmlPoRecord {
     pub header_fields: Vec<(String, String)>,
     /// Lines of the last new/update.
     pub lines: Vec<XmlPoLineRecord>,
+    /// `ShipTo/Address/AddressCode` of the last new/update.
+    pub ship_to: Option<String>,
+    /// `Requestor/UserProfile@username` of the last new/update.
+    pub requestor: Option<String>,
     /// Messages applied: `new`, `update`, `cancel` in order.
     pub history: Vec<String>,
 }
@@ -572,6 +578,7 @@ pub(crate) async fn po_import(State(st): State<JaggaerSimState>, body: Bytes) ->
                 unit_price,
                 currency,
                 custom_fields: fields,
+                requested_delivery: text(l, "DeliveryInfo/RequestedDeliveryDate"),
             }),
             (Ok(_), Ok(_)) => errors.push(format!("POLine {n}: Money currency is required")),
             (Err(e), _) | (_, Err(e)) => errors.push(e),
@@ -585,6 +592,11 @@ pub(crate) async fn po_import(State(st): State<JaggaerSimState>, body: Bytes) ->
     }
     let supplier_number = text(h, "Supplier/SupplierNumber").unwrap_or_default();
     let revision = text(h, "RevisionNumber").and_then(|r| r.parse().ok());
+    let ship_to = text(h, "ShipTo/Address/AddressCode");
+    let requestor = h
+        .path("Requestor/UserProfile")
+        .and_then(|u| u.attr("username"))
+        .map(str::to_owned);
     let mut x = lock(&st.inner.xml);
     let existing = x.pos.get_mut(&po_number);
     match (kind, existing) {
@@ -608,6 +620,8 @@ pub(crate) async fn po_import(State(st): State<JaggaerSimState>, body: Bytes) ->
             old.distribute_revision = distribute;
             old.header_fields = header_fields;
             old.lines = lines;
+            old.ship_to = ship_to;
+            old.requestor = requestor;
             old.history.push(kind.into());
         }
         (_, None) => {
@@ -621,6 +635,8 @@ pub(crate) async fn po_import(State(st): State<JaggaerSimState>, body: Bytes) ->
                     distribute_revision: distribute,
                     header_fields,
                     lines,
+                    ship_to,
+                    requestor,
                     history: vec!["new".into()],
                 },
             );

@@ -862,8 +862,59 @@ pub(crate) fn add_supplier(db: &mut Db, rng: &mut StdRng, stamp: Stamp, today: D
     an8
 }
 
-/// A few non-supplier address book entries (employees, customers), so AT1 filters matter.
+/// Address number of the receiving address (ship-to, F4301.SHAN) of company `i` of
+/// [`COMPANIES`]: a fixed range apart from suppliers', so adding them shifts no other number.
+pub(crate) fn ship_to_an8(i: usize) -> i64 {
+    9_100 + i as i64
+}
+
+/// (street, city, state, postal code, country) of each company's receiving address.
+static SHIP_TO: [(&str, &str, &str, &str, &str); 4] = [
+    ("1200 W Receiving Dr", "Chicago", "IL", "60607", "US"),
+    ("400 Dock St", "Dallas", "TX", "75201", "US"),
+    ("Lagerstrasse 7", "Frankfurt", "", "60311", "DE"),
+    ("3-1 Nanko", "Osaka", "", "559-0034", "JP"),
+];
+
+/// Buyers (F4301.ANBY): address book entries (search type `E`) at fixed numbers, with names.
+static BUYER_NAMES: [(i64, &str); 3] = [
+    (9_201, "Okafor, Grace"),
+    (9_202, "Lindqvist, Erik"),
+    (9_203, "Tanaka, Yui"),
+];
+
+/// A few non-supplier address book entries (employees, customers, buyers, the companies'
+/// receiving addresses), so AT1 filters matter and POs name a ship-to and a buyer.
 pub(crate) fn add_other_addresses(db: &mut Db, stamp: Stamp) {
+    for (i, (c, (street, city, state, zip, ctr))) in COMPANIES.iter().zip(SHIP_TO).enumerate() {
+        let an8 = ship_to_an8(i);
+        db.tm("F0101").insert(vec![
+            ("AN8", Cell::Int(an8)),
+            ("ALPH", Cell::s(&format!("{} Receiving", c.bus[0].2))),
+            ("AT1", Cell::s("F")),
+            ("UPMJ", Cell::Int(stamp.date)),
+            ("UPMT", Cell::Int(stamp.time)),
+        ]);
+        db.tm("F0116").insert(vec![
+            ("AN8", Cell::Int(an8)),
+            ("ADD1", Cell::s(street)),
+            ("CTY1", Cell::s(city)),
+            ("ADDS", Cell::s(state)),
+            ("ADDZ", Cell::s(zip)),
+            ("CTR", Cell::s(ctr)),
+            ("UPMJ", Cell::Int(stamp.date)),
+            ("UPMT", Cell::Int(stamp.time)),
+        ]);
+    }
+    for (an8, name) in BUYER_NAMES {
+        db.tm("F0101").insert(vec![
+            ("AN8", Cell::Int(an8)),
+            ("ALPH", Cell::s(name)),
+            ("AT1", Cell::s("E")),
+            ("UPMJ", Cell::Int(stamp.date)),
+            ("UPMT", Cell::Int(stamp.time)),
+        ]);
+    }
     for (at1, name) in [
         ("E", "Smith, John"),
         ("E", "Garcia, Maria"),
@@ -917,12 +968,17 @@ pub(crate) fn add_po(
     // EUR (CRRM `F`): FRRC/FEA hold the EUR amounts, PRRC/AEXP the USD ones for the books.
     // (Decided by DOCO, not by a draw, so the rest of the generated data stays as it was.)
     let foreign = sup.crrp == "EUR" && doco % 4 == 0;
-    let company = match sup.crrp.as_str() {
-        "EUR" if foreign => &COMPANIES[0],
-        "EUR" => &COMPANIES[2],
-        "JPY" => &COMPANIES[3],
-        _ => &COMPANIES[rng.random_range(0..2)],
+    let company_i = match sup.crrp.as_str() {
+        "EUR" if foreign => 0,
+        "EUR" => 2,
+        "JPY" => 3,
+        _ => rng.random_range(0..2),
     };
+    let company = &COMPANIES[company_i];
+    // Dates and the buyer follow from what is drawn anyway (no extra draw, so the rest of the
+    // generated data stays as it was): requested 3-29 days after the order, promised 2 days
+    // after that.
+    let buyer = BUYER_NAMES[(doco as usize) % BUYER_NAMES.len()].0;
     let crcd = if foreign { "EUR" } else { company.crcd };
     let dec = currency_decimals(crcd);
     // Units of the order's currency per USD.
@@ -941,6 +997,7 @@ pub(crate) fn add_po(
     };
     let mut lnid = Decimal::ZERO;
     let mut total = Decimal::ZERO;
+    let mut line_rows = Vec::with_capacity(n_lines);
     for i in 0..n_lines {
         // Every so often a line was inserted between two others in P4310 (LNID 2.5).
         lnid = if i > 0 && rng.random_bool(0.03) {
@@ -1009,7 +1066,7 @@ pub(crate) fn add_po(
         } else {
             (qty, aexp)
         };
-        db.tm("F4311").insert(vec![
+        line_rows.push(vec![
             ("KCOO", Cell::s(company.co)),
             ("DOCO", Cell::Int(doco)),
             ("DCTO", Cell::s(dcto)),
@@ -1052,6 +1109,12 @@ pub(crate) fn add_po(
     let drqj = trdj
         .checked_add(rng.random_range(3..30_i64).days())
         .unwrap_or(trdj);
+    let pddj = drqj.checked_add(2.days()).unwrap_or(drqj);
+    for mut row in line_rows {
+        row.push(("DRQJ", Cell::Int(ymd(drqj))));
+        row.push(("PDDJ", Cell::Int(ymd(pddj))));
+        db.tm("F4311").insert(row);
+    }
     db.tm("F4301").insert(vec![
         ("KCOO", Cell::s(company.co)),
         ("DOCO", Cell::Int(doco)),
@@ -1059,9 +1122,11 @@ pub(crate) fn add_po(
         ("SFXO", Cell::s("000")),
         ("MCU", Cell::s(bp)),
         ("AN8", Cell::Int(sup.an8)),
-        ("SHAN", Cell::Int(sup.an8)),
+        ("SHAN", Cell::Int(ship_to_an8(company_i))),
+        ("ANBY", Cell::Int(buyer)),
         ("TRDJ", Cell::Int(ymd(trdj))),
         ("DRQJ", Cell::Int(ymd(drqj))),
+        ("PDDJ", Cell::Int(ymd(pddj))),
         ("PTC", Cell::s("N30")),
         ("HOLD", Cell::s(hold)),
         ("OTOT", Cell::d(round_to(total, dec))),

@@ -425,6 +425,53 @@ impl JdeSimState {
             .collect()
     }
 
+    /// Edits the rows of `table` whose column `key` holds `value` (compared as trimmed text),
+    /// as a user in a JDE application would: sets each `(alias, text)` of `set` (numbers and
+    /// `yyyyMMdd` dates as text; blank text is blank or zero) and stamps the row now (UPMJ with
+    /// UPMT or TDAY where the table has them). Returns the number of rows edited; an unknown
+    /// table or column edits none.
+    pub fn edit_rows(&self, table: &str, key: &str, value: &str, set: &[(&str, &str)]) -> usize {
+        let s = Stamp::of(self.now());
+        let mut db = lock(&self.inner.db);
+        let Some(t) = db.tables.get_mut(table) else {
+            return 0;
+        };
+        let find = |a: &str| t.def.col(a);
+        let Some(k) = find(key) else { return 0 };
+        let mut cols = Vec::with_capacity(set.len());
+        for (alias, text) in set {
+            let Some(i) = find(alias) else { return 0 };
+            let text = text.trim();
+            let cell = match t.def.cols[i].1 {
+                table::Kind::Int | table::Kind::Date => Cell::Int(text.parse().unwrap_or(0)),
+                table::Kind::Num | table::Kind::Line => {
+                    Cell::d(text.parse().unwrap_or(Decimal::ZERO))
+                }
+                table::Kind::Str(_) | table::Kind::Bu => Cell::s(text),
+            };
+            cols.push((i, cell));
+        }
+        let time = ["UPMT", "TDAY"].into_iter().find(|a| find(a).is_some());
+        let has_upmj = find("UPMJ").is_some();
+        let rows: Vec<usize> = (0..t.rows.len())
+            .filter(|&i| cell_text(&t.rows[i][k]) == value.trim())
+            .collect();
+        for &i in &rows {
+            for (c, cell) in &cols {
+                t.rows[i][*c] = cell.clone();
+            }
+            match time {
+                Some(tm) if has_upmj => stamp_row(t, i, tm, s),
+                None if has_upmj => {
+                    let d = t.def.c("UPMJ");
+                    t.rows[i][d] = Cell::Int(s.date);
+                }
+                _ => {}
+            }
+        }
+        rows.len()
+    }
+
     /// Puts a supplier on payment hold (F0401 HDPY `Y`). Returns false for an unknown supplier.
     pub fn hold_supplier(&self, an8: i64) -> bool {
         let s = Stamp::of(self.now());
@@ -785,6 +832,15 @@ fn now_in(knobs: &JdeKnobs) -> DateTime {
     // Without a time zone database the server clock falls back to UTC rather than failing.
     let tz = TimeZone::get(&knobs.timezone).unwrap_or(TimeZone::UTC);
     jiff::Timestamp::now().to_zoned(tz).datetime()
+}
+
+/// A cell as trimmed text (numbers in their plain form), for [`JdeSim::edit_rows`] keys.
+fn cell_text(c: &Cell) -> String {
+    match c {
+        Cell::Int(i) => i.to_string(),
+        Cell::Str(s) => s.trim().to_owned(),
+        Cell::Dec(..) => c.as_dec().normalize().to_string(),
+    }
 }
 
 fn stamp_row(t: &mut table::Table, i: usize, time_alias: &str, s: Stamp) {

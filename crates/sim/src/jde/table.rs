@@ -253,6 +253,7 @@ table!(
         ("AT1", Str(3), "Sch Typ"),
         ("MCU", Bu, "Business Unit"),
         ("TAXC", Str(1), "Person/Corp Code"),
+        ("AN86", Int, "Factor/Special Payee"),
         ("UPMJ", Date, "Date Updated"),
         ("UPMT", Int, "Time Last Updated"),
         ("USER", Str(10), "User ID"),
