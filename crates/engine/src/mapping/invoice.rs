@@ -471,3 +471,109 @@ pub fn from_export(
         }),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mlc_jaggaer::xml::invoice::parse_invoice_export;
+
+    const EXPORT: &str = r#"<BuyerInvoiceExportMessage version="1.0">
+  <Header><MessageId>m-1</MessageId><Authentication><Identity>o</Identity><SharedSecret>[redacted: verified]</SharedSecret></Authentication></Header>
+  <Invoice>
+    <InvoiceHeader status="Payable">
+      <InvoiceId>90001</InvoiceId>
+      <InvoiceNumber>I090001</InvoiceNumber>
+      <SupplierInvoiceNo>S-1</SupplierInvoiceNo>
+      <InvoiceDate>2026-11-30</InvoiceDate>
+      <DueDate>2026-12-30</DueDate>
+      <Currency>USD</Currency>
+      <Supplier><Name>Smith & Sons</Name><SupplierNumber>4242</SupplierNumber></Supplier>
+      <ShippingCharge>4</ShippingCharge>
+      <TaxAmount>1.50</TaxAmount>
+      <CustomFieldValueSet name="CostCenter"><CustomFieldValue><Value>M30</Value></CustomFieldValue></CustomFieldValueSet>
+    </InvoiceHeader>
+    <InvoiceLine linenumber="1">
+      <PONumber>00100-OP-42</PONumber>
+      <Quantity>8</Quantity><UnitPrice>12.5</UnitPrice>
+      <Item><Description>Bolts</Description></Item>
+      <SplittableFieldSetGroup><SplittableFieldIndexSet>
+        <SplittableFieldIndex splitindex="0" percent="75"><CustomFieldValue name="account"><Value>100.6110</Value></CustomFieldValue></SplittableFieldIndex>
+        <SplittableFieldIndex splitindex="1" distributionvalue="25"><CustomFieldValue name="Account"><Value>100.6120</Value></CustomFieldValue><CustomFieldValue name="CostCenter"><Value>M40</Value></CustomFieldValue></SplittableFieldIndex>
+      </SplittableFieldIndexSet></SplittableFieldSetGroup>
+    </InvoiceLine>
+    <InvoiceLine linenumber="2">
+      <Quantity>1</Quantity><UnitPrice>10</UnitPrice>
+      <CustomFieldValueSet name="Account"><CustomFieldValue><Value>100.7000</Value></CustomFieldValue></CustomFieldValueSet>
+    </InvoiceLine>
+  </Invoice>
+</BuyerInvoiceExportMessage>"#;
+
+    fn mapping() -> MappingSettings {
+        crate::testing::settings().mapping
+    }
+
+    #[test]
+    fn an_export_maps_to_the_invoice_model() {
+        let e = parse_invoice_export(EXPORT).unwrap();
+        let inv = from_export(&e, &mapping(), DEFAULT_EXPORT_INVOICE_ID).unwrap();
+        assert_eq!(inv.id.0, "90001", "the J1P invoiceId is the record key");
+        assert_eq!(inv.number, "S-1");
+        assert_eq!(inv.kind, InvoiceKind::Invoice);
+        assert_eq!(inv.supplier_number.as_deref(), Some("4242"));
+        assert_eq!(inv.status, "Payable");
+        assert_eq!(inv.currency, "USD");
+        assert_eq!(inv.po_number.as_deref(), Some("00100-OP-42"));
+        assert_eq!(inv.tax, Decimal::new(150, 2));
+        assert_eq!(inv.charges.freight, Decimal::new(4, 0));
+        // No Total sent: Σ lines (100 + 10) + tax + freight.
+        assert_eq!(inv.gross, Decimal::new(11550, 2));
+        assert_eq!(
+            inv.invoice_date.to_string(),
+            "2026-11-30T12:00:00Z",
+            "a bare date is noon UTC, as in the J1P mapping"
+        );
+        let l1 = &inv.lines[0];
+        assert_eq!(l1.amount, Decimal::new(100, 0));
+        assert_eq!(l1.splits.len(), 2);
+        assert_eq!(l1.splits[0].amount, Decimal::new(75, 0));
+        assert_eq!(l1.splits[0].account.as_deref(), Some("100.6110"));
+        assert_eq!(l1.splits[0].cost_center.as_deref(), Some("M30"), "header's");
+        assert_eq!(l1.splits[1].amount, Decimal::new(25, 0));
+        assert_eq!(l1.splits[1].cost_center.as_deref(), Some("M40"));
+        let l2 = &inv.lines[1];
+        assert_eq!(l2.account.as_deref(), Some("100.7000"));
+        assert_eq!(l2.cost_center.as_deref(), Some("M30"));
+        assert_eq!(
+            inv.payment.and_then(|p| p.due_date),
+            Some(jiff::civil::date(2026, 12, 30))
+        );
+    }
+
+    #[test]
+    fn the_id_element_is_a_setting_with_a_fallback() {
+        let e = parse_invoice_export(EXPORT).unwrap();
+        assert_eq!(
+            export_invoice_id(&e, "InvoiceNumber").as_deref(),
+            Some("I090001")
+        );
+        assert_eq!(
+            export_invoice_id(&e, "VoucherId").as_deref(),
+            Some("export-4242-S-1")
+        );
+    }
+
+    #[test]
+    fn unusable_exports_name_the_field() {
+        let no_currency = EXPORT.replace("<Currency>USD</Currency>", "");
+        let e = parse_invoice_export(&no_currency).unwrap();
+        let err = from_export(&e, &mapping(), DEFAULT_EXPORT_INVOICE_ID).unwrap_err();
+        assert!(err.to_string().contains("Currency"), "{err}");
+        let no_price = EXPORT.replace("<UnitPrice>10</UnitPrice>", "");
+        let e = parse_invoice_export(&no_price).unwrap();
+        let err = from_export(&e, &mapping(), DEFAULT_EXPORT_INVOICE_ID).unwrap_err();
+        assert!(err.to_string().contains("InvoiceLine 2/UnitPrice"), "{err}");
+        let huge = EXPORT.replace("<TaxAmount>1.50</TaxAmount>", "<TaxAmount>1e20</TaxAmount>");
+        let e = parse_invoice_export(&huge).unwrap();
+        assert!(from_export(&e, &mapping(), DEFAULT_EXPORT_INVOICE_ID).is_err());
+    }
+}

@@ -835,12 +835,34 @@ pub(crate) fn export_document(doc: &Value, message_id: &str, knobs: &XmlKnobs) -
 
 /// Reads a `DocumentExportResponse`: `(StatusCode, MessageId)`.
 fn export_reply(body: &str) -> Option<(u16, Option<String>)> {
+    read_export_response(body).map(|r| (r.status_code, r.message_id))
+}
+
+/// A `DocumentExportResponse` as the simulator's strict reader sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportResponse {
+    /// `Response/Status/StatusCode`.
+    pub status_code: u16,
+    /// `Response/Status/StatusText`.
+    pub status_text: Option<String>,
+    /// `Header/MessageId`.
+    pub message_id: Option<String>,
+}
+
+/// Reads a `DocumentExportResponse` with the simulator's strict reader (what the pusher uses to
+/// decide whether JAGGAER's export was accepted); `None` when it does not read or the root or
+/// `StatusCode` is wrong.
+pub fn read_export_response(body: &str) -> Option<ExportResponse> {
     let root = parse(body).ok()?;
     if root.name != "DocumentExportResponse" {
         return None;
     }
-    let code = text(&root, "Response/Status/StatusCode")?.parse().ok()?;
-    Some((code, text(&root, "Header/MessageId")))
+    let status_code = text(&root, "Response/Status/StatusCode")?.parse().ok()?;
+    Some(ExportResponse {
+        status_code,
+        status_text: text(&root, "Response/Status/StatusText"),
+        message_id: text(&root, "Header/MessageId"),
+    })
 }
 
 impl JaggaerSimState {
