@@ -473,6 +473,7 @@ pub fn from_export(
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
     use mlc_jaggaer::xml::invoice::parse_invoice_export;
