@@ -47,6 +47,10 @@ pub(crate) struct TenantRuntime {
     pub(crate) cxml_identity: Option<String>,
     /// Shared secret that inbound cXML invoices must carry.
     pub(crate) cxml_shared_secret: Option<SecretString>,
+    /// `Identity` JAGGAER's invoice export must carry (`transport = "xml"`).
+    pub(crate) xml_identity: Option<String>,
+    /// `SharedSecret` JAGGAER's invoice export must carry (`transport = "xml"`).
+    pub(crate) xml_shared_secret: Option<SecretString>,
 }
 
 /// Builds every tenant of the config (or only `only`), reading their credentials from the
@@ -199,6 +203,8 @@ fn build_tenant(
         j1p,
         cxml_identity,
         cxml_shared_secret: jag.cxml_shared_secret.clone(),
+        xml_identity: jag.xml_identity.clone(),
+        xml_shared_secret: jag.xml_shared_secret.clone(),
     })
 }
 
@@ -315,6 +321,7 @@ pub(crate) fn engine_settings(t: &TenantSettings, cxml_identity: String) -> es::
             Transport::Xml => es::Transport::Xml,
         },
         poll_invoices: t.jaggaer.poll_invoices,
+        export_invoice_id: t.jaggaer.export_invoice_id.clone(),
         mapping: es::MappingSettings {
             gl_account_field: m.gl_account_field.clone(),
             cost_center_field: m.cost_center_field.clone(),

@@ -278,6 +278,18 @@ impl JdeSource for RecordingJde {
     async fn receipts(&self, keys: &[OrderKey]) -> Result<Vec<Receipt>, RemoteError> {
         self.inner.receipts(keys).await
     }
+    async fn parties(
+        &self,
+        an8s: &[AddressNumber],
+    ) -> Result<crate::mapping::purchase_order::Parties, RemoteError> {
+        self.inner.parties(an8s).await
+    }
+    async fn payees(
+        &self,
+        suppliers: &[AddressNumber],
+    ) -> Result<Vec<crate::payee::PayeeState>, RemoteError> {
+        self.inner.payees(suppliers).await
+    }
     async fn supplier_match_rules(
         &self,
         an8s: &[AddressNumber],
@@ -638,6 +650,10 @@ impl StateStore for DryStore {
             }
         }
         Ok(map)
+    }
+    async fn waits(&self, tenant: &TenantId) -> R<Vec<(RecordKey, Timestamp)>> {
+        // Only the alert monitor asks, never a dry run's flows: the stored waits are the answer.
+        self.inner.waits(tenant).await
     }
     async fn ledger_by_status(
         &self,

@@ -301,6 +301,11 @@ pub struct TenantSettings {
     /// With [`Transport::Xml`]: invoices are also polled over J1P (interface §9; default on).
     /// Ignored by the other transports (`rest` always polls, `cxml` never does).
     pub poll_invoices: bool,
+    /// With [`Transport::Xml`]: the `InvoiceHeader` child of a pushed
+    /// `BuyerInvoiceExportMessage` that carries JAGGAER's invoice id (the J1P `invoiceId`), so
+    /// an invoice arriving both ways is one record (`[tenants.jaggaer] export_invoice_id`,
+    /// default [`crate::mapping::invoice::DEFAULT_EXPORT_INVOICE_ID`]; assumed).
+    pub export_invoice_id: String,
     /// Mapping.
     pub mapping: MappingSettings,
     /// Windows.

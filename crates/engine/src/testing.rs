@@ -1311,6 +1311,7 @@ pub fn settings() -> TenantSettings {
         write_concurrency: 1,
         transport: Transport::Rest,
         poll_invoices: true,
+        export_invoice_id: crate::mapping::invoice::DEFAULT_EXPORT_INVOICE_ID.into(),
         mapping: MappingSettings {
             gl_account_field: "Account".into(),
             cost_center_field: "CostCenter".into(),

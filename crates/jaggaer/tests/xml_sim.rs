@@ -8,7 +8,7 @@ use mlc_jaggaer::RetryPolicy;
 use mlc_jaggaer::xml::{
     PoMessageType, PurchaseOrderMessage, RouterOutcome, SupplierSyncMessage, XmlAddress, XmlAuth,
     XmlCustomField, XmlHeader, XmlPoLine, XmlRouterClient, XmlRouterSettings, XmlSupplier,
-    message_id_for, parse_invoice_export, read_export_envelope,
+    message_id_for, parse_invoice_export, read_export_envelope, write_export_response,
 };
 use mlc_sim::jaggaer::{JaggaerSim, JaggaerSimConfig, XmlKnobs};
 use rust_decimal::Decimal;
@@ -281,5 +281,18 @@ proptest::proptest! {
             let rec = sim.xml_purchase_order(&order.po_number).unwrap();
             proptest::prop_assert_eq!(rec.lines[0].description.as_str(), name.trim());
         }
+        // The reply to JAGGAER's invoice export, read by the simulator's pusher.
+        let reply = write_export_response(
+            &XmlHeader { message_id: format!("{name}-{n}"), timestamp: jiff::Timestamp::now() },
+            400,
+            &name,
+        );
+        let got = mlc_sim::jaggaer::read_export_response(&reply);
+        proptest::prop_assert!(got.is_some(), "{}", reply);
+        let got = got.unwrap();
+        proptest::prop_assert_eq!(got.status_code, 400);
+        let want_id = format!("{name}-{n}");
+        proptest::prop_assert_eq!(got.message_id.as_deref(), Some(want_id.trim()));
+        proptest::prop_assert_eq!(got.status_text.as_deref(), Some(name.trim()));
     }
 }

@@ -25,6 +25,10 @@ use tokio::process::Child;
 pub const KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 /// The cXML shared secret stored for every tenant.
 pub const CXML_SECRET: &str = "mlc-cxml-secret";
+/// The XML Router `Identity` stored for every tenant (the JAGGAER simulator's default).
+pub const XML_IDENTITY: &str = "mlc-org";
+/// The XML Router `SharedSecret` stored for every tenant (the JAGGAER simulator's default).
+pub const XML_SECRET: &str = "mlc-xml-secret";
 /// The tenant of single-tenant configs.
 pub const TENANT: &str = "acme";
 /// `EDUS` of the init template.
@@ -118,6 +122,8 @@ impl Sims {
 pub struct Options {
     /// `transport = "cxml"`.
     pub cxml: bool,
+    /// `transport = "xml"` (takes precedence over `cxml`).
+    pub xml: bool,
     /// The store (default: SQLite in the temp dir).
     pub store_url: Option<String>,
     /// Extra lines appended to `[tenants.jde]`.
@@ -168,7 +174,9 @@ impl Env {
     /// accounts) and the simulators' credentials.
     pub async fn with(sims: &Sims, opts: Options) -> Env {
         let (env, mut text) = Env::init(opts.store_url.as_deref());
-        if opts.cxml {
+        if opts.xml {
+            text = text.replace("transport = \"rest\"", "transport = \"xml\"");
+        } else if opts.cxml {
             text = text.replace("transport = \"rest\"", "transport = \"cxml\"");
         }
         text = text.replace(
@@ -227,6 +235,8 @@ impl Env {
             "client_secret": "mlc-secret",
             "cxml_identity": "MLCONNECTOR",
             "cxml_shared_secret": CXML_SECRET,
+            "xml_identity": XML_IDENTITY,
+            "xml_shared_secret": XML_SECRET,
         });
         self.credentials(tenant, "jde", &jde).await;
         self.credentials(tenant, "jaggaer", &jag).await;

@@ -107,10 +107,15 @@ match_orchestration = "ML_AddVoucherMatch"
 # "rest": POs upserted through J1P REST, invoices polled. "cxml": POs sent as cXML
 # OrderRequest, invoices arrive as cXML InvoiceDetailRequest at POST /cxml/TENANT. "xml":
 # suppliers and POs through the eProcurement XML Router actions (needs xml_identity and
-# xml_shared_secret in the jaggaer credentials), invoices polled (default rest).
+# xml_shared_secret in the jaggaer credentials), invoices polled and/or pushed by JAGGAER's
+# invoice export to POST /jaggaer/export/TENANT (default rest).
 transport = "rest"
 # With transport = "xml": also poll J1P invoices (default true).
 # poll_invoices = true
+# With transport = "xml": the InvoiceHeader element of an exported invoice that carries
+# JAGGAER's invoice id (the J1P invoiceId), so an invoice arriving both ways is one record.
+# Assumed; confirm at onboarding (default "InvoiceId").
+# export_invoice_id = "InvoiceId"
 # Requests per second to JAGGAER, 1 to 1000 (default 10). A 429 pauses all requests of the
 # tenant until Retry-After has passed.
 rate_limit = 10

@@ -34,7 +34,7 @@ use crate::config::raw::Transport;
 use crate::config::settings::{Cadence, TenantSettings};
 use crate::error::{AppError, AppResult};
 use crate::plumbing::{block_on, load_settings, open_store};
-use crate::server::{self, CxmlReceiver, ServerState, TenantEntry};
+use crate::server::{self, CxmlReceiver, ServerState, TenantEntry, XmlExportReceiver};
 use crate::wiring::{self, TenantRuntime};
 
 /// Lease time to live: a worker that dies is replaced within this long.
@@ -332,6 +332,17 @@ fn entry(rt: &TenantRuntime) -> TenantEntry {
         cxml: matches!(rt.settings.jaggaer.transport, Transport::Cxml).then(|| CxmlReceiver {
             shared_secret: rt.cxml_shared_secret.clone(),
         }),
+        xml_export: match (&rt.xml_identity, &rt.xml_shared_secret) {
+            (Some(identity), Some(secret))
+                if matches!(rt.settings.jaggaer.transport, Transport::Xml) =>
+            {
+                Some(XmlExportReceiver {
+                    identity: identity.clone(),
+                    shared_secret: secret.clone(),
+                })
+            }
+            _ => None,
+        },
     }
 }
 

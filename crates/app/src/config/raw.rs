@@ -189,6 +189,7 @@ pub(crate) struct RawTenantJaggaer {
     #[serde(default)]
     pub(crate) xml_paths: RawXmlPaths,
     pub(crate) poll_invoices: Option<bool>,
+    pub(crate) export_invoice_id: Option<String>,
     pub(crate) rate_limit: Option<u32>,
     pub(crate) max_in_flight: Option<u32>,
     pub(crate) timeout: Option<String>,

@@ -141,6 +141,9 @@ pub(crate) struct JaggaerSettings {
     pub(crate) xml_paths: XmlPaths,
     /// The J1P invoice poll runs (always with `rest`; with `xml` unless turned off).
     pub(crate) poll_invoices: bool,
+    /// `export_invoice_id`: the `InvoiceHeader` child of an exported invoice that carries
+    /// JAGGAER's invoice id (assumed `InvoiceId`).
+    pub(crate) export_invoice_id: String,
     pub(crate) rate_limit: u32,
     pub(crate) max_in_flight: u32,
     pub(crate) timeout: Duration,
@@ -802,6 +805,11 @@ fn tenant(p: &mut Problems, key: &str, t: RawTenant) -> Option<TenantSettings> {
         paths,
         xml_paths,
         poll_invoices,
+        export_invoice_id: g
+            .export_invoice_id
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| mlc_engine::mapping::invoice::DEFAULT_EXPORT_INVOICE_ID.to_owned()),
         rate_limit: p.range(&k("rate_limit"), g.rate_limit, 10, 1, 1000),
         max_in_flight: p.range(&k("max_in_flight"), g.max_in_flight, 8, 1, 64),
         timeout: p.duration(

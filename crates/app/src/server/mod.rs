@@ -7,6 +7,7 @@
 //! | `GET /readyz` | 200 when the store answers and a tenant is active, else 503 with a JSON reason |
 //! | `GET /metrics` | Prometheus text exposition ([`metrics`]) |
 //! | `POST /cxml/{tenant}` | inbound cXML `InvoiceDetailRequest` ([`cxml`]) |
+//! | `POST /jaggaer/export/{tenant}` | JAGGAER's `BuyerInvoiceExportMessage` (XML Router) ([`export`]) |
 //!
 //! The router holds no sync logic: the cXML endpoint only authenticates the sender, stores the
 //! document durably in the store's inbox and answers; the engine's invoice flow picks it up.
@@ -14,6 +15,7 @@
 //! SQLite store and no engine at all).
 pub(crate) mod console;
 pub(crate) mod cxml;
+pub(crate) mod export;
 pub(crate) mod health;
 pub(crate) mod listen;
 pub(crate) mod metrics;
@@ -78,6 +80,27 @@ pub(crate) struct TenantEntry {
     /// Present when the tenant's JAGGAER transport is cXML: it may post invoices to
     /// `/cxml/{tenant}`.
     pub(crate) cxml: Option<CxmlReceiver>,
+    /// Present when the tenant's JAGGAER transport is XML: JAGGAER may push invoice exports to
+    /// `/jaggaer/export/{tenant}`.
+    pub(crate) xml_export: Option<XmlExportReceiver>,
+}
+
+/// Inbound invoice export settings of a tenant (vault: `jaggaer.xml_identity`,
+/// `jaggaer.xml_shared_secret`; both required for `transport = "xml"`).
+pub(crate) struct XmlExportReceiver {
+    /// `Header/Authentication/Identity` JAGGAER must present.
+    pub(crate) identity: String,
+    /// `Header/Authentication/SharedSecret` JAGGAER must present.
+    pub(crate) shared_secret: SecretString,
+}
+
+impl fmt::Debug for XmlExportReceiver {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("XmlExportReceiver")
+            .field("identity", &self.identity)
+            .field("shared_secret", &"[REDACTED]")
+            .finish()
+    }
 }
 
 /// Inbound cXML settings of a tenant.
@@ -94,6 +117,7 @@ impl fmt::Debug for TenantEntry {
             .field("schedule", &self.schedule)
             .field("jde_timezone_name", &self.jde_timezone_name)
             .field("cxml", &self.cxml)
+            .field("xml_export", &self.xml_export)
             .finish()
     }
 }
@@ -121,6 +145,10 @@ pub(crate) fn router(state: Arc<ServerState>) -> Router {
             // The cXML reader refuses anything over MAX_DOCUMENT_BYTES itself; the body limit
             // lets such a document reach it (axum's default is 2 MiB) and no further.
             post(cxml::receive).layer(DefaultBodyLimit::max(listen::MAX_BODY)),
+        )
+        .route(
+            "/jaggaer/export/{tenant}",
+            post(export::receive).layer(DefaultBodyLimit::max(listen::MAX_BODY)),
         )
         .with_state(state)
 }
@@ -151,6 +179,7 @@ pub(crate) mod tests {
                     schedule: "every 5m".into(),
                     jde_timezone_name: "America/Chicago".into(),
                     cxml: None,
+                    xml_export: None,
                 },
                 TenantEntry {
                     id: TenantId::parse("beta").unwrap(),
@@ -158,6 +187,17 @@ pub(crate) mod tests {
                     jde_timezone_name: "UTC".into(),
                     cxml: Some(CxmlReceiver {
                         shared_secret: Some(SecretString::from("s3cret")),
+                    }),
+                    xml_export: None,
+                },
+                TenantEntry {
+                    id: TenantId::parse("gamma").unwrap(),
+                    schedule: "every 1m".into(),
+                    jde_timezone_name: "UTC".into(),
+                    cxml: None,
+                    xml_export: Some(XmlExportReceiver {
+                        identity: "org-9".into(),
+                        shared_secret: SecretString::from("xs3cret"),
                     }),
                 },
             ],
@@ -174,6 +214,7 @@ pub(crate) mod tests {
         let (_dir, state) = state().await;
         let text = format!("{state:?}");
         assert!(!text.contains("s3cret"), "{text}");
+        assert!(text.contains("org-9"), "{text}");
         assert!(text.contains("REDACTED"), "{text}");
     }
 }

@@ -17,3 +17,4 @@ mod resilience;
 /// The shared harness (simulators, temp dir with config and vault, the binary).
 use mlc_test_support as harness;
 mod voucher_truth;
+mod xml_export;

@@ -43,10 +43,13 @@ pub(crate) async fn run(run: &Run<'_>) -> Result<(), SyncError> {
         Ok(()) => match run.engine.settings.transport {
             crate::settings::Transport::Cxml => inbox(run).await,
             crate::settings::Transport::Rest => poll(run).await,
-            // The J1P poll unless turned off. Pushed `BuyerInvoiceExportMessage`s are not read yet
-            // (issue 14, the export endpoint is still open): the inbox holds only cXML documents.
-            crate::settings::Transport::Xml if run.engine.settings.poll_invoices => poll(run).await,
-            crate::settings::Transport::Xml => Ok(()),
+            // Pushed `BuyerInvoiceExportMessage`s first (they are durable and acknowledged),
+            // then the J1P poll unless turned off; both use the same record key
+            // (`export_invoice_id`).
+            crate::settings::Transport::Xml => match inbox(run).await {
+                Ok(()) if run.engine.settings.poll_invoices => poll(run).await,
+                other => other,
+            },
         },
     };
     // One processor launch per run that wrote Z rows (per processor: expense and match
@@ -217,12 +220,33 @@ async fn inbox(run: &Run<'_>) -> Result<(), SyncError> {
             return Ok(());
         }
         for doc in docs {
-            let decoded = run.engine.jag.decode_cxml_invoice(&doc.payload);
-            let id = match &decoded {
-                Ok(inv) => inv.id.0.clone(),
-                Err(_) => format!("cxml-{}", doc.doc_id),
+            let (id, raw, decoded) = if doc.kind == crate::mapping::invoice::EXPORT_INBOX_KIND {
+                let (id, raw, mut decoded) = decode_export(run, &doc.doc_id, &doc.payload);
+                // The export names the supplier by number only; the J1P document also carries
+                // its JAGGAER id. Filling it from the cross reference makes the same invoice
+                // the same posting whichever channel brought it first.
+                if let Ok(inv) = &mut decoded
+                    && inv.supplier_id.is_none()
+                    && let Some(n) = inv.supplier_number.as_deref()
+                    && let Ok(an8) = n.trim().parse::<AddressNumber>()
+                {
+                    inv.supplier_id = run
+                        .engine
+                        .store
+                        .xref_remote(run.tenant(), RecordKind::Supplier, &an8.to_string())
+                        .await?
+                        .map(mlc_core::ids::JaggaerId);
+                }
+                (id, raw, decoded)
+            } else {
+                let decoded = run.engine.jag.decode_cxml_invoice(&doc.payload);
+                let id = match &decoded {
+                    Ok(inv) => inv.id.0.clone(),
+                    Err(_) => format!("cxml-{}", doc.doc_id),
+                };
+                let raw = serde_json::json!({"cxml": doc.payload, "payloadID": doc.doc_id});
+                (id, raw, decoded)
             };
-            let raw = serde_json::json!({"cxml": doc.payload, "payloadID": doc.doc_id});
             let ledger = run
                 .engine
                 .store
@@ -232,6 +256,35 @@ async fn inbox(run: &Run<'_>) -> Result<(), SyncError> {
             run.commit(commit).await?;
             run.engine.store.inbox_done(doc.id).await?;
         }
+    }
+}
+
+/// Reads a stored export: its record id (`export_invoice_id`, the J1P key), the raw document
+/// for quarantine, and the mapped invoice. A document the endpoint accepted but that no longer
+/// reads (it always should) is quarantined under `xml-<MessageId>`.
+fn decode_export(
+    run: &Run<'_>,
+    message_id: &str,
+    xml: &str,
+) -> (String, serde_json::Value, Result<Invoice, MappingError>) {
+    let raw = serde_json::json!({"xml_export": xml, "MessageId": message_id});
+    let s = &run.engine.settings;
+    match mlc_jaggaer::xml::invoice::parse_invoice_export(xml) {
+        Ok(e) => {
+            let id = crate::mapping::invoice::export_invoice_id(&e, &s.export_invoice_id)
+                .unwrap_or_else(|| format!("xml-{message_id}"));
+            let decoded =
+                crate::mapping::invoice::from_export(&e, &s.mapping, &s.export_invoice_id);
+            (id, raw, decoded)
+        }
+        Err(e) => (
+            format!("xml-{message_id}"),
+            raw,
+            Err(MappingError::new(
+                "BuyerInvoiceExportMessage",
+                e.to_string(),
+            )),
+        ),
     }
 }
 

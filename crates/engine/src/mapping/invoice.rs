@@ -1,21 +1,21 @@
-//! JAGGAER invoice (J1P JSON, or cXML InvoiceDetailRequest) → the domain invoice the voucher
-//! mapping works from.
+//! JAGGAER invoice (J1P JSON, cXML InvoiceDetailRequest, or XML Router
+//! `BuyerInvoiceExportMessage`) → the domain invoice the voucher mapping works from.
 //!
-//! | Domain | J1P | cXML |
-//! |---|---|---|
-//! | id | `header.invoiceId` | `<sender identity>-<invoiceID>` |
-//! | number | `header.supplierInvoiceNumber` (else `invoiceNumber`) | `InvoiceDetailRequestHeader@invoiceID` |
-//! | kind | `header.invoiceType` = `Credit Memo` | `purpose` = `creditMemo` / `lineLevelCreditMemo` |
-//! | supplier | `header.supplier.id` (bravoId), `supplierNumber` (AN8) | Sender/From identity as supplier number |
-//! | invoice date | `header.invoiceDate` | `invoiceDate` |
-//! | currency, gross | `header.total` | `GrossAmount` (else `NetAmount`), its currency |
-//! | tax | `taxCharge1 + taxCharge2` | `Tax` |
-//! | freight, handling, misc, discount | `shippingCharge`, `handlingCharge`, Σ `miscFee`, `discountAmount` | `ShippingAmount`, `SpecialHandlingAmount`, –, `InvoiceDetailDiscount` |
-//! | status | `paymentStatus` | `Payable` (a supplier's invoice is ready once received) |
-//! | PO | first line's `poNumber` | `OrderReference@orderID` |
-//! | line's PO line (routes it to Voucher Match Automation) | `poNumber` + `poLineNumber` (LNID as text) | `OrderReference@orderID` + `InvoiceDetailItemReference@lineNumber` ÷ 1000 (`mlc_core::po_line`) |
-//! | line amount | `quantity × unitPrice` | `SubtotalAmount` (else quantity × unit price) |
-//! | line coding | line custom fields `Account`/`CostCenter`, else the header's; splits | `Distribution/Accounting` segments named like the fields |
+//! | Domain | J1P | cXML | XML export (under `Invoice/InvoiceHeader`) |
+//! |---|---|---|---|
+//! | id | `header.invoiceId` | `<sender identity>-<invoiceID>` | the element named by `export_invoice_id` (default `InvoiceId`, assumed: the J1P `invoiceId`), else `export-<SupplierNumber>-<SupplierInvoiceNo>` |
+//! | number | `header.supplierInvoiceNumber` (else `invoiceNumber`) | `InvoiceDetailRequestHeader@invoiceID` | `SupplierInvoiceNo` (else `InvoiceNumber`) |
+//! | kind | `header.invoiceType` = `Credit Memo` | `purpose` = `creditMemo` / `lineLevelCreditMemo` | `InvoiceType` containing `credit` |
+//! | supplier | `header.supplier.id` (bravoId), `supplierNumber` (AN8) | Sender/From identity as supplier number | `Supplier/SupplierNumber` (or `ERPNumber`) |
+//! | invoice date | `header.invoiceDate` | `invoiceDate` | `InvoiceDate` (noon UTC) |
+//! | currency, gross | `header.total` | `GrossAmount` (else `NetAmount`), its currency | `Currency`; `Total` if sent, else Σ lines + tax + freight |
+//! | tax | `taxCharge1 + taxCharge2` | `Tax` | `TaxAmount` if sent, else Σ line `TaxAmount` |
+//! | freight, handling, misc, discount | `shippingCharge`, `handlingCharge`, Σ `miscFee`, `discountAmount` | `ShippingAmount`, `SpecialHandlingAmount`, –, `InvoiceDetailDiscount` | `ShippingCharge` if sent, else Σ line `ShippingCharge`; `HandlingCharge`, `MiscCharge`, `DiscountAmount` if sent (assumed names) |
+//! | status | `paymentStatus` | `Payable` (a supplier's invoice is ready once received) | `InvoiceHeader@status` |
+//! | PO | first line's `poNumber` | `OrderReference@orderID` | first line's `PONumber` |
+//! | line's PO line (routes it to Voucher Match Automation) | `poNumber` + `poLineNumber` (LNID as text) | `OrderReference@orderID` + `InvoiceDetailItemReference@lineNumber` ÷ 1000 (`mlc_core::po_line`) | `PONumber` + `POLineNumber` (LNID as text) |
+//! | line amount | `quantity × unitPrice` | `SubtotalAmount` (else quantity × unit price) | `Quantity × UnitPrice` |
+//! | line coding | line custom fields `Account`/`CostCenter`, else the header's; splits | `Distribution/Accounting` segments named like the fields | line `CustomFieldValueSet`s, else the header's (names compared ignoring ASCII case); `SplittableFieldIndex` splits |
 // Every number here comes from a remote document: no unchecked arithmetic, no indexing.
 #![deny(clippy::arithmetic_side_effects, clippy::indexing_slicing)]
 
@@ -24,6 +24,7 @@ use mlc_core::Decimal;
 use mlc_core::ids::JaggaerId;
 use mlc_core::model::{Charges, Invoice, InvoiceKind, InvoiceLine, InvoicePoLine, Split};
 use mlc_jaggaer::cxml::{CxmlDistribution, CxmlInvoice};
+use mlc_jaggaer::xml::invoice::{ExportCustomField, ExportInvoice};
 use mlc_jaggaer::{InvoiceDetail, SplitKind};
 
 use super::MappingError;
@@ -304,4 +305,308 @@ pub fn from_cxml(c: &CxmlInvoice, m: &MappingSettings) -> Result<Invoice, Mappin
         last_update: ts("cXML@timestamp", Some(&c.timestamp)).unwrap_or_else(|_| Timestamp::now()),
         payment: None,
     })
+}
+
+/// Inbox kind of a `BuyerInvoiceExportMessage` pushed to `POST /jaggaer/export/TENANT`
+/// (stored under its `MessageId`; read by the invoice flow).
+pub const EXPORT_INBOX_KIND: &str = "xml-export";
+
+/// Default of `[tenants.jaggaer] export_invoice_id`: the `InvoiceHeader` child assumed to carry
+/// JAGGAER's invoice id (the J1P `header.invoiceId`). Public consumers show "a voucher id"
+/// whose element name is not visible, so this is a setting to confirm at onboarding.
+pub const DEFAULT_EXPORT_INVOICE_ID: &str = "InvoiceId";
+
+fn export_field<'a>(fields: &'a [ExportCustomField], name: &str) -> Option<&'a str> {
+    fields
+        .iter()
+        .find(|f| f.name.eq_ignore_ascii_case(name))
+        .map(|f| f.value.as_str())
+        .filter(|v| !v.trim().is_empty())
+}
+
+/// The record id of an exported invoice: the text of `InvoiceHeader/<id_element>` (the same
+/// key as the J1P poll's `invoiceId`, so both channels meet in one ledger row), else
+/// `export-<supplier number>-<supplier invoice number>` (then only the pre-post F0411Z1/F0411
+/// checks by supplier + `VINV` join the two channels).
+pub fn export_invoice_id(e: &ExportInvoice, id_element: &str) -> Option<String> {
+    if let Some(v) = e
+        .header_element(id_element)
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+    {
+        return Some(v.to_owned());
+    }
+    let number = e
+        .supplier_invoice_no
+        .as_deref()
+        .or(e.invoice_number.as_deref())?;
+    Some(format!(
+        "export-{}-{number}",
+        e.supplier_number.as_deref().unwrap_or_default()
+    ))
+}
+
+fn header_amount(e: &ExportInvoice, element: &str) -> Result<Option<Decimal>, MappingError> {
+    let field = format!("InvoiceHeader/{element}");
+    match e.header_element(element).map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(t) => t
+            .parse::<Decimal>()
+            .map_err(|_| MappingError::new(&field, format!("`{t}` is not a number")))
+            .and_then(|v| bounded(&field, v))
+            .map(Some),
+    }
+}
+
+/// Maps a pushed `BuyerInvoiceExportMessage` (reference §4.6). `id_element` is the tenant's
+/// `export_invoice_id`.
+pub fn from_export(
+    e: &ExportInvoice,
+    m: &MappingSettings,
+    id_element: &str,
+) -> Result<Invoice, MappingError> {
+    let id = export_invoice_id(e, id_element).ok_or_else(|| {
+        MappingError::new(
+            "InvoiceHeader/SupplierInvoiceNo",
+            "missing (and no invoice id)",
+        )
+    })?;
+    let number = e
+        .supplier_invoice_no
+        .clone()
+        .or_else(|| e.invoice_number.clone())
+        .filter(|n| !n.trim().is_empty())
+        .ok_or_else(|| MappingError::new("InvoiceHeader/SupplierInvoiceNo", "missing"))?;
+    let currency = e
+        .currency
+        .clone()
+        .filter(|c| !c.trim().is_empty())
+        .ok_or_else(|| MappingError::new("InvoiceHeader/Currency", "missing"))?;
+    let invoice_date = e
+        .invoice_date
+        .and_then(|d| d.at(12, 0, 0, 0).to_zoned(jiff::tz::TimeZone::UTC).ok())
+        .map(|z| z.timestamp())
+        .ok_or_else(|| MappingError::new("InvoiceHeader/InvoiceDate", "missing"))?;
+    let header_acct = export_field(&e.custom_fields, &m.gl_account_field).map(str::to_owned);
+    let header_cc = export_field(&e.custom_fields, &m.cost_center_field).map(str::to_owned);
+    let mut lines = Vec::new();
+    let mut line_tax = Vec::new();
+    let mut line_freight = Vec::new();
+    for l in &e.lines {
+        let n = l.line_number;
+        let qty = l
+            .quantity
+            .ok_or_else(|| MappingError::new(format!("InvoiceLine {n}/Quantity"), "missing"))?;
+        let price = l
+            .unit_price
+            .ok_or_else(|| MappingError::new(format!("InvoiceLine {n}/UnitPrice"), "missing"))?;
+        let amount = product(
+            &format!("InvoiceLine {n}/Quantity × UnitPrice"),
+            bounded(&format!("InvoiceLine {n}/Quantity"), qty)?,
+            bounded(&format!("InvoiceLine {n}/UnitPrice"), price)?,
+        )?;
+        line_tax.extend(l.tax_amount);
+        line_freight.extend(l.shipping_charge);
+        let mut splits = Vec::new();
+        for s in &l.splits {
+            let field = format!("InvoiceLine {n}/SplittableFieldIndex {}", s.index);
+            let amt = match (s.amount, s.percent) {
+                (Some(a), _) => bounded(&field, a)?,
+                (None, Some(p)) => product(&field, bounded(&field, p)?, amount)?
+                    .checked_div(Decimal::ONE_HUNDRED)
+                    .unwrap_or_default(),
+                (None, None) => {
+                    return Err(MappingError::new(field, "neither an amount nor a percent"));
+                }
+            };
+            splits.push(Split {
+                account: export_field(&s.fields, &m.gl_account_field)
+                    .map(str::to_owned)
+                    .or_else(|| header_acct.clone()),
+                cost_center: export_field(&s.fields, &m.cost_center_field)
+                    .map(str::to_owned)
+                    .or_else(|| header_cc.clone()),
+                amount: amt,
+            });
+        }
+        lines.push(InvoiceLine {
+            line_number: n,
+            description: l.description.clone().unwrap_or_default(),
+            amount,
+            account: export_field(&l.custom_fields, &m.gl_account_field)
+                .map(str::to_owned)
+                .or_else(|| header_acct.clone()),
+            cost_center: export_field(&l.custom_fields, &m.cost_center_field)
+                .map(str::to_owned)
+                .or_else(|| header_cc.clone()),
+            splits,
+            // The XML channel sends the JDE LNID as the PO line, as J1P does.
+            po_line: (l.po_number.is_some() || l.po_line_number.is_some()).then(|| InvoicePoLine {
+                po_number: l.po_number.clone(),
+                line: l.po_line_number.clone(),
+                quantity: l.quantity.unwrap_or_default(),
+                unit_price: l.unit_price.unwrap_or_default(),
+                unit_of_measure: l.unit_of_measure.clone(),
+            }),
+        });
+    }
+    let tax = match header_amount(e, "TaxAmount")? {
+        Some(t) => t,
+        None => sum("InvoiceLine/TaxAmount", line_tax)?,
+    };
+    let freight = match header_amount(e, "ShippingCharge")? {
+        Some(f) => f,
+        None => sum("InvoiceLine/ShippingCharge", line_freight)?,
+    };
+    let charges = Charges {
+        freight,
+        handling: header_amount(e, "HandlingCharge")?.unwrap_or_default(),
+        misc: header_amount(e, "MiscCharge")?.unwrap_or_default(),
+        discount: header_amount(e, "DiscountAmount")?.unwrap_or_default(),
+    };
+    let gross = match header_amount(e, "Total")? {
+        Some(g) => g,
+        None => sum(
+            "InvoiceHeader (Σ lines + tax + charges)",
+            lines.iter().map(|l| l.amount).chain([
+                tax,
+                charges.freight,
+                charges.handling,
+                charges.misc,
+                charges.discount,
+            ]),
+        )?,
+    };
+    Ok(Invoice {
+        id: JaggaerId(id),
+        number,
+        kind: if e.is_credit_memo() {
+            InvoiceKind::CreditMemo
+        } else {
+            InvoiceKind::Invoice
+        },
+        supplier_id: None,
+        supplier_number: e.supplier_number.clone().filter(|s| !s.trim().is_empty()),
+        invoice_date,
+        currency,
+        gross,
+        tax,
+        tax_area: None,
+        charges,
+        status: e.status.clone().unwrap_or_default(),
+        po_number: e.lines.iter().find_map(|l| l.po_number.clone()),
+        lines,
+        last_update: Timestamp::now(),
+        payment: e.due_date.map(|d| mlc_core::model::PaymentTerms {
+            due_date: Some(d),
+            ..Default::default()
+        }),
+    })
+}
+
+#[cfg(test)]
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
+mod tests {
+    use super::*;
+    use mlc_jaggaer::xml::invoice::parse_invoice_export;
+
+    const EXPORT: &str = r#"<BuyerInvoiceExportMessage version="1.0">
+  <Header><MessageId>m-1</MessageId><Authentication><Identity>o</Identity><SharedSecret>[redacted: verified]</SharedSecret></Authentication></Header>
+  <Invoice>
+    <InvoiceHeader status="Payable">
+      <InvoiceId>90001</InvoiceId>
+      <InvoiceNumber>I090001</InvoiceNumber>
+      <SupplierInvoiceNo>S-1</SupplierInvoiceNo>
+      <InvoiceDate>2026-11-30</InvoiceDate>
+      <DueDate>2026-12-30</DueDate>
+      <Currency>USD</Currency>
+      <Supplier><Name>Smith & Sons</Name><SupplierNumber>4242</SupplierNumber></Supplier>
+      <ShippingCharge>4</ShippingCharge>
+      <TaxAmount>1.50</TaxAmount>
+      <CustomFieldValueSet name="CostCenter"><CustomFieldValue><Value>M30</Value></CustomFieldValue></CustomFieldValueSet>
+    </InvoiceHeader>
+    <InvoiceLine linenumber="1">
+      <PONumber>00100-OP-42</PONumber>
+      <Quantity>8</Quantity><UnitPrice>12.5</UnitPrice>
+      <Item><Description>Bolts</Description></Item>
+      <SplittableFieldSetGroup><SplittableFieldIndexSet>
+        <SplittableFieldIndex splitindex="0" percent="75"><CustomFieldValue name="account"><Value>100.6110</Value></CustomFieldValue></SplittableFieldIndex>
+        <SplittableFieldIndex splitindex="1" distributionvalue="25"><CustomFieldValue name="Account"><Value>100.6120</Value></CustomFieldValue><CustomFieldValue name="CostCenter"><Value>M40</Value></CustomFieldValue></SplittableFieldIndex>
+      </SplittableFieldIndexSet></SplittableFieldSetGroup>
+    </InvoiceLine>
+    <InvoiceLine linenumber="2">
+      <Quantity>1</Quantity><UnitPrice>10</UnitPrice>
+      <CustomFieldValueSet name="Account"><CustomFieldValue><Value>100.7000</Value></CustomFieldValue></CustomFieldValueSet>
+    </InvoiceLine>
+  </Invoice>
+</BuyerInvoiceExportMessage>"#;
+
+    fn mapping() -> MappingSettings {
+        crate::testing::settings().mapping
+    }
+
+    #[test]
+    fn an_export_maps_to_the_invoice_model() {
+        let e = parse_invoice_export(EXPORT).unwrap();
+        let inv = from_export(&e, &mapping(), DEFAULT_EXPORT_INVOICE_ID).unwrap();
+        assert_eq!(inv.id.0, "90001", "the J1P invoiceId is the record key");
+        assert_eq!(inv.number, "S-1");
+        assert_eq!(inv.kind, InvoiceKind::Invoice);
+        assert_eq!(inv.supplier_number.as_deref(), Some("4242"));
+        assert_eq!(inv.status, "Payable");
+        assert_eq!(inv.currency, "USD");
+        assert_eq!(inv.po_number.as_deref(), Some("00100-OP-42"));
+        assert_eq!(inv.tax, Decimal::new(150, 2));
+        assert_eq!(inv.charges.freight, Decimal::new(4, 0));
+        // No Total sent: Σ lines (100 + 10) + tax + freight.
+        assert_eq!(inv.gross, Decimal::new(11550, 2));
+        assert_eq!(
+            inv.invoice_date.to_string(),
+            "2026-11-30T12:00:00Z",
+            "a bare date is noon UTC, as in the J1P mapping"
+        );
+        let l1 = &inv.lines[0];
+        assert_eq!(l1.amount, Decimal::new(100, 0));
+        assert_eq!(l1.splits.len(), 2);
+        assert_eq!(l1.splits[0].amount, Decimal::new(75, 0));
+        assert_eq!(l1.splits[0].account.as_deref(), Some("100.6110"));
+        assert_eq!(l1.splits[0].cost_center.as_deref(), Some("M30"), "header's");
+        assert_eq!(l1.splits[1].amount, Decimal::new(25, 0));
+        assert_eq!(l1.splits[1].cost_center.as_deref(), Some("M40"));
+        let l2 = &inv.lines[1];
+        assert_eq!(l2.account.as_deref(), Some("100.7000"));
+        assert_eq!(l2.cost_center.as_deref(), Some("M30"));
+        assert_eq!(
+            inv.payment.and_then(|p| p.due_date),
+            Some(jiff::civil::date(2026, 12, 30))
+        );
+    }
+
+    #[test]
+    fn the_id_element_is_a_setting_with_a_fallback() {
+        let e = parse_invoice_export(EXPORT).unwrap();
+        assert_eq!(
+            export_invoice_id(&e, "InvoiceNumber").as_deref(),
+            Some("I090001")
+        );
+        assert_eq!(
+            export_invoice_id(&e, "VoucherId").as_deref(),
+            Some("export-4242-S-1")
+        );
+    }
+
+    #[test]
+    fn unusable_exports_name_the_field() {
+        let no_currency = EXPORT.replace("<Currency>USD</Currency>", "");
+        let e = parse_invoice_export(&no_currency).unwrap();
+        let err = from_export(&e, &mapping(), DEFAULT_EXPORT_INVOICE_ID).unwrap_err();
+        assert!(err.to_string().contains("Currency"), "{err}");
+        let no_price = EXPORT.replace("<UnitPrice>10</UnitPrice>", "");
+        let e = parse_invoice_export(&no_price).unwrap();
+        let err = from_export(&e, &mapping(), DEFAULT_EXPORT_INVOICE_ID).unwrap_err();
+        assert!(err.to_string().contains("InvoiceLine 2/UnitPrice"), "{err}");
+        let huge = EXPORT.replace("<TaxAmount>1.50</TaxAmount>", "<TaxAmount>1e20</TaxAmount>");
+        let e = parse_invoice_export(&huge).unwrap();
+        assert!(from_export(&e, &mapping(), DEFAULT_EXPORT_INVOICE_ID).is_err());
+    }
 }

@@ -53,8 +53,8 @@ pub use config::{
 pub use invoices::PoInvoiceLine;
 pub use server::{router, serve};
 pub use xml::{
-    ExportPush, PO_ACTION, SUPPLIER_ACTION, XmlDocRecord, XmlKnobs, XmlPoLineRecord, XmlPoRecord,
-    XmlSupplierRecord,
+    ExportPush, ExportResponse, PO_ACTION, SUPPLIER_ACTION, XmlDocRecord, XmlKnobs,
+    XmlPoLineRecord, XmlPoRecord, XmlSupplierRecord, read_export_response,
 };
 
 use data::{Data, app_error, dec, iso_ms};

@@ -747,6 +747,10 @@ pub(crate) fn export_document(doc: &Value, message_id: &str, knobs: &XmlKnobs) -
     out.line(2, "<Invoice>");
     let status = h["paymentStatus"].as_str().unwrap_or("Payable");
     out.line(4, &format!("<InvoiceHeader status=\"{}\">", escape(status)));
+    // JAGGAER's invoice id (the J1P `invoiceId`). The public consumers show "a voucher id"
+    // whose element name is not visible: `InvoiceId` is this simulator's choice, and the
+    // connector's `export_invoice_id` setting defaults to it.
+    out.leaf(6, "InvoiceId", jtext(&h["invoiceId"]));
     out.leaf(6, "InvoiceNumber", jtext(&h["invoiceNumber"]));
     out.leaf(6, "SupplierInvoiceNo", jtext(&h["supplierInvoiceNumber"]));
     out.leaf(6, "InvoiceType", jtext(&h["invoiceType"]));
@@ -765,8 +769,24 @@ pub(crate) fn export_document(doc: &Value, message_id: &str, knobs: &XmlKnobs) -
     }
     out.leaf(8, "SupplierNumber", jtext(&h["supplier"]["supplierNumber"]));
     out.line(6, "</Supplier>");
+    // Header charges (element names are this simulator's choice; the reference names only the
+    // line's ShippingCharge): tax = taxCharge1 + taxCharge2, misc = Σ miscFee.
+    let amount = |v: &Value| jtext(v).and_then(|t| t.parse::<Decimal>().ok());
+    let tax = [amount(&h["taxCharge1"]), amount(&h["taxCharge2"])]
+        .into_iter()
+        .flatten()
+        .reduce(|a, b| a + b);
+    let misc = h["miscFeeList"]["miscFee"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|f| amount(&f["fee"]))
+        .reduce(|a, b| a + b);
     out.leaf(6, "ShippingCharge", jtext(&h["shippingCharge"]));
-    out.leaf(6, "TaxAmount", jtext(&h["taxCharge1"]));
+    out.leaf(6, "HandlingCharge", jtext(&h["handlingCharge"]));
+    out.leaf(6, "MiscCharge", misc.map(|m| m.to_string()));
+    out.leaf(6, "DiscountAmount", jtext(&h["discountAmount"]));
+    out.leaf(6, "TaxAmount", tax.map(|t| t.to_string()));
     out.leaf(6, "Total", jtext(&h["total"]["value"]));
     value_sets(&mut out, 6, h);
     out.line(4, "</InvoiceHeader>");
@@ -831,12 +851,34 @@ pub(crate) fn export_document(doc: &Value, message_id: &str, knobs: &XmlKnobs) -
 
 /// Reads a `DocumentExportResponse`: `(StatusCode, MessageId)`.
 fn export_reply(body: &str) -> Option<(u16, Option<String>)> {
+    read_export_response(body).map(|r| (r.status_code, r.message_id))
+}
+
+/// A `DocumentExportResponse` as the simulator's strict reader sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportResponse {
+    /// `Response/Status/StatusCode`.
+    pub status_code: u16,
+    /// `Response/Status/StatusText`.
+    pub status_text: Option<String>,
+    /// `Header/MessageId`.
+    pub message_id: Option<String>,
+}
+
+/// Reads a `DocumentExportResponse` with the simulator's strict reader (what the pusher uses to
+/// decide whether JAGGAER's export was accepted); `None` when it does not read or the root or
+/// `StatusCode` is wrong.
+pub fn read_export_response(body: &str) -> Option<ExportResponse> {
     let root = parse(body).ok()?;
     if root.name != "DocumentExportResponse" {
         return None;
     }
-    let code = text(&root, "Response/Status/StatusCode")?.parse().ok()?;
-    Some((code, text(&root, "Header/MessageId")))
+    let status_code = text(&root, "Response/Status/StatusCode")?.parse().ok()?;
+    Some(ExportResponse {
+        status_code,
+        status_text: text(&root, "Response/Status/StatusText"),
+        message_id: text(&root, "Header/MessageId"),
+    })
 }
 
 impl JaggaerSimState {
