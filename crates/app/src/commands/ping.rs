@@ -34,6 +34,22 @@ pub(crate) fn run(global: &GlobalArgs, args: &PingArgs) -> AppResult {
             failures += ping_jde(rt, args.deep, &mut out).await;
             out.system = "jaggaer";
             failures += ping_jaggaer(rt, args.deep, &mut out).await;
+            if args.deep
+                && matches!(
+                    rt.settings.jaggaer.transport,
+                    crate::config::raw::Transport::Xml
+                )
+            {
+                // Inbound: nothing to probe from here. Say where `run` serves the export.
+                out.line(
+                    true,
+                    &format!(
+                        "POST http://{}/jaggaer/export/{}",
+                        settings.server.listen, rt.settings.id
+                    ),
+                    "invoice export endpoint as bound by `run` (give JAGGAER your proxy's https URL for this path); only JAGGAER's own test send proves it reachable from outside",
+                );
+            }
         }
         AppResult::Ok((failures, out))
     })??;

@@ -250,15 +250,17 @@ charge_accounts = { freight = "100.6210", handling = "100.6210", misc = "100.629
         let j = &s.tenants[0].jaggaer;
         assert!(matches!(j.transport, raw::Transport::Xml));
         assert!(j.poll_invoices);
+        assert_eq!(j.export_invoice_id, "InvoiceId");
         assert_eq!(j.xml_paths.suppliers, "/apps/Router/TSMSupplierXMLImport");
         assert_eq!(j.xml_paths.purchase_orders, "/apps/Router/POXMLImport");
         let s = load(&format!(
             "{MINIMAL}\n[tenants.jaggaer]\ntransport = \"xml\"\npoll_invoices = false\n\
-             [tenants.jaggaer.xml_paths]\nsuppliers = \"/apps/Router/Sup\"\n"
+             export_invoice_id = \"VoucherId\"\n[tenants.jaggaer.xml_paths]\nsuppliers = \"/apps/Router/Sup\"\n"
         ))
         .unwrap();
         let j = &s.tenants[0].jaggaer;
         assert!(!j.poll_invoices);
+        assert_eq!(j.export_invoice_id, "VoucherId");
         assert_eq!(j.xml_paths.suppliers, "/apps/Router/Sup");
         // With rest the poll is the only way invoices arrive: turning it off is refused.
         let err = load(&format!(

@@ -244,3 +244,27 @@ async fn verbose_logs_each_request_without_secrets_or_dependency_noise() {
         assert!(!log.contains(secret), "{secret} in the log:\n{log}");
     }
 }
+
+/// An xml tenant's deep ping names the export endpoint as `run` binds it, with the reminder that
+/// only JAGGAER's own test send proves it reachable from outside.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deep_ping_of_an_xml_tenant_prints_the_export_endpoint() {
+    let sims = Sims::small().await;
+    let env = Env::with(
+        &sims,
+        crate::harness::Options {
+            xml: true,
+            ..Default::default()
+        },
+    )
+    .await;
+    let out = env.cmd(&["ping", "--deep"]);
+    let text = stdout(&out);
+    assert!(out.status.success(), "{text}\n{}", stderr(&out));
+    let line = text
+        .lines()
+        .find(|l| l.contains(&format!("/jaggaer/export/{TENANT}")))
+        .unwrap_or_else(|| panic!("no export endpoint line:\n{text}"));
+    assert!(line.contains("POST http://"), "{line}");
+    assert!(line.contains("JAGGAER's own test send"), "{line}");
+}
