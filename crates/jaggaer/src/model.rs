@@ -882,6 +882,14 @@ fn id_json(id: &JaggaerId) -> serde_json::Value {
     }
 }
 
+/// Sets `key` on a JSON object (a no-op on anything else, which the bodies built here never
+/// are): `value[key] = v` without the panic path of `IndexMut`.
+fn set(value: &mut serde_json::Value, key: &str, v: serde_json::Value) {
+    if let Some(o) = value.as_object_mut() {
+        o.insert(key.to_owned(), v);
+    }
+}
+
 fn status_text(s: PoStatus) -> &'static str {
     match s {
         PoStatus::Open => "Open",
@@ -918,16 +926,16 @@ impl PurchaseOrderUpsert {
                 }
                 let c = &l.content;
                 if let Some(t) = &c.line_type {
-                    line["lineType"] = json!(t);
+                    set(&mut line, "lineType", json!(t));
                 }
                 if let Some(d) = c.requested_date {
-                    line["requestedDeliveryDate"] = json!(d.to_string());
+                    set(&mut line, "requestedDeliveryDate", json!(d.to_string()));
                 }
                 if let Some(d) = c.promised_date {
-                    line["promisedDeliveryDate"] = json!(d.to_string());
+                    set(&mut line, "promisedDeliveryDate", json!(d.to_string()));
                 }
-                line["quantityReceived"] = num(&c.quantity_received.normalize());
-                line["quantityOpen"] = num(&c.quantity_open.normalize());
+                set(&mut line, "quantityReceived", num(&c.quantity_received.normalize()));
+                set(&mut line, "quantityOpen", num(&c.quantity_open.normalize()));
                 line
             })
             .collect();
@@ -945,22 +953,26 @@ impl PurchaseOrderUpsert {
         });
         let c = &self.content;
         if let Some(p) = &c.ship_to {
-            header["shipTo"] = p.to_json();
+            set(&mut header, "shipTo", p.to_json());
         }
         if let Some(p) = &c.buyer {
-            header["buyer"] = p.to_json();
+            set(&mut header, "buyer", p.to_json());
         }
         if let Some(o) = &c.ordered_by {
-            header["orderedBy"] = json!(o);
+            set(&mut header, "orderedBy", json!(o));
         }
         if let Some(t) = &c.payment_terms {
-            header["paymentTerms"] = json!({"standardPaymentTermsCode": t});
+            set(
+                &mut header,
+                "paymentTerms",
+                json!({"standardPaymentTermsCode": t}),
+            );
         }
         if let Some(d) = c.requested_date {
-            header["requestedDeliveryDate"] = json!(d.to_string());
+            set(&mut header, "requestedDeliveryDate", json!(d.to_string()));
         }
         if let Some(d) = c.promised_date {
-            header["promisedDeliveryDate"] = json!(d.to_string());
+            set(&mut header, "promisedDeliveryDate", json!(d.to_string()));
         }
         json!({
             "operationCode": "CREATEUPDATE",

@@ -183,11 +183,18 @@ fn demo_keep_running_listens_where_asked() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
+    // Drain stdout on a thread for as long as the demo runs: a closed pipe would make the demo
+    // stop quietly at its next line (as a closed pipe should).
     let stdout = BufReader::new(child.stdout.take().unwrap());
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        for line in stdout.lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
     let mut console = None;
     let mut seen = String::new();
-    for line in stdout.lines() {
-        let line = line.unwrap();
+    while let Ok(line) = rx.recv_timeout(std::time::Duration::from_secs(120)) {
         seen.push_str(&line);
         seen.push('\n');
         if let Some(rest) = line.trim().strip_prefix("console") {

@@ -208,7 +208,9 @@ pub fn plan_voucher(
         {
             let r = line.po_line.clone().unwrap_or_default();
             matched.push(MatchLine {
-                line: matched.len() as u32 + 1,
+                line: u32::try_from(matched.len())
+                    .unwrap_or(u32::MAX)
+                    .saturating_add(1),
                 invoice_line: line.line_number,
                 key,
                 lnid,
