@@ -998,6 +998,7 @@ pub(crate) fn add_po(
     let mut lnid = Decimal::ZERO;
     let mut total = Decimal::ZERO;
     let mut line_rows = Vec::with_capacity(n_lines);
+    let mut received_qty: Vec<Option<Decimal>> = Vec::with_capacity(n_lines);
     for i in 0..n_lines {
         // Every so often a line was inserted between two others in P4310 (LNID 2.5).
         lnid = if i > 0 && rng.random_bool(0.03) {
@@ -1100,20 +1101,23 @@ pub(crate) fn add_po(
             ("UPMJ", Cell::Int(stamp.date)),
             ("TDAY", Cell::Int(stamp.time)),
         ]);
-        if received || closed {
-            let li = db.t("F4311").rows.len() - 1;
-            super::vma::insert_receipt(db, li, qty, 1, ymd(trdj), stamp);
-        }
+        // Received and closed lines are received in full: their receipt is written once the
+        // line is in F4311 (below).
+        received_qty.push((received || closed).then_some(qty));
     }
     let hold = if rng.random_bool(0.05) { "B1" } else { "" };
     let drqj = trdj
         .checked_add(rng.random_range(3..30_i64).days())
         .unwrap_or(trdj);
     let pddj = drqj.checked_add(2.days()).unwrap_or(drqj);
-    for mut row in line_rows {
+    for (mut row, received) in line_rows.into_iter().zip(received_qty) {
         row.push(("DRQJ", Cell::Int(ymd(drqj))));
         row.push(("PDDJ", Cell::Int(ymd(pddj))));
         db.tm("F4311").insert(row);
+        if let Some(qty) = received {
+            let li = db.t("F4311").rows.len() - 1;
+            super::vma::insert_receipt(db, li, qty, 1, ymd(trdj), stamp);
+        }
     }
     db.tm("F4301").insert(vec![
         ("KCOO", Cell::s(company.co)),
