@@ -127,6 +127,9 @@ mod tests {
 
         let store = crate::open(&url).await.unwrap();
         drop(store);
+        // Let the dropped pools close their connections (SQLite checkpoints the WAL on the
+        // last close), so the bytes compared below are the store's own, settled.
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
         let before = std::fs::read(&path).unwrap();
         let c = check(&url).await.unwrap();
         assert!(c.exists);

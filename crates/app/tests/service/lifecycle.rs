@@ -71,7 +71,20 @@ pub(crate) async fn outcomes(
                 || q.entry.payload.to_string().contains(invoice_id)
         })
         .count();
-    vouchers + quarantined
+    // Held back on purpose (a supplier not known yet, a PO line not received yet): waiting,
+    // read again every cycle. Still exactly one outcome.
+    let waiting = store
+        .ledger_by_status(
+            tenant,
+            mlc_core::record::RecordKind::Invoice,
+            Some(mlc_store::LedgerStatus::Waiting),
+        )
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|l| l.record.key.contains(invoice_id) || l.detail.to_string().contains(invoice_id))
+        .count();
+    vouchers + quarantined + waiting
 }
 
 /// Waits until the tenant's inbox is empty (the engine processed every document).
