@@ -138,6 +138,20 @@ async fn shot(c: &Client, name: &str) {
 }
 
 /// The text of the page's `<body>` (read again when a navigation replaced it meanwhile).
+/// The page's text once `ready` holds for it (a click's navigation may still be under way when
+/// the click returns), or the last text read after 15 s, for the assertion to show.
+async fn text_when(c: &Client, ready: impl Fn(&str) -> bool) -> String {
+    let mut text = String::new();
+    for _ in 0..150 {
+        text = body_text(c).await;
+        if ready(&text) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    text
+}
+
 async fn body_text(c: &Client) -> String {
     for _ in 0..50 {
         match c.find(Locator::Css("body")).await.unwrap().text().await {
@@ -201,7 +215,11 @@ async fn sign_out(c: &Client) {
     .click()
     .await
     .unwrap();
-    assert!(body_text(c).await.contains("Sign in"));
+    assert!(
+        text_when(c, |t| t.contains("Sign in"))
+            .await
+            .contains("Sign in")
+    );
 }
 
 /// `users add NAME --role ROLE --password-stdin`.
@@ -274,7 +292,6 @@ async fn overflow(c: &Client) -> (i64, i64) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "after merging the content and voucher-match branches the quarantine search no longer finds the invoice by its number; passes on branch `browser`, to be fixed next (run with --ignored)"]
 async fn operator_finds_a_quarantined_invoice_fixes_it_and_retries_it_in_the_browser() {
     // The browser first, so a machine without it fails at once with the install hint.
     let driver = Driver::start().await;
@@ -364,11 +381,9 @@ async fn operator_finds_a_quarantined_invoice_fixes_it_and_retries_it_in_the_bro
         .click()
         .await
         .unwrap();
-    let text = body_text(&c).await;
-    assert!(
-        text.contains(&format!("invoice:acme:{id}")) && text.contains("Entries about"),
-        "{text}"
-    );
+    let found = |t: &str| t.contains(&format!("invoice:acme:{id}")) && t.contains("Entries about");
+    let text = text_when(&c, found).await;
+    assert!(found(&text), "{text}");
     shot(&c, "quarantine-list").await;
     // The reason's group link lists it too (the reason without the record it names).
     c.find(Locator::XPath("//main//li/a[contains(., '200.9999')]"))
