@@ -153,8 +153,22 @@ async fn text_when(c: &Client, ready: impl Fn(&str) -> bool) -> String {
 }
 
 async fn body_text(c: &Client) -> String {
-    for _ in 0..50 {
-        match c.find(Locator::Css("body")).await.unwrap().text().await {
+    for _ in 0..100 {
+        // Between two pages there may be no body yet, or the one found may go stale.
+        let body = match c.find(Locator::Css("body")).await {
+            Ok(b) => b,
+            Err(e)
+                if format!("{e} {e:?}")
+                    .to_lowercase()
+                    .contains("no such element")
+                    || format!("{e:?}").contains("NoSuchElement") =>
+            {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+            Err(e) => panic!("body: {e}"),
+        };
+        match body.text().await {
             Ok(t) => return t,
             Err(e) if e.to_string().contains("stale") => {
                 tokio::time::sleep(Duration::from_millis(100)).await;
