@@ -203,7 +203,7 @@ fn refused(tenant: &TenantId, refusal: Refusal) -> Response {
 /// Brings the tenant's next cycle forward to now (unless it is paused: the document waits in
 /// the inbox until `tenant resume`). Best effort: the document is already durable and the
 /// next scheduled cycle processes it anyway.
-async fn wake(store: &dyn StateStore, tenant: &TenantId) {
+pub(super) async fn wake(store: &dyn StateStore, tenant: &TenantId) {
     let now = Timestamp::now();
     match store.tenant_state(tenant).await {
         Ok(mut s) if !s.paused && s.next_due.is_none_or(|d| d > now) => {

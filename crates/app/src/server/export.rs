@@ -36,7 +36,6 @@ use mlc_jaggaer::xml::invoice::{
     write_export_response,
 };
 use mlc_jaggaer::xml::{XmlError, XmlHeader};
-use mlc_store::StateStore;
 use secrecy::ExposeSecret as _;
 
 use super::ServerState;
@@ -133,7 +132,7 @@ pub(crate) async fn receive(
             tracing::info!(tenant = %id, message_id = %message_id, invoice = %number, new, "Inbound invoice export stored.");
             count(id.as_str(), if new { "accepted" } else { "resend" });
             if new {
-                wake(state.store.as_ref(), &id).await;
+                super::cxml::wake(state.store.as_ref(), &id).await;
             }
             let text = if new {
                 format!("Success: invoice {number} received")
@@ -196,23 +195,6 @@ fn refused(tenant: &TenantId, echo: &str, refusal: Refusal) -> Response {
                 echo,
                 "the document could not be read; please retry later",
             )
-        }
-    }
-}
-
-/// Brings the tenant's next cycle forward to now (unless paused). Best effort.
-async fn wake(store: &dyn StateStore, tenant: &TenantId) {
-    let now = Timestamp::now();
-    match store.tenant_state(tenant).await {
-        Ok(mut s) if !s.paused && s.next_due.is_none_or(|d| d > now) => {
-            s.next_due = Some(now);
-            if let Err(e) = store.set_tenant_state(tenant, &s).await {
-                tracing::warn!(tenant = %tenant, error = %e, "Could not bring the next cycle forward.");
-            }
-        }
-        Ok(_) => {}
-        Err(e) => {
-            tracing::warn!(tenant = %tenant, error = %e, "Could not read the tenant state to bring the next cycle forward.");
         }
     }
 }
